@@ -1,0 +1,159 @@
+/*
+ * The local cache: one SQLite database per account, at
+ * $XDG_CACHE_HOME/petrel/ACCOUNT.db (mode 0600, WAL). It holds the folders,
+ * message headers and flags, bodies fetched on demand, and local operations
+ * waiting to be sent to the server.
+ *
+ * Readers (the CLI, later the UI) and the engine's writer each open their
+ * own struct cache. Writers batch their changes between cache_begin() and
+ * cache_commit(); a folder's sync markers (uidnext, highestmodseq,
+ * complete) are only advanced in the transaction that makes them true, so an
+ * interrupted sync leaves a folder that the next sync resumes.
+ *
+ * Strings in the structs below are UTF-8. In callbacks they point into
+ * SQLite's memory and stay valid only during the callback.
+ */
+#ifndef PETREL_CACHE_H
+#define PETREL_CACHE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "util.h"
+
+struct cache;
+
+/* System flags as bits; other keywords are kept as text. */
+#define MSG_SEEN	0x01
+#define MSG_ANSWERED	0x02
+#define MSG_FLAGGED	0x04
+#define MSG_DELETED	0x08
+#define MSG_DRAFT	0x10
+#define MSG_FORWARDED	0x20	/* $Forwarded keyword */
+
+/* Flags for cache_open(). */
+#define CACHE_DURABLE	0x01	/* synchronous=FULL: a commit survives power loss */
+#define CACHE_READONLY	0x02
+
+/* Open (creating and migrating as needed) the cache of the named account. */
+int	cache_open(const char *account, int flags, struct cache **cp, struct error *err);
+/* The same with an explicit file path (tests, tools). */
+int	cache_open_path(const char *path, int flags, struct cache **cp, struct error *err);
+void	cache_close(struct cache **cp);
+const char *cache_path(const struct cache *);
+
+int	cache_begin(struct cache *, struct error *err);
+int	cache_commit(struct cache *, struct error *err);
+/* Undo the open transaction, if any. */
+void	cache_rollback(struct cache *);
+
+/* Small account-level values (capabilities seen, ...). NULL when unset. */
+char	*cache_meta_get(struct cache *, const char *key);
+int	 cache_meta_set(struct cache *, const char *key, const char *value, struct error *err);
+
+/* ---- Folders ------------------------------------------------------------ */
+
+struct cache_folder {
+	int64_t		 id;
+	const char	*name;		/* UTF-8, e.g. "INBOX", "Archive/2024" */
+	const char	*remote;	/* the server's name (modified UTF-7), NULL if local-only */
+	char		 delim;		/* hierarchy delimiter or 0 */
+	const char	*special_use;	/* "\\Sent", "\\Trash"... or NULL */
+	const char	*attributes;	/* other LIST attributes, space-separated, or NULL */
+	bool		 subscribed;
+	bool		 noselect;
+	uint32_t	 uidvalidity;	/* 0 until first selected */
+	uint32_t	 uidnext;	/* as of the last complete sync */
+	uint64_t	 highestmodseq;	/* as of the last complete sync, 0 if none */
+	uint32_t	 synced_uid;	/* every message with UID <= this is cached */
+	bool		 complete;	/* the last sync of this folder finished */
+	int64_t		 last_sync;	/* unix time of the last complete sync, 0 = never */
+	int64_t		 total;		/* filled by reads: messages cached */
+	int64_t		 unseen;	/* filled by reads: of which without \Seen */
+};
+
+/*
+ * Insert or update a folder by name (the sync markers are left alone on
+ * update: use cache_folder_set_sync). *idp gets its id.
+ */
+int	cache_folder_put(struct cache *, const struct cache_folder *, int64_t *idp,
+	    struct error *err);
+/* 1 found (*f filled; strings valid until the next cache call), 0 not found, -1 error. */
+int	cache_folder_get(struct cache *, const char *name, struct cache_folder *f,
+	    struct error *err);
+typedef int (*cache_folder_cb)(void *arg, const struct cache_folder *);
+/* All folders with counts, INBOX first, then by name. A non-zero cb return stops. */
+int	cache_folder_foreach(struct cache *, cache_folder_cb, void *arg, struct error *err);
+/* Remove a folder and everything in it. */
+int	cache_folder_delete(struct cache *, int64_t id, struct error *err);
+/* Set the sync markers (uidvalidity, uidnext, highestmodseq, synced_uid, complete, last_sync) from f. */
+int	cache_folder_set_sync(struct cache *, int64_t id, const struct cache_folder *f,
+	    struct error *err);
+/* UIDVALIDITY changed: drop every message and reset the markers. */
+int	cache_folder_reset(struct cache *, int64_t id, uint32_t uidvalidity, struct error *err);
+
+/* ---- Messages ----------------------------------------------------------- */
+
+struct cache_msg {
+	int64_t		 id;
+	int64_t		 folder_id;
+	uint32_t	 uid;
+	uint32_t	 flags;		/* MSG_* */
+	const char	*keywords;	/* other flags, space-separated, or NULL */
+	uint64_t	 modseq;
+	int64_t		 internaldate;	/* unix time */
+	int64_t		 size;
+	int64_t		 date;		/* Date: in UTC seconds (internaldate when missing) */
+	int		 date_tz;	/* its zone offset in minutes */
+	const char	*from;		/* decoded "Name <addr>" */
+	const char	*to;		/* decoded, ", "-separated */
+	const char	*cc;
+	const char	*subject;	/* decoded */
+	const char	*message_id;
+	const char	*in_reply_to;
+	const char	*references;
+	const char	*bodystructure;	/* IMAP BODYSTRUCTURE text, or NULL */
+	bool		 has_body;	/* filled by reads */
+};
+
+/* Insert or replace the message (folder_id, uid). */
+int	cache_msg_put(struct cache *, const struct cache_msg *, struct error *err);
+int	cache_msg_set_flags(struct cache *, int64_t folder_id, uint32_t uid, uint32_t flags,
+	    const char *keywords, uint64_t modseq, struct error *err);
+int	cache_msg_delete(struct cache *, int64_t folder_id, uint32_t uid, struct error *err);
+/* 1 found, 0 not found, -1 error; strings valid until the next cache call. */
+int	cache_msg_get(struct cache *, int64_t folder_id, uint32_t uid, struct cache_msg *m,
+	    struct error *err);
+
+enum cache_order {
+	CACHE_ORDER_DATE_DESC,	/* newest first (Date:, then UID) */
+	CACHE_ORDER_DATE_ASC,
+	CACHE_ORDER_UID_ASC,
+	CACHE_ORDER_UID_DESC,
+};
+typedef int (*cache_msg_cb)(void *arg, const struct cache_msg *);
+/* Messages of a folder in order, a page at a time (limit < 0: all). */
+int	cache_msg_foreach(struct cache *, int64_t folder_id, enum cache_order,
+	    int64_t offset, int64_t limit, cache_msg_cb, void *arg, struct error *err);
+/* UIDs of a folder in ascending order (for expunge detection). */
+typedef int (*cache_uid_cb)(void *arg, uint32_t uid);
+int	cache_uid_foreach(struct cache *, int64_t folder_id, cache_uid_cb, void *arg,
+	    struct error *err);
+/* Count of messages cached in a folder. */
+int64_t	cache_msg_count(struct cache *, int64_t folder_id);
+/* Highest UID cached in a folder, 0 if none. */
+uint32_t cache_msg_max_uid(struct cache *, int64_t folder_id);
+
+/* ---- Bodies ------------------------------------------------------------- */
+
+/* 1 with *datap (malloc'd, NUL-terminated) and *lenp, 0 when not cached, -1 error. */
+int	cache_body_get(struct cache *, int64_t folder_id, uint32_t uid, char **datap,
+	    size_t *lenp, struct error *err);
+int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *data,
+	    size_t len, struct error *err);
+/* The same from a file, copied in chunks so memory does not grow with size. */
+int	cache_body_put_file(struct cache *, int64_t folder_id, uint32_t uid, FILE *f,
+	    uint64_t len, struct error *err);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Headless commands (petrel sync, folders, list, show, render). Each command
+ * is one entry of a const table; main() strips the global options (which may
+ * come before or after the command name) and calls the entry's exec.
+ */
+#ifndef PETREL_CLI_H
+#define PETREL_CLI_H
+
+#include <stdbool.h>
+
+#include "util.h"
+
+struct conf;
+struct account;
+
+struct cli_ctx {
+	const char	*config_path;	/* -c FILE, else NULL */
+	const char	*account_name;	/* -a NAME, else NULL (first account) */
+	bool		 offline;	/* --offline: never touch the network */
+	int		 verbose;	/* -v count */
+	struct conf	*conf;		/* loaded by cli_account() on demand */
+};
+
+struct cli_cmd {
+	const char	*name;
+	const char	*usage;		/* arguments after the name */
+	/* argv[0] is the command name; returns the process exit status. */
+	int		(*exec)(struct cli_ctx *, int argc, char **argv);
+};
+
+extern const struct cli_cmd cli_cmds[];
+
+/* Exit statuses, by error class (documented in petrel(1)). */
+#define EXIT_OK		0
+#define EXIT_ERROR	1	/* local: disk, cache, anything else */
+#define EXIT_USAGE	2	/* bad arguments or configuration */
+#define EXIT_NETWORK	3	/* cannot connect, timeout, connection lost */
+#define EXIT_AUTH	4	/* server refused the credentials */
+#define EXIT_TLS	5	/* TLS handshake or certificate refused */
+#define EXIT_PROTO	6	/* the server said something we cannot accept */
+
+/* Load the config (once) and find the account; NULL after printing the error. */
+struct account	*cli_account(struct cli_ctx *);
+/* Print "petrel: msg" for err on stderr and return the matching exit status. */
+int		 cli_fail(const struct error *err);
+/* Print a usage line for cmd and return EXIT_USAGE. */
+int		 cli_usage(const struct cli_cmd *cmd);
+const struct cli_cmd *cli_find(const char *name);
+
+/* The commands. */
+int	cmd_sync(struct cli_ctx *, int, char **);
+int	cmd_folders(struct cli_ctx *, int, char **);
+int	cmd_list(struct cli_ctx *, int, char **);
+int	cmd_show(struct cli_ctx *, int, char **);
+int	cmd_render(struct cli_ctx *, int, char **);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * Configuration: an INI-style file with one [account NAME] section per
+ * account (see petrel.conf(5)). conf_load() parses and validates the whole
+ * file and reports the first error as "FILE:LINE: what is wrong".
+ */
+#ifndef PETREL_CONF_H
+#define PETREL_CONF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util.h"
+
+enum account_proto { PROTO_IMAP, PROTO_POP3 };
+
+enum tls_mode {
+	TLS_IMPLICIT,		/* imaps://, pop3s:// */
+	TLS_STARTTLS,		/* imap://, pop3:// : STARTTLS/STLS required */
+	TLS_NONE,		/* imap+insecure://, pop3+insecure:// */
+};
+
+enum pop3_delete {
+	POP3_DELETE_NEVER,
+	POP3_DELETE_AFTER,	/* after pop3_delete_days */
+	POP3_DELETE_IMMEDIATELY,
+};
+
+struct account {
+	char		*name;
+	enum account_proto proto;
+	enum tls_mode	 tls;
+	char		*host;		/* as written: name, IPv4 or IPv6 literal */
+	int		 port;		/* from the URL, else 993/143/995/110 */
+	char		*user;		/* percent-decoded user part of the URL */
+	char		*password;	/* "password =": plain text in the file */
+	char		*password_command;
+	char		*tls_ca_file;
+	char		*tls_fingerprint; /* "sha256:AB:CD:..." normalised to upper case */
+	int		 connect_timeout;	/* seconds, default 30 */
+	int		 timeout;		/* seconds of silence on a command, default 120 */
+
+	/* POP3 */
+	enum pop3_delete pop3_delete;
+	int		 pop3_delete_days;
+	bool		 pop3_apop;		/* apop = yes: allow APOP (MD5) */
+	char		*pop3_auth;		/* auth = plain|login|user|apop, NULL = best offered */
+	bool		 pop3_headers_only;	/* pop3_headers_only = yes: TOP first, RETR on demand */
+
+	/* Every key of the section as written, for options added later. */
+	char		**keys;
+	char		**values;
+	int		 nkeys;
+	int		 line;			/* line of the [account] header */
+};
+
+struct conf {
+	char		*path;
+	struct account	**accounts;
+	int		 naccounts;
+	/* Options outside any account section (the [options] section). */
+	char		**keys;
+	char		**values;
+	int		 nkeys;
+};
+
+/*
+ * Load path, or when path is NULL: $PETREL_CONFIG, then
+ * $XDG_CONFIG_HOME/petrel/config. Returns 0, or -1 with err set (ERR_CONFIG).
+ */
+int		 conf_load(const char *path, struct conf **confp, struct error *err);
+void		 conf_free(struct conf **confp);
+/* The named account, or the first one when name is NULL; NULL with err set. */
+struct account	*conf_account(struct conf *, const char *name, struct error *err);
+/* A key of the account section (or of [options] when a is NULL), or NULL. */
+const char	*conf_get(const struct conf *, const struct account *a, const char *key);
+
+/*
+ * The password: "password" when set, else the first line of the output of
+ * password_command (run through /bin/sh), else -1 with err set. The caller
+ * frees the result with freezero_str().
+ */
+int		 account_password(const struct account *, char **pwp, struct error *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * Small shared helpers: the error type every layer reports through, string
+ * and number helpers, time, and paths.
+ */
+#ifndef PETREL_UTIL_H
+#define PETREL_UTIL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+/*
+ * The class tells a caller what to do about an error: retry soon
+ * (TRANSIENT: network, timeout), ask the user (AUTH, TLS, CONFIG), give up on
+ * this server reply (PROTO) or stop (LOCAL: disk, cache, memory).
+ */
+enum err_class {
+	ERR_NONE = 0,
+	ERR_TRANSIENT,
+	ERR_AUTH,
+	ERR_TLS,
+	ERR_PROTO,
+	ERR_CONFIG,
+	ERR_LOCAL,
+	ERR_USAGE,
+};
+
+struct error {
+	enum err_class	cls;
+	char		msg[1024];
+};
+
+void	error_clear(struct error *);
+/* Set an error; a NULL err is allowed and ignored. Returns -1 for "return error_set(...)". */
+int	error_set(struct error *, enum err_class, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+int	error_vset(struct error *, enum err_class, const char *, va_list)
+	    __attribute__((format(printf, 3, 0)));
+/* Put "what: " in front of an existing message. */
+int	error_prefix(struct error *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+const char *error_class_name(enum err_class);
+
+/* Parse an unsigned decimal of at most max; 0 or -1 (no wrap, no sign, no junk). */
+int	parse_u64(const char *, size_t len, uint64_t max, uint64_t *out);
+int	strcasecmp_ascii(const char *, const char *);
+int	strncasecmp_ascii(const char *, const char *, size_t);
+bool	has_prefix_ci(const char *s, const char *prefix);
+
+/* Monotonic milliseconds, for timeouts and measurements. */
+uint64_t	now_ms(void);
+
+/* Format t (UTC seconds) with a zone offset in minutes as RFC 3339. */
+void	format_rfc3339(char out[32], int64_t t, int tzoff_min);
+
+/* $XDG_CACHE_HOME/petrel (or ~/.cache/petrel), created 0700; caller frees. */
+char	*path_cache_dir(struct error *);
+/* $XDG_CONFIG_HOME/petrel/config (or ~/.config/petrel/config); caller frees. */
+char	*path_config_file(void);
+/* mkdir -p with mode for each created component. */
+int	mkdir_p(const char *path, int mode);
+
+/* Append s to the buffer as a JSON string literal (with quotes). */
+struct buf;
+void	json_add_string(struct buf *, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,251 @@
+/* Errors, strings, numbers, time and paths. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "util.h"
+#include "xmalloc.h"
+
+void
+error_clear(struct error *err)
+{
+	if (err == NULL)
+		return;
+	err->cls = ERR_NONE;
+	err->msg[0] = '\0';
+}
+
+int
+error_vset(struct error *err, enum err_class cls, const char *fmt, va_list ap)
+{
+	if (err == NULL)
+		return -1;
+	err->cls = cls;
+	vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+	return -1;
+}
+
+int
+error_set(struct error *err, enum err_class cls, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	error_vset(err, cls, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
+error_prefix(struct error *err, const char *fmt, ...)
+{
+	va_list	ap;
+	char	pre[512], old[sizeof err->msg];
+
+	if (err == NULL)
+		return -1;
+	va_start(ap, fmt);
+	vsnprintf(pre, sizeof pre, fmt, ap);
+	va_end(ap);
+	memcpy(old, err->msg, sizeof old);
+	snprintf(err->msg, sizeof err->msg, "%s: %s", pre, old);
+	return -1;
+}
+
+const char *
+error_class_name(enum err_class cls)
+{
+	switch (cls) {
+	case ERR_NONE:		return "none";
+	case ERR_TRANSIENT:	return "network";
+	case ERR_AUTH:		return "authentication";
+	case ERR_TLS:		return "tls";
+	case ERR_PROTO:		return "protocol";
+	case ERR_CONFIG:	return "config";
+	case ERR_LOCAL:		return "local";
+	case ERR_USAGE:		return "usage";
+	}
+	return "unknown";
+}
+
+int
+parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
+{
+	uint64_t	v = 0;
+	size_t		i;
+
+	if (len == 0 || len > 20)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		d = (unsigned)(s[i] - '0');
+		if (v > (UINT64_MAX - d) / 10)
+			return -1;
+		v = v * 10 + d;
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static int
+lower_ascii(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+int
+strncasecmp_ascii(const char *a, const char *b, size_t n)
+{
+	size_t	i;
+	int	d;
+
+	for (i = 0; i < n; i++) {
+		d = lower_ascii((unsigned char)a[i]) -
+		    lower_ascii((unsigned char)b[i]);
+		if (d != 0 || a[i] == '\0')
+			return d;
+	}
+	return 0;
+}
+
+int
+strcasecmp_ascii(const char *a, const char *b)
+{
+	return strncasecmp_ascii(a, b, SIZE_MAX);
+}
+
+bool
+has_prefix_ci(const char *s, const char *prefix)
+{
+	return strncasecmp_ascii(s, prefix, strlen(prefix)) == 0;
+}
+
+uint64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void
+format_rfc3339(char out[32], int64_t t, int tzoff_min)
+{
+	struct tm	tm;
+	time_t		local = (time_t)(t + (int64_t)tzoff_min * 60);
+	int		off = tzoff_min < 0 ? -tzoff_min : tzoff_min;
+
+	gmtime_r(&local, &tm);
+	if (tzoff_min == 0)
+		strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	else {
+		size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+		snprintf(out + n, 32 - n, "%c%02d:%02d",
+		    tzoff_min < 0 ? '-' : '+', off / 60, off % 60);
+	}
+}
+
+int
+mkdir_p(const char *path, int mode)
+{
+	char	*p, *s;
+	int	 rv = 0;
+
+	p = xstrdup(path);
+	for (s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) == -1 && errno != EEXIST) {
+			rv = -1;
+			break;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return rv;
+}
+
+static char *
+path_xdg(const char *var, const char *fallback)
+{
+	const char	*v, *home;
+	char		*p;
+
+	if ((v = getenv(var)) != NULL && *v == '/')
+		return xstrdup(v);
+	if ((home = getenv("HOME")) == NULL || *home == '\0')
+		home = "/";
+	xasprintf(&p, "%s/%s", home, fallback);
+	return p;
+}
+
+char *
+path_cache_dir(struct error *err)
+{
+	char	*base, *dir;
+
+	base = path_xdg("XDG_CACHE_HOME", ".cache");
+	xasprintf(&dir, "%s/petrel", base);
+	free(base);
+	if (mkdir_p(dir, 0700) == -1) {
+		error_set(err, ERR_LOCAL, "cannot create %s: %s", dir,
+		    strerror(errno));
+		free(dir);
+		return NULL;
+	}
+	return dir;
+}
+
+char *
+path_config_file(void)
+{
+	char	*base, *p;
+
+	base = path_xdg("XDG_CONFIG_HOME", ".config");
+	xasprintf(&p, "%s/petrel/config", base);
+	free(base);
+	return p;
+}
+
+void
+json_add_string(struct buf *b, const char *s, size_t len)
+{
+	static const char	hex[] = "0123456789abcdef";
+	size_t			i;
+
+	buf_addc(b, '"');
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		switch (c) {
+		case '"':  buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		default:
+			if (c < 0x20 || c == 0x7f) {
+				char	u[7] = { '\\', 'u', '0', '0',
+				    hex[c >> 4], hex[c & 15], 0 };
+				buf_adds(b, u);
+			} else
+				buf_addc(b, (char)c);
+		}
+	}
+	buf_addc(b, '"');
+}
