@@ -8,7 +8,7 @@ secs=${1:-30}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bdir=${2:-$top/build-fuzz}
 if [ ! -d "$bdir" ]; then
-	CC=clang meson setup "$bdir" "$top" -Dfuzz=true -Dintegration=false \
+	CC=clang CFLAGS=-fsanitize=fuzzer-no-link meson setup "$bdir" "$top" -Dfuzz=true -Dintegration=false \
 	    -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
 fi
 ninja -C "$bdir" >/dev/null
