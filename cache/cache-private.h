@@ -1,0 +1,62 @@
+/* Internals of the cache module, shared by its files only. */
+#ifndef PETREL_CACHE_PRIVATE_H
+#define PETREL_CACHE_PRIVATE_H
+
+#include <sqlite3.h>
+
+#include "cache.h"
+
+/* Prepared statements, made on first use and kept until close. */
+enum cache_stmt {
+	ST_BEGIN,
+	ST_COMMIT,
+	ST_ROLLBACK,
+	ST_META_GET,
+	ST_META_SET,
+	ST_FOLDER_INSERT,
+	ST_FOLDER_UPDATE,
+	ST_FOLDER_GET,
+	ST_FOLDER_SET_SYNC,
+	ST_MSG_PUT,
+	ST_MSG_FLAGS,
+	ST_MSG_DELETE,
+	ST_MSG_GET,
+	ST_MSG_ID,
+	ST_MSG_COUNT,
+	ST_MSG_MAXUID,
+	ST_UIDS,
+	ST_BODY_GET,
+	ST_BODY_PUT,
+	ST_BODY_ZERO,
+	ST_COUNT
+};
+
+struct cache {
+	sqlite3		*db;
+	char		*path;
+	int		 flags;
+	int		 in_tx;
+	sqlite3_stmt	*stmts[ST_COUNT];
+	/* Copies of the strings handed out by the last cache_*_get(). */
+	char		*kept[32];
+	int		 nkept;
+};
+
+/* The statement for id, reset and with bindings cleared; NULL with err set. */
+sqlite3_stmt	*cache_stmt(struct cache *, enum cache_stmt, struct error *err);
+/* Fill err from the database's last error, prefixed with what was being done. */
+int		 cache_db_error(struct cache *, struct error *err, const char *what);
+/* Bring the schema up to date (migrate.c). */
+int		 cache_migrate(struct cache *, struct error *err);
+/* Step a statement that returns no rows (or ignore them) and reset it. */
+int		 cache_step_done(struct cache *, sqlite3_stmt *, struct error *err,
+		     const char *what);
+/* Free the strings of the previous get; then copy one (NULL stays NULL). */
+void		 cache_keep_reset(struct cache *);
+const char	*cache_keep(struct cache *, const char *);
+/* Bind a string or NULL. */
+int		 cache_bind_text(sqlite3_stmt *, int idx, const char *s);
+/* Column as text or NULL. */
+const char	*cache_col_text(sqlite3_stmt *, int col);
+
+#endif

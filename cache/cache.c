@@ -1,0 +1,313 @@
+/* Opening the cache, prepared statements, transactions, meta values. */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* SQL of each prepared statement, indexed by enum cache_stmt. */
+static const char *stmt_sql[ST_COUNT] = {
+	[ST_BEGIN] = "BEGIN IMMEDIATE",
+	[ST_COMMIT] = "COMMIT",
+	[ST_ROLLBACK] = "ROLLBACK",
+	[ST_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[ST_META_SET] = "INSERT INTO meta(key, value) VALUES(?1, ?2) "
+	    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+	[ST_FOLDER_INSERT] = "INSERT INTO folders(name, remote, delim, "
+	    "special_use, attributes, subscribed, noselect) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[ST_FOLDER_UPDATE] = "UPDATE folders SET remote = ?2, delim = ?3, "
+	    "special_use = ?4, attributes = ?5, subscribed = ?6, noselect = ?7 "
+	    "WHERE id = ?1",
+	[ST_FOLDER_GET] = "SELECT id, name, remote, delim, special_use, "
+	    "attributes, subscribed, noselect, uidvalidity, uidnext, "
+	    "highestmodseq, synced_uid, complete, last_sync, "
+	    "(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id), "
+	    "(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id "
+	    "AND (m.flags & 1) = 0) FROM folders f WHERE name = ?1",
+	[ST_FOLDER_SET_SYNC] = "UPDATE folders SET uidvalidity = ?2, "
+	    "uidnext = ?3, highestmodseq = ?4, synced_uid = ?5, complete = ?6, "
+	    "last_sync = ?7 WHERE id = ?1",
+	[ST_MSG_PUT] = "INSERT INTO messages(folder_id, uid, flags, keywords, "
+	    "modseq, internaldate, size, date, date_tz, from_addr, to_addr, "
+	    "cc_addr, subject, message_id, in_reply_to, refs, bodystructure) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+	    "?14, ?15, ?16, ?17) ON CONFLICT(folder_id, uid) DO UPDATE SET "
+	    "flags = excluded.flags, keywords = excluded.keywords, "
+	    "modseq = excluded.modseq, internaldate = excluded.internaldate, "
+	    "size = excluded.size, date = excluded.date, "
+	    "date_tz = excluded.date_tz, from_addr = excluded.from_addr, "
+	    "to_addr = excluded.to_addr, cc_addr = excluded.cc_addr, "
+	    "subject = excluded.subject, message_id = excluded.message_id, "
+	    "in_reply_to = excluded.in_reply_to, refs = excluded.refs, "
+	    "bodystructure = excluded.bodystructure",
+	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
+	    "modseq = ?5 WHERE folder_id = ?1 AND uid = ?2",
+	[ST_MSG_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	[ST_MSG_GET] = "SELECT id, folder_id, uid, flags, keywords, modseq, "
+	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
+	    "subject, message_id, in_reply_to, refs, bodystructure, "
+	    "EXISTS(SELECT 1 FROM bodies b WHERE b.message = messages.id) "
+	    "FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	[ST_MSG_ID] = "SELECT id FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
+	[ST_MSG_MAXUID] = "SELECT MAX(uid) FROM messages WHERE folder_id = ?1",
+	[ST_UIDS] = "SELECT uid FROM messages WHERE folder_id = ?1 ORDER BY uid",
+	[ST_BODY_GET] = "SELECT b.raw FROM bodies b JOIN messages m "
+	    "ON b.message = m.id WHERE m.folder_id = ?1 AND m.uid = ?2",
+	[ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(message, raw) VALUES(?1, ?2)",
+	[ST_BODY_ZERO] = "INSERT OR REPLACE INTO bodies(message, raw) "
+	    "VALUES(?1, zeroblob(?2))",
+};
+
+int
+cache_db_error(struct cache *c, struct error *err, const char *what)
+{
+	int	code = sqlite3_errcode(c->db);
+
+	if (code == SQLITE_FULL)
+		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full",
+		    c->path, what);
+	return error_set(err, ERR_LOCAL, "cache %s: %s: %s", c->path, what,
+	    sqlite3_errmsg(c->db));
+}
+
+sqlite3_stmt *
+cache_stmt(struct cache *c, enum cache_stmt id, struct error *err)
+{
+	sqlite3_stmt	*st = c->stmts[id];
+
+	if (st == NULL) {
+		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+			cache_db_error(c, err, "preparing a query");
+			return NULL;
+		}
+		c->stmts[id] = st;
+		return st;
+	}
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return st;
+}
+
+int
+cache_bind_text(sqlite3_stmt *st, int idx, const char *s)
+{
+	if (s == NULL)
+		return sqlite3_bind_null(st, idx);
+	return sqlite3_bind_text(st, idx, s, -1, SQLITE_STATIC);
+}
+
+void
+cache_keep_reset(struct cache *c)
+{
+	while (c->nkept > 0)
+		free(c->kept[--c->nkept]);
+}
+
+const char *
+cache_keep(struct cache *c, const char *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (c->nkept == (int)(sizeof c->kept / sizeof c->kept[0]))
+		fatalx("%s: too many kept strings", __func__);
+	return c->kept[c->nkept++] = xstrdup(s);
+}
+
+const char *
+cache_col_text(sqlite3_stmt *st, int col)
+{
+	return (const char *)sqlite3_column_text(st, col);
+}
+
+static int
+cache_exec(struct cache *c, const char *sql, struct error *err)
+{
+	if (sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return cache_db_error(c, err, sql);
+	return 0;
+}
+
+int
+cache_open_path(const char *path, int flags, struct cache **cp,
+    struct error *err)
+{
+	struct cache	*c;
+	int		 fd, oflags;
+
+	*cp = NULL;
+	/* Create the file ourselves so it is 0600 from the first byte; SQLite
+	 * gives its -wal and -shm files the same mode. */
+	if (!(flags & CACHE_READONLY)) {
+		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+			return error_set(err, ERR_LOCAL, "cannot open cache %s: %s",
+			    path, strerror(errno));
+		close(fd);
+		oflags = SQLITE_OPEN_READWRITE;
+	} else
+		oflags = SQLITE_OPEN_READONLY;
+
+	c = xcalloc(1, sizeof *c);
+	c->path = xstrdup(path);
+	c->flags = flags;
+	if (sqlite3_open_v2(path, &c->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		if (c->db == NULL)
+			error_set(err, ERR_LOCAL, "cannot open cache %s", path);
+		else
+			cache_db_error(c, err, "opening");
+		cache_close(&c);
+		return -1;
+	}
+	sqlite3_busy_timeout(c->db, 10000);
+	sqlite3_extended_result_codes(c->db, 0);
+	if (!(flags & CACHE_READONLY) &&
+	    cache_exec(c, "PRAGMA journal_mode = WAL", err) == -1)
+		goto fail;
+	if (cache_exec(c, (flags & CACHE_DURABLE) ?
+	    "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL",
+	    err) == -1 ||
+	    cache_exec(c, "PRAGMA foreign_keys = ON", err) == -1 ||
+	    cache_exec(c, "PRAGMA temp_store = MEMORY", err) == -1 ||
+	    cache_migrate(c, err) == -1)
+		goto fail;
+	*cp = c;
+	return 0;
+fail:
+	cache_close(&c);
+	return -1;
+}
+
+int
+cache_open(const char *account, int flags, struct cache **cp,
+    struct error *err)
+{
+	char	*dir, *path;
+	int	 rv;
+
+	if (strchr(account, '/') != NULL || account[0] == '.' ||
+	    account[0] == '\0')
+		return error_set(err, ERR_CONFIG, "account name \"%s\" cannot "
+		    "name a cache file", account);
+	if ((dir = path_cache_dir(err)) == NULL)
+		return -1;
+	xasprintf(&path, "%s/%s.db", dir, account);
+	free(dir);
+	if ((flags & CACHE_READONLY) && access(path, F_OK) == -1) {
+		error_set(err, ERR_LOCAL, "no cache for account %s yet (%s): "
+		    "run petrel sync first", account, path);
+		free(path);
+		return -1;
+	}
+	rv = cache_open_path(path, flags, cp, err);
+	free(path);
+	return rv;
+}
+
+void
+cache_close(struct cache **cp)
+{
+	struct cache	*c = *cp;
+	int		 i;
+
+	if (c == NULL)
+		return;
+	if (c->in_tx)
+		cache_rollback(c);
+	for (i = 0; i < ST_COUNT; i++)
+		sqlite3_finalize(c->stmts[i]);
+	cache_keep_reset(c);
+	if (c->db != NULL)
+		sqlite3_close(c->db);
+	free(c->path);
+	free(c);
+	*cp = NULL;
+}
+
+const char *
+cache_path(const struct cache *c)
+{
+	return c->path;
+}
+
+int
+cache_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
+    const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return cache_db_error(c, err, what);
+	return 0;
+}
+
+int
+cache_begin(struct cache *c, struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, ST_BEGIN, err)) == NULL ||
+	    cache_step_done(c, st, err, "starting a transaction") == -1)
+		return -1;
+	c->in_tx = 1;
+	return 0;
+}
+
+int
+cache_commit(struct cache *c, struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, ST_COMMIT, err)) == NULL ||
+	    cache_step_done(c, st, err, "committing") == -1) {
+		cache_rollback(c);
+		return -1;
+	}
+	c->in_tx = 0;
+	return 0;
+}
+
+void
+cache_rollback(struct cache *c)
+{
+	if (sqlite3_get_autocommit(c->db) == 0)
+		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	c->in_tx = 0;
+}
+
+char *
+cache_meta_get(struct cache *c, const char *key)
+{
+	sqlite3_stmt	*st;
+	char		*v = NULL;
+
+	if ((st = cache_stmt(c, ST_META_GET, NULL)) == NULL)
+		return NULL;
+	cache_bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW && cache_col_text(st, 0) != NULL)
+		v = xstrdup(cache_col_text(st, 0));
+	sqlite3_reset(st);
+	return v;
+}
+
+int
+cache_meta_set(struct cache *c, const char *key, const char *value,
+    struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, ST_META_SET, err)) == NULL)
+		return -1;
+	cache_bind_text(st, 1, key);
+	cache_bind_text(st, 2, value);
+	return cache_step_done(c, st, err, "saving a setting");
+}

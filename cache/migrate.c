@@ -1,0 +1,127 @@
+/*
+ * Schema and migrations. The schema version is PRAGMA user_version; each
+ * step below moves the database from version i to i+1 inside one
+ * transaction, so a crash during a migration leaves the old version intact.
+ * Never edit a step that has shipped: add a new one.
+ */
+#include <stdio.h>
+
+#include "cache-private.h"
+
+static const char *migrations[] = {
+	/* 0 -> 1: the first schema. */
+	"CREATE TABLE meta("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT"
+	") WITHOUT ROWID;"
+	"CREATE TABLE folders("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE,"		/* UTF-8 display name */
+	"  remote TEXT,"			/* server name; NULL = local only */
+	"  delim TEXT,"
+	"  special_use TEXT,"
+	"  attributes TEXT,"
+	"  subscribed INTEGER NOT NULL DEFAULT 0,"
+	"  noselect INTEGER NOT NULL DEFAULT 0,"
+	"  uidvalidity INTEGER NOT NULL DEFAULT 0,"
+	"  uidnext INTEGER NOT NULL DEFAULT 0,"	/* as of the last complete sync */
+	"  highestmodseq INTEGER NOT NULL DEFAULT 0,"
+	"  synced_uid INTEGER NOT NULL DEFAULT 0," /* all UIDs <= this are cached */
+	"  complete INTEGER NOT NULL DEFAULT 0,"
+	"  last_sync INTEGER NOT NULL DEFAULT 0"
+	");"
+	"CREATE TABLE messages("
+	"  id INTEGER PRIMARY KEY,"
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  keywords TEXT,"
+	"  modseq INTEGER NOT NULL DEFAULT 0,"
+	"  internaldate INTEGER NOT NULL DEFAULT 0,"
+	"  size INTEGER NOT NULL DEFAULT 0,"
+	"  date INTEGER NOT NULL DEFAULT 0,"
+	"  date_tz INTEGER NOT NULL DEFAULT 0,"
+	"  from_addr TEXT,"
+	"  to_addr TEXT,"
+	"  cc_addr TEXT,"
+	"  subject TEXT,"
+	"  message_id TEXT,"
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"
+	"  bodystructure TEXT,"
+	"  UNIQUE(folder_id, uid)"
+	");"
+	"CREATE INDEX messages_by_date ON messages(folder_id, date, uid);"
+	"CREATE TABLE bodies("
+	"  message INTEGER PRIMARY KEY REFERENCES messages(id) ON DELETE CASCADE,"
+	"  raw BLOB NOT NULL"
+	");"
+	/* Local changes waiting for the server, written in the same
+	 * transaction as the cache change they describe. */
+	"CREATE TABLE pending("
+	"  id INTEGER PRIMARY KEY,"
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"
+	"  op TEXT NOT NULL,"
+	"  arg TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT"
+	");",
+};
+
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static int
+user_version(struct cache *c, int *vp, struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if (sqlite3_prepare_v2(c->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return cache_db_error(c, err, "reading the schema version");
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return cache_db_error(c, err, "reading the schema version");
+	}
+	*vp = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return 0;
+}
+
+int
+cache_migrate(struct cache *c, struct error *err)
+{
+	char	 sql[64];
+	int	 v = 0;
+
+	if (user_version(c, &v, err) == -1)
+		return -1;
+	if (v > NMIGRATIONS)
+		return error_set(err, ERR_LOCAL, "cache %s has schema version "
+		    "%d, newer than this petrel knows (%d)", c->path, v,
+		    NMIGRATIONS);
+	for (; v < NMIGRATIONS; v++) {
+		if (c->flags & CACHE_READONLY)
+			return error_set(err, ERR_LOCAL, "cache %s needs an "
+			    "upgrade: run a command that writes it first",
+			    c->path);
+		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+		    SQLITE_OK)
+			return cache_db_error(c, err, "upgrading the cache");
+		snprintf(sql, sizeof sql, "PRAGMA user_version = %d", v + 1);
+		if (sqlite3_exec(c->db, migrations[v], NULL, NULL, NULL) !=
+		    SQLITE_OK ||
+		    sqlite3_exec(c->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+			cache_db_error(c, err, "upgrading the cache");
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		if (sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			cache_db_error(c, err, "upgrading the cache");
+			sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+	}
+	return 0;
+}

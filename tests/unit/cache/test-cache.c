@@ -1,0 +1,348 @@
+/* Unit tests of the SQLite cache. */
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache-private.h"
+#include "test.h"
+#include "util.h"
+
+static char	tmpdir[] = "/tmp/petrel-test-cache-XXXXXX";
+
+static struct cache *
+open_fresh(const char *name, int flags)
+{
+	struct cache	*c;
+	struct error	 err;
+	char		 path[512];
+
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	unlink(path);
+	if (cache_open_path(path, flags, &c, &err) == -1) {
+		test_fail(__FILE__, __LINE__, "open: %s", err.msg);
+		exit(1);
+	}
+	return c;
+}
+
+static int64_t
+add_folder(struct cache *c, const char *name)
+{
+	struct cache_folder	f;
+	struct error		err;
+	int64_t			id = -1;
+
+	memset(&f, 0, sizeof f);
+	f.name = name;
+	f.remote = name;
+	f.delim = '/';
+	T_EQ_INT(cache_folder_put(c, &f, &id, &err), 0);
+	return id;
+}
+
+static void
+put_msg(struct cache *c, int64_t fid, uint32_t uid, int64_t date,
+    uint32_t flags, const char *subject)
+{
+	struct cache_msg	m;
+	struct error		err;
+
+	memset(&m, 0, sizeof m);
+	m.folder_id = fid;
+	m.uid = uid;
+	m.date = date;
+	m.flags = flags;
+	m.subject = subject;
+	m.from = "Alice <alice@example.org>";
+	m.size = 100 + uid;
+	T_EQ_INT(cache_msg_put(c, &m, &err), 0);
+}
+
+static void
+test_open_mode(void)
+{
+	struct cache	*c = open_fresh("mode.db", 0);
+	struct stat	 st;
+	char		 path[512];
+
+	snprintf(path, sizeof path, "%s/mode.db", tmpdir);
+	T_EQ_INT(stat(path, &st), 0);
+	T_EQ_INT(st.st_mode & 0777, 0600);
+	cache_close(&c);
+	T_ASSERT(c == NULL);
+}
+
+static void
+test_folders(void)
+{
+	struct cache		*c = open_fresh("folders.db", 0);
+	struct cache_folder	 f;
+	struct error		 err;
+	int64_t			 inbox, arch, again;
+
+	arch = add_folder(c, "Archive");
+	inbox = add_folder(c, "INBOX");
+	T_ASSERT(inbox != arch);
+	/* Putting the same name again updates, keeps the id. */
+	again = add_folder(c, "INBOX");
+	T_EQ_INT(again, inbox);
+
+	T_EQ_INT(cache_folder_get(c, "INBOX", &f, &err), 1);
+	T_EQ_STR(f.name, "INBOX");
+	T_EQ_INT(f.delim, '/');
+	T_EQ_INT(f.complete, 0);
+	T_EQ_INT(cache_folder_get(c, "Nope", &f, &err), 0);
+
+	memset(&f, 0, sizeof f);
+	f.uidvalidity = 42;
+	f.uidnext = 100;
+	f.highestmodseq = 1ULL << 40;
+	f.synced_uid = 99;
+	f.complete = 1;
+	T_EQ_INT(cache_folder_set_sync(c, inbox, &f, &err), 0);
+	T_EQ_INT(cache_folder_get(c, "INBOX", &f, &err), 1);
+	T_EQ_INT(f.uidvalidity, 42);
+	T_EQ_INT(f.highestmodseq, 1ULL << 40);
+	T_EQ_INT(f.synced_uid, 99);
+	T_ASSERT(f.complete);
+
+	/* Updating the folder's LIST data leaves the sync markers alone. */
+	add_folder(c, "INBOX");
+	T_EQ_INT(cache_folder_get(c, "INBOX", &f, &err), 1);
+	T_EQ_INT(f.uidnext, 100);
+	cache_close(&c);
+}
+
+struct collect {
+	uint32_t	uids[16];
+	int		n;
+	int		unseen;
+};
+
+static int
+collect_msg(void *arg, const struct cache_msg *m)
+{
+	struct collect *col = arg;
+
+	col->uids[col->n++] = m->uid;
+	return 0;
+}
+
+static int
+collect_folder(void *arg, const struct cache_folder *f)
+{
+	struct collect *col = arg;
+
+	if (strcmp(f->name, "INBOX") == 0) {
+		col->n = (int)f->total;
+		col->unseen = (int)f->unseen;
+	}
+	return 0;
+}
+
+static void
+test_messages(void)
+{
+	struct cache		*c = open_fresh("msgs.db", 0);
+	struct cache_msg	 m;
+	struct collect		 col;
+	struct error		 err;
+	int64_t			 fid;
+
+	fid = add_folder(c, "INBOX");
+	T_EQ_INT(cache_begin(c, &err), 0);
+	put_msg(c, fid, 1, 1000, MSG_SEEN, "old");
+	put_msg(c, fid, 2, 3000, 0, "newest");
+	put_msg(c, fid, 3, 2000, MSG_FLAGGED, "middle");
+	T_EQ_INT(cache_commit(c, &err), 0);
+
+	memset(&col, 0, sizeof col);
+	T_EQ_INT(cache_msg_foreach(c, fid, CACHE_ORDER_DATE_DESC, 0, -1,
+	    collect_msg, &col, &err), 0);
+	T_EQ_INT(col.n, 3);
+	T_EQ_INT(col.uids[0], 2);
+	T_EQ_INT(col.uids[1], 3);
+	T_EQ_INT(col.uids[2], 1);
+
+	/* Paging. */
+	memset(&col, 0, sizeof col);
+	cache_msg_foreach(c, fid, CACHE_ORDER_UID_ASC, 1, 1, collect_msg, &col,
+	    &err);
+	T_EQ_INT(col.n, 1);
+	T_EQ_INT(col.uids[0], 2);
+
+	T_EQ_INT(cache_msg_count(c, fid), 3);
+	T_EQ_INT(cache_msg_max_uid(c, fid), 3);
+
+	memset(&col, 0, sizeof col);
+	cache_folder_foreach(c, collect_folder, &col, &err);
+	T_EQ_INT(col.n, 3);
+	T_EQ_INT(col.unseen, 2);
+
+	T_EQ_INT(cache_msg_set_flags(c, fid, 2, MSG_SEEN | MSG_ANSWERED,
+	    "$Label1", 77, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 2, &m, &err), 1);
+	T_EQ_INT(m.flags, MSG_SEEN | MSG_ANSWERED);
+	T_EQ_STR(m.keywords, "$Label1");
+	T_EQ_INT(m.modseq, 77);
+	T_EQ_STR(m.subject, "newest");
+	T_EQ_INT(m.has_body, 0);
+
+	/* A second put of the same UID replaces it (upsert). */
+	put_msg(c, fid, 2, 3000, 0, "replaced");
+	T_EQ_INT(cache_msg_count(c, fid), 3);
+	T_EQ_INT(cache_msg_get(c, fid, 2, &m, &err), 1);
+	T_EQ_STR(m.subject, "replaced");
+
+	T_EQ_INT(cache_msg_delete(c, fid, 3, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 3, &m, &err), 0);
+	T_EQ_INT(cache_msg_count(c, fid), 2);
+
+	/* Rollback loses the transaction's writes. */
+	T_EQ_INT(cache_begin(c, &err), 0);
+	put_msg(c, fid, 50, 1, 0, "gone");
+	cache_rollback(c);
+	T_EQ_INT(cache_msg_get(c, fid, 50, &m, &err), 0);
+
+	/* UIDVALIDITY change drops everything. */
+	T_EQ_INT(cache_folder_reset(c, fid, 7, &err), 0);
+	T_EQ_INT(cache_msg_count(c, fid), 0);
+	cache_close(&c);
+}
+
+static void
+test_bodies(void)
+{
+	struct cache		*c = open_fresh("bodies.db", 0);
+	struct cache_msg	 m;
+	struct error		 err;
+	int64_t			 fid;
+	char			*data;
+	size_t			 len, i;
+	FILE			*f;
+
+	fid = add_folder(c, "INBOX");
+	put_msg(c, fid, 5, 1, 0, "with body");
+	T_EQ_INT(cache_body_get(c, fid, 5, &data, &len, &err), 0);
+	T_EQ_INT(cache_body_put(c, fid, 5, "Subject: x\r\n\r\nhi\0there", 22,
+	    &err), 0);
+	T_EQ_INT(cache_body_get(c, fid, 5, &data, &len, &err), 1);
+	T_EQ_MEM(data, len, "Subject: x\r\n\r\nhi\0there", 22);
+	free(data);
+	T_EQ_INT(cache_msg_get(c, fid, 5, &m, &err), 1);
+	T_ASSERT(m.has_body);
+
+	/* Updating the message row keeps its body. */
+	put_msg(c, fid, 5, 2, MSG_SEEN, "with body");
+	T_EQ_INT(cache_body_get(c, fid, 5, &data, &len, &err), 1);
+	free(data);
+
+	/* A body needs its message. */
+	T_EQ_INT(cache_body_put(c, fid, 6, "x", 1, &err), -1);
+
+	/* From a file, in chunks: 300,000 bytes. */
+	put_msg(c, fid, 7, 1, 0, "big");
+	f = tmpfile();
+	for (i = 0; i < 300000; i++)
+		fputc('a' + (int)(i % 26), f);
+	T_EQ_INT(cache_body_put_file(c, fid, 7, f, 300000, &err), 0);
+	T_EQ_INT(cache_body_get(c, fid, 7, &data, &len, &err), 1);
+	T_EQ_INT(len, 300000);
+	T_EQ_INT(data[299999], 'a' + (int)(299999 % 26));
+	free(data);
+	/* A file shorter than it claims is an error. */
+	T_EQ_INT(cache_body_put_file(c, fid, 7, f, 400000, &err), -1);
+	fclose(f);
+
+	/* Deleting the message deletes the body. */
+	T_EQ_INT(cache_msg_delete(c, fid, 5, &err), 0);
+	T_EQ_INT(cache_body_get(c, fid, 5, &data, &len, &err), 0);
+	cache_close(&c);
+}
+
+static void
+test_disk_full(void)
+{
+	struct cache	*c = open_fresh("full.db", 0);
+	struct error	 err;
+	int64_t		 fid;
+	char		 path[512], big[4096];
+	uint32_t	 uid;
+	int		 rv = 0;
+
+	fid = add_folder(c, "INBOX");
+	put_msg(c, fid, 1, 1, 0, "kept");
+	/* Simulate a full disk: forbid the file to grow. */
+	snprintf(path, sizeof path, "%s/full.db", tmpdir);
+	cache_close(&c);
+	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
+	T_EQ_INT(sqlite3_exec(c->db, "PRAGMA max_page_count = 20", NULL, NULL,
+	    NULL), SQLITE_OK);
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	T_EQ_INT(cache_begin(c, &err), 0);
+	for (uid = 2; uid < 200 && rv == 0; uid++)
+		rv = cache_body_put(c, fid, 1, big, sizeof big, &err) |
+		    cache_meta_set(c, big + uid, big, &err);
+	T_EQ_INT(rv, -1);
+	T_ASSERT(strstr(err.msg, "disk full") != NULL);
+	cache_rollback(c);
+	cache_close(&c);
+	/* Nothing lost: what was committed is still there. */
+	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
+	T_EQ_INT(cache_msg_count(c, fid), 1);
+	cache_close(&c);
+}
+
+static void
+test_reopen_readonly(void)
+{
+	struct cache	*c = open_fresh("ro.db", 0);
+	struct error	 err;
+	char		 path[512], *v;
+	int64_t		 fid;
+
+	fid = add_folder(c, "INBOX");
+	put_msg(c, fid, 1, 1, 0, "x");
+	T_EQ_INT(cache_meta_set(c, "k", "v1", &err), 0);
+	cache_close(&c);
+	snprintf(path, sizeof path, "%s/ro.db", tmpdir);
+	T_EQ_INT(cache_open_path(path, CACHE_READONLY, &c, &err), 0);
+	T_EQ_INT(cache_msg_count(c, fid), 1);
+	v = cache_meta_get(c, "k");
+	T_EQ_STR(v, "v1");
+	free(v);
+	T_ASSERT(cache_meta_get(c, "missing") == NULL);
+	cache_close(&c);
+}
+
+static const struct test tests[] = {
+	{ "open_mode", test_open_mode },
+	{ "folders", test_folders },
+	{ "messages", test_messages },
+	{ "bodies", test_bodies },
+	{ "disk_full", test_disk_full },
+	{ "reopen_readonly", test_reopen_readonly },
+	{ NULL, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	int	rv;
+	char	cmd[600];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	rv = test_main(tests, argc, argv);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "could not remove %s\n", tmpdir);
+	return rv;
+}
