@@ -1,0 +1,41 @@
+/*
+ * SASL client mechanisms (RFC 4422) shared by IMAP AUTHENTICATE and POP3
+ * AUTH: PLAIN (RFC 4616) and LOGIN. The protocol code moves the base64
+ * strings; this module builds them. Every string returned holds a secret:
+ * free it with freezero_str().
+ */
+#ifndef PETREL_SASL_H
+#define PETREL_SASL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "util.h"
+
+struct sasl;
+
+/*
+ * The best mechanism we support among those offered (case-insensitive
+ * names), or NULL. PLAIN is preferred to LOGIN.
+ */
+const char	*sasl_choose(const char *const *offered, size_t n);
+bool		 sasl_supported(const char *mech);
+/* NULL with err set for an unknown mechanism. */
+struct sasl	*sasl_new(const char *mech, const char *user, const char *pass,
+		     struct error *err);
+/* The canonical upper-case name of the mechanism. */
+const char	*sasl_name(const struct sasl *);
+/*
+ * The initial response in base64 for mechanisms that have one (PLAIN), or
+ * NULL when the mechanism waits for a first challenge (LOGIN).
+ */
+char		*sasl_initial(struct sasl *);
+/* The base64 answer to a base64 challenge, or NULL with err set. */
+char		*sasl_step(struct sasl *, const char *challenge, struct error *err);
+void		 sasl_free(struct sasl **);
+
+/* Base64 through GnuTLS; caller frees. decode returns -1 on bad input. */
+char		*b64_encode(const void *data, size_t len);
+int		 b64_decode(const char *s, size_t len, char **outp, size_t *lenp);
+
+#endif
