@@ -1,0 +1,529 @@
+/*
+ * Account sections: URL parsing (imaps://user@host:port), the typed keys,
+ * checks across keys, and the password (plain or from password_command).
+ */
+#include <sys/types.h>
+#include <sys/wait.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "conf-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+extern char **environ;
+
+/* Output of password_command we keep reading (the rest is drained). */
+#define ACCOUNT_PWCMD_MAX	4096
+
+const char *const account_known_keys[] = {
+	"imap", "pop3", "password", "password_command", "tls_ca_file",
+	"tls_fingerprint", "connect_timeout", "timeout", "pop3_delete",
+	"apop", "auth", "pop3_headers_only", NULL
+};
+
+/* Keys that only mean something for a POP3 account. */
+static const char *const account_pop3_keys[] = {
+	"pop3_delete", "apop", "auth", "pop3_headers_only", NULL
+};
+
+static int
+account_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Percent-decode s[0..len) into a new string; NULL on a bad escape or control byte. */
+static char *
+account_pct_decode(const char *s, size_t len)
+{
+	char	*out = xmalloc(len + 1);
+	size_t	 i, o = 0;
+	int	 hi, lo;
+
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+
+		if (c == '%') {
+			if (i + 2 >= len)
+				goto bad;
+			if ((hi = account_hex(s[i + 1])) == -1 ||
+			    (lo = account_hex(s[i + 2])) == -1)
+				goto bad;
+			c = (unsigned char)(hi << 4 | lo);
+			i += 2;
+		}
+		if (c < 0x20 || c == 0x7f)
+			goto bad;
+		out[o++] = (char)c;
+	}
+	out[o] = '\0';
+	return out;
+bad:
+	free(out);
+	return NULL;
+}
+
+static int
+account_valid_hostname(const char *s, size_t len)
+{
+	size_t	i;
+
+	if (len == 0 || len > 253 || s[0] == '.' || s[0] == '-')
+		return 0;
+	for (i = 0; i < len; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+int
+account_parse_url(struct account *a, enum account_proto proto,
+    const char *url, struct error *err)
+{
+	static const struct {
+		const char	*scheme;
+		enum account_proto proto;
+		enum tls_mode	 tls;
+		int		 port;
+	} schemes[] = {
+		{ "imaps", PROTO_IMAP, TLS_IMPLICIT, 993 },
+		{ "imap", PROTO_IMAP, TLS_STARTTLS, 143 },
+		{ "imap+insecure", PROTO_IMAP, TLS_NONE, 143 },
+		{ "pop3s", PROTO_POP3, TLS_IMPLICIT, 995 },
+		{ "pop3", PROTO_POP3, TLS_STARTTLS, 110 },
+		{ "pop3+insecure", PROTO_POP3, TLS_NONE, 110 },
+	};
+	const char	*p, *at, *hs, *he, *ps, *end, *name;
+	char		 tmp[INET6_ADDRSTRLEN + 1];
+	struct in6_addr	 in6;
+	uint64_t	 port;
+	size_t		 i, n;
+	int		 found = -1;
+
+	name = proto == PROTO_IMAP ? "imap" : "pop3";
+	if ((p = strstr(url, "://")) == NULL)
+		return error_set(err, ERR_CONFIG, "%s URL \"%s\" is not of the "
+		    "form %s://USER@HOST[:PORT]", name, url,
+		    proto == PROTO_IMAP ? "imaps" : "pop3s");
+	n = (size_t)(p - url);
+	for (i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
+		if (strlen(schemes[i].scheme) == n &&
+		    strncasecmp_ascii(url, schemes[i].scheme, n) == 0)
+			found = (int)i;
+	}
+	if (found == -1 || schemes[found].proto != proto)
+		return error_set(err, ERR_CONFIG, "unknown %s URL scheme "
+		    "\"%.*s\" (use %s)", name, (int)(n > 32 ? 32 : n), url,
+		    proto == PROTO_IMAP ? "imaps, imap or imap+insecure" :
+		    "pop3s, pop3 or pop3+insecure");
+	a->proto = proto;
+	a->tls = schemes[found].tls;
+	a->port = schemes[found].port;
+
+	p += 3;
+	end = p + strlen(p);
+	if (end > p && end[-1] == '/')
+		end--;
+	if ((ps = memchr(p, '/', (size_t)(end - p))) != NULL ||
+	    (ps = memchr(p, '?', (size_t)(end - p))) != NULL ||
+	    (ps = memchr(p, '#', (size_t)(end - p))) != NULL)
+		return error_set(err, ERR_CONFIG, "%s URL \"%s\": unexpected "
+		    "\"%s\" after the host", name, url, ps);
+
+	/* The user is everything before the last '@'. */
+	at = NULL;
+	for (hs = p; hs < end; hs++) {
+		if (*hs == '@')
+			at = hs;
+	}
+	if (at == NULL || at == p)
+		return error_set(err, ERR_CONFIG, "%s URL \"%s\" has no user "
+		    "(write %s://USER@HOST; %%40 stands for an @ in the user)",
+		    name, url, schemes[found].scheme);
+	if (memchr(p, ':', (size_t)(at - p)) != NULL)
+		return error_set(err, ERR_CONFIG, "%s URL: do not put the "
+		    "password in the URL, use password or password_command",
+		    name);
+	if ((a->user = account_pct_decode(p, (size_t)(at - p))) == NULL)
+		return error_set(err, ERR_CONFIG, "%s URL \"%s\": bad %% escape "
+		    "or control character in the user", name, url);
+
+	hs = at + 1;
+	if (*hs == '[') {
+		if ((he = memchr(hs, ']', (size_t)(end - hs))) == NULL)
+			return error_set(err, ERR_CONFIG, "%s URL \"%s\": "
+			    "missing ']' after the IPv6 address", name, url);
+		n = (size_t)(he - hs - 1);
+		if (n == 0 || n >= sizeof tmp)
+			goto badv6;
+		memcpy(tmp, hs + 1, n);
+		tmp[n] = '\0';
+		if (inet_pton(AF_INET6, tmp, &in6) != 1)
+			goto badv6;
+		a->host = xstrdup(tmp);
+		ps = he + 1;
+	} else {
+		he = memchr(hs, ':', (size_t)(end - hs));
+		if (he == NULL)
+			he = end;
+		if (!account_valid_hostname(hs, (size_t)(he - hs)))
+			return error_set(err, ERR_CONFIG, "%s URL \"%s\": bad "
+			    "host name \"%.*s\"", name, url,
+			    (int)(he - hs > 64 ? 64 : he - hs), hs);
+		a->host = xmemdup0(hs, (size_t)(he - hs));
+		ps = he;
+	}
+	if (ps < end) {
+		if (*ps != ':' || parse_u64(ps + 1, (size_t)(end - ps - 1),
+		    65535, &port) == -1 || port == 0)
+			return error_set(err, ERR_CONFIG, "%s URL \"%s\": bad "
+			    "port (1 to 65535)", name, url);
+		a->port = (int)port;
+	}
+	return 0;
+badv6:
+	return error_set(err, ERR_CONFIG, "%s URL \"%s\": bad IPv6 address",
+	    name, url);
+}
+
+char *
+conf_fingerprint_normalise(const char *s)
+{
+	struct buf	b = BUF_INIT(128);
+	int		hi, lo, nbytes = 0;
+
+	if (!has_prefix_ci(s, "sha256:"))
+		return NULL;
+	s += 7;
+	buf_adds(&b, "sha256:");
+	while (*s != '\0') {
+		if (nbytes > 0 && *s == ':')
+			s++;
+		if ((hi = account_hex(s[0])) == -1 ||
+		    (lo = account_hex(s[1])) == -1 || nbytes == 32) {
+			buf_free(&b);
+			return NULL;
+		}
+		buf_printf(&b, "%s%c%c", nbytes > 0 ? ":" : "",
+		    "0123456789ABCDEF"[hi], "0123456789ABCDEF"[lo]);
+		s += 2;
+		nbytes++;
+	}
+	if (nbytes != 32) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
+
+static int
+account_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+	int	i;
+
+	for (i = 0; yes[i] != NULL; i++) {
+		if (strcasecmp_ascii(v, yes[i]) == 0) {
+			*out = true;
+			return 0;
+		}
+	}
+	for (i = 0; no[i] != NULL; i++) {
+		if (strcasecmp_ascii(v, no[i]) == 0) {
+			*out = false;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* "~/x" becomes $HOME/x, a relative path is taken from the config file's directory. */
+static char *
+account_path(const char *v, const char *conf_path)
+{
+	const char	*home, *slash;
+	char		*p;
+
+	if (v[0] == '~' && v[1] == '/' && (home = getenv("HOME")) != NULL &&
+	    *home != '\0') {
+		xasprintf(&p, "%s%s", home, v + 1);
+		return p;
+	}
+	if (v[0] == '/' || (slash = strrchr(conf_path, '/')) == NULL)
+		return xstrdup(v);
+	xasprintf(&p, "%.*s/%s", (int)(slash - conf_path), conf_path, v);
+	return p;
+}
+
+static int
+account_is(const char *key, const char *const *list)
+{
+	for (; *list != NULL; list++) {
+		if (strcmp(key, *list) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int
+account_finish(struct account *a, const int *lines, const char *path,
+    struct error *err)
+{
+	const char	*k, *v;
+	uint64_t	 u;
+	int		 i, url_line = -1, apop_set = 0, pop3_key = -1;
+
+	a->connect_timeout = 30;
+	a->timeout = 120;
+	a->pop3_delete = POP3_DELETE_NEVER;
+
+	for (i = 0; i < a->nkeys; i++) {
+		k = a->keys[i];
+		v = a->values[i];
+		if (account_is(k, account_known_keys) && *v == '\0')
+			return error_set(err, ERR_CONFIG, "%s:%d: empty value "
+			    "for %s", path, lines[i], k);
+		if (strcmp(k, "imap") == 0 || strcmp(k, "pop3") == 0) {
+			if (url_line != -1)
+				return error_set(err, ERR_CONFIG, "%s:%d: "
+				    "account %s has both imap and pop3 (one "
+				    "account per server)", path, lines[i],
+				    a->name);
+			url_line = lines[i];
+			if (account_parse_url(a, k[0] == 'i' ? PROTO_IMAP :
+			    PROTO_POP3, v, err) == -1)
+				return error_prefix(err, "%s:%d", path,
+				    lines[i]);
+		} else if (strcmp(k, "password") == 0) {
+			a->password = xstrdup(v);
+		} else if (strcmp(k, "password_command") == 0) {
+			a->password_command = xstrdup(v);
+		} else if (strcmp(k, "tls_ca_file") == 0) {
+			a->tls_ca_file = account_path(v, path);
+			if (access(a->tls_ca_file, R_OK) == -1)
+				return error_set(err, ERR_CONFIG, "%s:%d: "
+				    "tls_ca_file %s: %s", path, lines[i],
+				    a->tls_ca_file, strerror(errno));
+		} else if (strcmp(k, "tls_fingerprint") == 0) {
+			if ((a->tls_fingerprint =
+			    conf_fingerprint_normalise(v)) == NULL)
+				return error_set(err, ERR_CONFIG, "%s:%d: bad "
+				    "tls_fingerprint (expected sha256: and 32 "
+				    "hex bytes, as in sha256:AB:CD:...)", path,
+				    lines[i]);
+		} else if (strcmp(k, "connect_timeout") == 0 ||
+		    strcmp(k, "timeout") == 0) {
+			if (parse_u64(v, strlen(v), CONF_TIMEOUT_MAX, &u) == -1
+			    || u == 0)
+				return error_set(err, ERR_CONFIG, "%s:%d: %s "
+				    "must be a number of seconds from 1 to %d",
+				    path, lines[i], k, CONF_TIMEOUT_MAX);
+			if (k[0] == 'c')
+				a->connect_timeout = (int)u;
+			else
+				a->timeout = (int)u;
+		} else if (strcmp(k, "pop3_delete") == 0) {
+			if (strcasecmp_ascii(v, "never") == 0)
+				a->pop3_delete = POP3_DELETE_NEVER;
+			else if (strcasecmp_ascii(v, "immediately") == 0)
+				a->pop3_delete = POP3_DELETE_IMMEDIATELY;
+			else if (has_prefix_ci(v, "after:") &&
+			    parse_u64(v + 6, strlen(v + 6), CONF_DAYS_MAX,
+			    &u) == 0 && u > 0) {
+				a->pop3_delete = POP3_DELETE_AFTER;
+				a->pop3_delete_days = (int)u;
+			} else
+				return error_set(err, ERR_CONFIG, "%s:%d: "
+				    "pop3_delete must be never, after:DAYS "
+				    "(1 to %d) or immediately", path, lines[i],
+				    CONF_DAYS_MAX);
+		} else if (strcmp(k, "apop") == 0 ||
+		    strcmp(k, "pop3_headers_only") == 0) {
+			bool	b;
+
+			if (account_bool(v, &b) == -1)
+				return error_set(err, ERR_CONFIG, "%s:%d: %s "
+				    "must be yes or no", path, lines[i], k);
+			if (k[0] == 'a') {
+				a->pop3_apop = b;
+				apop_set = 1;
+			} else
+				a->pop3_headers_only = b;
+		} else if (strcmp(k, "auth") == 0) {
+			static const char *const mechs[] = { "plain", "login",
+			    "user", "apop", NULL };
+			char	*m = xstrdup(v), *c;
+
+			for (c = m; *c != '\0'; c++) {
+				if (*c >= 'A' && *c <= 'Z')
+					*c = (char)(*c - 'A' + 'a');
+			}
+			if (!account_is(m, mechs)) {
+				free(m);
+				return error_set(err, ERR_CONFIG, "%s:%d: auth "
+				    "must be plain, login, user or apop", path,
+				    lines[i]);
+			}
+			a->pop3_auth = m;
+		}
+		if (account_is(k, account_pop3_keys) && pop3_key == -1)
+			pop3_key = i;
+	}
+
+	if (url_line == -1)
+		return error_set(err, ERR_CONFIG, "%s:%d: account %s needs "
+		    "imap = imaps://USER@HOST or pop3 = pop3s://USER@HOST",
+		    path, a->line, a->name);
+	if (a->proto == PROTO_IMAP && pop3_key != -1)
+		return error_set(err, ERR_CONFIG, "%s:%d: %s only applies to "
+		    "pop3 accounts", path, lines[pop3_key],
+		    a->keys[pop3_key]);
+	if (a->password != NULL && a->password_command != NULL)
+		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets both "
+		    "password and password_command; keep one", path, a->line,
+		    a->name);
+	if (a->pop3_auth != NULL && strcmp(a->pop3_auth, "apop") == 0) {
+		if (apop_set && !a->pop3_apop)
+			return error_set(err, ERR_CONFIG, "%s:%d: auth = apop "
+			    "contradicts apop = no", path, a->line);
+		a->pop3_apop = true;
+	}
+	return 0;
+}
+
+/* Read the command's whole output (bounded), keeping the first line. */
+static int
+account_read_first_line(int fd, char **linep, struct error *err,
+    const char *name)
+{
+	char	*buf = xmalloc(ACCOUNT_PWCMD_MAX + 1), drain[512];
+	size_t	 len = 0, n;
+	ssize_t	 r;
+
+	for (;;) {
+		if (len < ACCOUNT_PWCMD_MAX)
+			r = read(fd, buf + len, ACCOUNT_PWCMD_MAX - len);
+		else
+			r = read(fd, drain, sizeof drain);
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			freezero_str(buf);
+			return error_set(err, ERR_LOCAL, "account %s: reading "
+			    "password_command output: %s", name,
+			    strerror(errno));
+		}
+		if (r == 0)
+			break;
+		if (len < ACCOUNT_PWCMD_MAX)
+			len += (size_t)r;
+	}
+	buf[len] = '\0';
+	n = strcspn(buf, "\n");
+	if (n > 0 && buf[n - 1] == '\r')
+		n--;
+	buf[n] = '\0';
+	explicit_bzero(buf + n, len - n);
+	*linep = buf;
+	return 0;
+}
+
+/*
+ * Run password_command through /bin/sh -c with stdin and stderr shared (so
+ * a pinentry or an error message reaches the user), stdout to a pipe.
+ */
+static int
+account_run_command(const struct account *a, char **pwp, struct error *err)
+{
+	posix_spawn_file_actions_t	 fa;
+	char				*argv[4], *line = NULL;
+	pid_t				 pid;
+	int				 fds[2], status, e, rv;
+
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = a->password_command;
+	argv[3] = NULL;
+	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[1]);
+	if (e != 0) {
+		close(fds[0]);
+		return error_set(err, ERR_CONFIG, "account %s: cannot run "
+		    "password_command: %s", a->name, strerror(e));
+	}
+	rv = account_read_first_line(fds[0], &line, err, a->name);
+	close(fds[0]);
+	while (waitpid(pid, &status, 0) == -1) {
+		if (errno != EINTR) {
+			freezero_str(line);
+			return error_set(err, ERR_LOCAL, "waitpid: %s",
+			    strerror(errno));
+		}
+	}
+	if (rv == -1)
+		return -1;
+	if (WIFSIGNALED(status)) {
+		freezero_str(line);
+		return error_set(err, ERR_AUTH, "account %s: password_command "
+		    "killed by signal %d", a->name, WTERMSIG(status));
+	}
+	if (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) {
+		freezero_str(line);
+		return error_set(err, ERR_CONFIG, "account %s: password_command "
+		    "could not be run (exit status %d: command not found or "
+		    "not executable)", a->name, WEXITSTATUS(status));
+	}
+	if (WEXITSTATUS(status) != 0) {
+		freezero_str(line);
+		return error_set(err, ERR_AUTH, "account %s: password_command "
+		    "failed (exit status %d)", a->name, WEXITSTATUS(status));
+	}
+	if (line[0] == '\0') {
+		freezero_str(line);
+		return error_set(err, ERR_AUTH, "account %s: password_command "
+		    "printed no password", a->name);
+	}
+	*pwp = line;
+	return 0;
+}
+
+int
+account_password(const struct account *a, char **pwp, struct error *err)
+{
+	*pwp = NULL;
+	if (a->password != NULL) {
+		*pwp = xstrdup(a->password);
+		return 0;
+	}
+	if (a->password_command != NULL)
+		return account_run_command(a, pwp, err);
+	return error_set(err, ERR_CONFIG, "account %s has no password: set "
+	    "password_command (or password) in its section", a->name);
+}
