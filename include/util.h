@@ -52,6 +52,9 @@ bool	has_prefix_ci(const char *s, const char *prefix);
 /* Monotonic milliseconds, for timeouts and measurements. */
 uint64_t	now_ms(void);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (month 1-12). */
+int64_t	days_from_civil(int year, int month, int day);
+
 /* Format t (UTC seconds) with a zone offset in minutes as RFC 3339. */
 void	format_rfc3339(char out[32], int64_t t, int tzoff_min);
 

@@ -139,6 +139,20 @@ now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+int64_t
+days_from_civil(int y, int m, int d)
+{
+	int64_t	era, yoe, doy, doe;
+
+	/* Howard Hinnant's algorithm: exact for every Gregorian date. */
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = y - era * 400;
+	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
 void
 format_rfc3339(char out[32], int64_t t, int tzoff_min)
 {
