@@ -45,15 +45,26 @@ int
 error_prefix(struct error *err, const char *fmt, ...)
 {
 	va_list	ap;
-	char	pre[512], old[sizeof err->msg];
+	char	pre[512];
+	size_t	plen, mlen, cap = sizeof err->msg;
 
 	if (err == NULL)
 		return -1;
 	va_start(ap, fmt);
 	vsnprintf(pre, sizeof pre, fmt, ap);
 	va_end(ap);
-	memcpy(old, err->msg, sizeof old);
-	snprintf(err->msg, sizeof err->msg, "%s: %s", pre, old);
+	plen = strlen(pre);
+	if (plen + 2 >= cap)
+		return -1;
+	/* Shift the old message right and put "pre: " in front of it. */
+	mlen = strnlen(err->msg, cap - 1);
+	if (mlen > cap - 1 - plen - 2)
+		mlen = cap - 1 - plen - 2;
+	memmove(err->msg + plen + 2, err->msg, mlen);
+	err->msg[plen + 2 + mlen] = '\0';
+	memcpy(err->msg, pre, plen);
+	err->msg[plen] = ':';
+	err->msg[plen + 1] = ' ';
 	return -1;
 }
 
