@@ -50,6 +50,10 @@ static const char *stmt_sql[ST_COUNT] = {
 	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
 	    "modseq = ?5 WHERE folder_id = ?1 AND uid = ?2",
 	[ST_MSG_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	[ST_MSG_DELETE_RANGE] = "DELETE FROM messages WHERE folder_id = ?1 "
+	    "AND uid BETWEEN ?2 AND ?3",
+	[ST_MSG_BODYSTRUCTURE] = "UPDATE messages SET bodystructure = ?3 "
+	    "WHERE folder_id = ?1 AND uid = ?2",
 	[ST_MSG_GET] = "SELECT id, folder_id, uid, flags, keywords, modseq, "
 	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
 	    "subject, message_id, in_reply_to, refs, bodystructure, "
@@ -58,7 +62,6 @@ static const char *stmt_sql[ST_COUNT] = {
 	[ST_MSG_ID] = "SELECT id FROM messages WHERE folder_id = ?1 AND uid = ?2",
 	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
 	[ST_MSG_MAXUID] = "SELECT MAX(uid) FROM messages WHERE folder_id = ?1",
-	[ST_UIDS] = "SELECT uid FROM messages WHERE folder_id = ?1 ORDER BY uid",
 	[ST_BODY_GET] = "SELECT b.raw FROM bodies b JOIN messages m "
 	    "ON b.message = m.id WHERE m.folder_id = ?1 AND m.uid = ?2",
 	[ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(message, raw) VALUES(?1, ?2)",

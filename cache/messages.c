@@ -160,16 +160,15 @@ cache_msg_foreach(struct cache *c, int64_t folder_id, enum cache_order order,
 	return 0;
 }
 
-int
-cache_uid_foreach(struct cache *c, int64_t folder_id, cache_uid_cb cb,
-    void *arg, struct error *err)
+static int
+uid_foreach(struct cache *c, const char *sql, int64_t folder_id,
+    cache_uid_cb cb, void *arg, struct error *err)
 {
 	sqlite3_stmt	*st;
 	int		 rc, stop = 0;
 
 	/* Own statement: the callback may write to the cache meanwhile. */
-	if (sqlite3_prepare_v2(c->db, "SELECT uid FROM messages WHERE "
-	    "folder_id = ?1 ORDER BY uid", -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "listing UIDs");
 	sqlite3_bind_int64(st, 1, folder_id);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -181,6 +180,55 @@ cache_uid_foreach(struct cache *c, int64_t folder_id, cache_uid_cb cb,
 	}
 	sqlite3_finalize(st);
 	return 0;
+}
+
+int
+cache_uid_foreach(struct cache *c, int64_t folder_id, cache_uid_cb cb,
+    void *arg, struct error *err)
+{
+	return uid_foreach(c, "SELECT uid FROM messages WHERE folder_id = ?1 "
+	    "ORDER BY uid", folder_id, cb, arg, err);
+}
+
+int
+cache_uid_foreach_nobody(struct cache *c, int64_t folder_id, cache_uid_cb cb,
+    void *arg, struct error *err)
+{
+	return uid_foreach(c, "SELECT uid FROM messages m WHERE folder_id = ?1 "
+	    "AND NOT EXISTS(SELECT 1 FROM bodies b WHERE b.message = m.id) "
+	    "ORDER BY uid", folder_id, cb, arg, err);
+}
+
+int
+cache_msg_delete_range(struct cache *c, int64_t folder_id, uint32_t first,
+    uint32_t last, uint64_t *countp, struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, ST_MSG_DELETE_RANGE, err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, first);
+	sqlite3_bind_int64(st, 3, last);
+	if (cache_step_done(c, st, err, "deleting messages") == -1)
+		return -1;
+	if (countp != NULL)
+		*countp = (uint64_t)sqlite3_changes(c->db);
+	return 0;
+}
+
+int
+cache_msg_set_bodystructure(struct cache *c, int64_t folder_id, uint32_t uid,
+    const char *bodystructure, struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, ST_MSG_BODYSTRUCTURE, err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, folder_id);
+	sqlite3_bind_int64(st, 2, uid);
+	cache_bind_text(st, 3, bodystructure);
+	return cache_step_done(c, st, err, "saving a body structure");
 }
 
 static int64_t

@@ -140,6 +140,14 @@ int	cache_msg_foreach(struct cache *, int64_t folder_id, enum cache_order,
 typedef int (*cache_uid_cb)(void *arg, uint32_t uid);
 int	cache_uid_foreach(struct cache *, int64_t folder_id, cache_uid_cb, void *arg,
 	    struct error *err);
+/* Delete the messages with first <= UID <= last; *countp gets how many. */
+int	cache_msg_delete_range(struct cache *, int64_t folder_id, uint32_t first,
+	    uint32_t last, uint64_t *countp, struct error *err);
+int	cache_msg_set_bodystructure(struct cache *, int64_t folder_id, uint32_t uid,
+	    const char *bodystructure, struct error *err);
+/* UIDs of a folder's messages whose body is not cached, ascending. */
+int	cache_uid_foreach_nobody(struct cache *, int64_t folder_id, cache_uid_cb,
+	    void *arg, struct error *err);
 /* Count of messages cached in a folder. */
 int64_t	cache_msg_count(struct cache *, int64_t folder_id);
 /* Highest UID cached in a folder, 0 if none. */
