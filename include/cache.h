@@ -20,17 +20,11 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "msgflags.h"
 #include "util.h"
 
 struct cache;
 
-/* System flags as bits; other keywords are kept as text. */
-#define MSG_SEEN	0x01
-#define MSG_ANSWERED	0x02
-#define MSG_FLAGGED	0x04
-#define MSG_DELETED	0x08
-#define MSG_DRAFT	0x10
-#define MSG_FORWARDED	0x20	/* $Forwarded keyword */
 
 /* Flags for cache_open(). */
 #define CACHE_DURABLE	0x01	/* synchronous=FULL: a commit survives power loss */

@@ -7,6 +7,7 @@
 #define PETREL_CLI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util.h"
 
@@ -46,6 +47,16 @@ int		 cli_fail(const struct error *err);
 /* Print a usage line for cmd and return EXIT_USAGE. */
 int		 cli_usage(const struct cli_cmd *cmd);
 const struct cli_cmd *cli_find(const char *name);
+
+/* Rendering shared by `petrel render` and `petrel show` (src/cli/render.c). */
+struct cli_render_opts {
+	bool		 json;		/* --json */
+	bool		 headers_all;	/* --headers all */
+	int		 save_n;	/* --save N (1-based attachment number), 0 = none */
+	const char	*save_dir;	/* --save N DIR */
+};
+/* Render a raw message to stdout exactly as `petrel render` does; returns an exit status (EXIT_*). */
+int	cli_render_message(const char *raw, size_t len, const struct cli_render_opts *);
 
 /* The commands. */
 int	cmd_sync(struct cli_ctx *, int, char **);

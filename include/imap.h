@@ -1,0 +1,158 @@
+/*
+ * IMAP client (RFC 3501/9051 with CONDSTORE/QRESYNC, LIST-EXTENDED,
+ * LIST-STATUS, SPECIAL-USE, ESEARCH, SASL-IR, ENABLE, ID).
+ *
+ * The client is synchronous: each call sends its commands (pipelined where
+ * it helps) and reads until they complete, never waiting longer than the
+ * account's timeout for the server. The engine runs it on the account's own
+ * thread, so the UI never waits on it.
+ *
+ * Any protocol error, timeout or lost connection leaves the client broken:
+ * every later call fails at once with the first error, and the caller
+ * reconnects. The connection is never used in an unknown state.
+ */
+#ifndef PETREL_IMAP_H
+#define PETREL_IMAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imap-parser.h"
+#include "util.h"
+
+struct account;
+struct imap_client;
+
+/*
+ * Connect, read the greeting, upgrade with STARTTLS when the account says so,
+ * authenticate (AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN),
+ * ENABLE QRESYNC (or CONDSTORE) and send ID when offered. NULL with err set:
+ * ERR_TRANSIENT (network), ERR_TLS, ERR_AUTH (credentials refused),
+ * ERR_PROTO (the server misbehaved).
+ */
+struct imap_client *imap_connect(const struct account *, const char *password,
+		    struct error *err);
+/* LOGOUT (when the connection is healthy), close and free; *cp becomes NULL. */
+void		 imap_logout(struct imap_client **cp);
+/* Capability, as advertised after login (case-insensitive). */
+bool		 imap_has_cap(const struct imap_client *, const char *cap);
+/* QRESYNC / CONDSTORE are enabled for this session. */
+bool		 imap_qresync(const struct imap_client *);
+bool		 imap_condstore(const struct imap_client *);
+/* The error that broke the client, or NULL while it is healthy. */
+const struct error *imap_broken(const struct imap_client *);
+/* Bytes in/out so far. */
+void		 imap_counters(const struct imap_client *, size_t *in, size_t *out);
+
+/* ---- Folders ------------------------------------------------------------ */
+
+struct imap_folder_info {
+	const char	*name;		/* the server's name (modified UTF-7) */
+	char		 delim;		/* 0 for NIL */
+	const char	*attributes;	/* all attributes, space-separated */
+	const char	*special_use;	/* "\\Sent"... or NULL */
+	bool		 noselect;	/* \Noselect or \NonExistent */
+	bool		 subscribed;
+	bool		 has_status;	/* LIST-STATUS gave the fields below */
+	uint32_t	 messages;
+	uint32_t	 uidnext;
+	uint32_t	 uidvalidity;
+	uint64_t	 highestmodseq;	/* 0 when not given */
+};
+typedef int (*imap_folder_cb)(void *arg, const struct imap_folder_info *);
+/*
+ * Every folder with its attributes and subscription (LIST-EXTENDED with
+ * SPECIAL-USE and, with LIST-STATUS, the status of each folder in the same
+ * round trip; else LIST and LSUB). A non-zero cb return stops with -1.
+ */
+int		 imap_list(struct imap_client *, imap_folder_cb, void *arg,
+		     struct error *err);
+
+/* ---- Messages ----------------------------------------------------------- */
+
+/* One FETCH response, decoded. Pointers valid during the callback only. */
+struct imap_msg {
+	uint32_t	 seq;
+	uint32_t	 uid;		/* 0 if the response had none */
+	bool		 has_flags;
+	uint32_t	 flags;		/* MSG_* bits of msgflags.h */
+	const char	*keywords;	/* other flags, space-separated, or NULL */
+	uint64_t	 modseq;
+	bool		 has_internaldate;
+	int64_t		 internaldate;
+	int64_t		 size;		/* RFC822.SIZE, -1 if absent */
+	const char	*header;	/* BODY[HEADER...] bytes, or NULL */
+	size_t		 header_len;
+	const char	*body;		/* BODY[] bytes when buffered, or NULL */
+	size_t		 body_len;
+	bool		 body_streamed;	/* BODY[] went to the literal sink */
+	const char	*bodystructure;	/* BODYSTRUCTURE re-serialised, or NULL */
+};
+typedef int (*imap_msg_cb)(void *arg, const struct imap_msg *);
+/* UIDs reported gone: VANISHED ranges (QRESYNC). */
+typedef int (*imap_vanished_cb)(void *arg, uint32_t first, uint32_t last);
+
+struct imap_mailbox {
+	uint32_t	 exists;
+	uint32_t	 uidvalidity;
+	uint32_t	 uidnext;	/* 0 if the server did not say */
+	uint64_t	 highestmodseq;	/* 0 with NOMODSEQ or no CONDSTORE */
+	bool		 readonly;
+};
+
+struct imap_select_opts {
+	bool		 readonly;	/* EXAMINE */
+	/* QRESYNC (only when enabled): the cached state to resync from. */
+	uint32_t	 qresync_uidvalidity;
+	uint64_t	 qresync_modseq;
+	/* Handlers for the FETCH and VANISHED responses QRESYNC sends. */
+	imap_msg_cb	 on_fetch;
+	imap_vanished_cb on_vanished;
+	void		*arg;
+};
+
+/* SELECT (or EXAMINE) a folder by its server name. */
+int		 imap_select(struct imap_client *, const char *name,
+		     const struct imap_select_opts *, struct imap_mailbox *mb,
+		     struct error *err);
+/*
+ * UID FETCH uidset (items) [modifiers], e.g. items "UID FLAGS" and modifiers
+ * "CHANGEDSINCE 1234". Untagged FETCH responses (including unsolicited ones)
+ * go to cb; a non-zero return from cb stops with -1 (err as set by cb).
+ */
+int		 imap_uid_fetch(struct imap_client *, const char *uidset,
+		     const char *items, const char *modifiers, imap_msg_cb cb,
+		     void *arg, struct error *err);
+/* UID SEARCH criteria: each UID found (ranges with ESEARCH) goes to cb. */
+typedef int (*imap_uid_cb)(void *arg, uint32_t first, uint32_t last);
+int		 imap_uid_search(struct imap_client *, const char *criteria,
+		     imap_uid_cb cb, void *arg, struct error *err);
+/* Literals of at least min bytes go to sink instead of memory (BODY[] fetches). */
+void		 imap_set_literal_sink(struct imap_client *,
+		     const struct imap_literal_sink *sink, void *arg, uint64_t min);
+/* NOOP, to see whether the connection is alive and collect updates. */
+int		 imap_noop(struct imap_client *, struct error *err);
+
+/* ---- Low level (also used by tests) ------------------------------------- */
+
+/*
+ * Run one command (the text after the tag, without CRLF) and wait for its
+ * completion; untagged responses go to cb when given. Returns 0 on OK, -1
+ * with err set on NO/BAD (ERR_PROTO, the server's text quoted) or failure.
+ */
+typedef int (*imap_untagged_cb)(void *arg, const struct imap_resp *);
+int		 imap_command(struct imap_client *, imap_untagged_cb cb, void *arg,
+		     struct error *err, const char *fmt, ...)
+		     __attribute__((format(printf, 5, 6)));
+/* Append s as an IMAP quoted string (or fail for CR, LF, NUL). */
+struct buf;
+int		 imap_quote(struct buf *, const char *s);
+/* Re-serialise a parsed argument in IMAP syntax (for BODYSTRUCTURE). */
+void		 imap_arg_write(struct buf *, const struct imap_arg *);
+/* "17-Jul-1996 02:44:25 -0700" to UTC seconds; -1 when malformed. */
+int		 imap_parse_internaldate(const char *, int64_t *t);
+/* A flag list (LIST arg) to MSG_* bits plus other keywords. */
+uint32_t	 imap_parse_flags(const struct imap_arg *list, struct buf *keywords);
+
+#endif

@@ -1,0 +1,41 @@
+/* The engine's entry points: pick the protocol, get the password. */
+#include <stdlib.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "xmalloc.h"
+
+int
+engine_sync(const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	char	*password = NULL;
+	int	 rv;
+
+	if (account_password(acct, &password, err) == -1)
+		return -1;
+	if (acct->proto == PROTO_POP3)
+		rv = pop3_sync(acct, password, cache, opts, stats, err);
+	else
+		rv = imap_sync(acct, password, cache, opts, stats, err);
+	freezero_str(password);
+	return rv;
+}
+
+int
+engine_fetch_body(const struct account *acct, struct cache *cache,
+    const char *folder, uint32_t uid, struct error *err)
+{
+	char	*password = NULL;
+	int	 rv;
+
+	/* A POP3 account has every body it knows already. */
+	if (acct->proto == PROTO_POP3)
+		return error_set(err, ERR_LOCAL, "message %u of %s is not in "
+		    "the local store", uid, folder);
+	if (account_password(acct, &password, err) == -1)
+		return -1;
+	rv = imap_fetch_one_body(acct, password, cache, folder, uid, err);
+	freezero_str(password);
+	return rv;
+}

@@ -1,0 +1,823 @@
+/*
+ * IMAP sync: server folders, headers and flags into the cache.
+ *
+ * Per folder, in this order:
+ *  - skip it when LIST-STATUS shows nothing changed since the last complete
+ *    sync (same UIDVALIDITY, UIDNEXT, message count and HIGHESTMODSEQ);
+ *  - SELECT, with QRESYNC when we have a HIGHESTMODSEQ: the server then
+ *    sends only the flag changes and expunges since then;
+ *  - without QRESYNC: flag changes of cached messages with UID FETCH
+ *    (CHANGEDSINCE) or, without CONDSTORE, all their flags;
+ *  - new messages: one UID FETCH of everything above synced_uid, committed
+ *    in batches, each batch moving synced_uid forward so an interrupted
+ *    sync resumes where it stopped;
+ *  - expunges: when the cached count differs from EXISTS, one UID SEARCH
+ *    (ESEARCH) says which UIDs remain.
+ * The folder is marked complete, with the new UIDNEXT and HIGHESTMODSEQ,
+ * only in the last transaction.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "buf.h"
+#include "cache.h"
+#include "conf.h"
+#include "engine-private.h"
+#include "imap.h"
+#include "imap-utf7.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* New messages committed per transaction. */
+#define SYNC_BATCH		2000
+/* UIDs per UID FETCH when downloading bodies. */
+#define BODY_BATCH		200
+/* Bodies at least this big stream through a temporary file. */
+#define BODY_STREAM_MIN		(256 * 1024)
+
+struct folder_state {
+	char			*name;		/* UTF-8 */
+	char			*remote;	/* server name */
+	bool			 noselect;
+	struct imap_folder_info	 info;		/* status fields only */
+	int64_t			 id;
+};
+
+struct imap_sync {
+	const struct account	*acct;
+	struct imap_client	*c;
+	struct cache		*cache;
+	const struct sync_opts	*opts;
+	struct sync_stats	*stats;
+	struct error		*err;
+
+	struct folder_state	*folders;
+	size_t			 nfolders;
+
+	/* The folder being synced, and the one selected on the server. */
+	struct folder_state	*fs;
+	struct folder_state	*selected;
+	struct cache_folder	 cf;		/* its cached markers (copied) */
+	uint32_t		 synced_uid;
+	uint32_t		 last_uid;	/* highest UID seen in phase 2 */
+	bool			 unordered;	/* phase 2 UIDs came out of order */
+	uint64_t		 batch;		/* messages in the open transaction */
+	uint64_t		 done, total;
+	struct index_fields	 fields;
+	struct buf		 kw;
+
+	/* Body download. */
+	FILE			*tmp;
+	uint64_t		 tmp_size;
+	uint32_t		*uids;
+	size_t			 nuids, uidsize;
+};
+
+static void
+progress(struct imap_sync *s)
+{
+	if (s->opts->progress != NULL)
+		s->opts->progress(s->opts->progress_arg, s->fs->name, s->done,
+		    s->total);
+}
+
+/* ---- Folder list -------------------------------------------------------- */
+
+static int
+list_cb(void *arg, const struct imap_folder_info *f)
+{
+	struct imap_sync	*s = arg;
+	struct folder_state	*fs;
+	char			*utf8;
+
+	s->folders = xreallocarray(s->folders, s->nfolders + 1,
+	    sizeof *s->folders);
+	fs = &s->folders[s->nfolders++];
+	memset(fs, 0, sizeof *fs);
+	/* Names arrive in modified UTF-7; show them in UTF-8. */
+	utf8 = imap_utf7_decode(f->name, strlen(f->name));
+	fs->name = utf8 != NULL ? utf8 : xstrdup(f->name);
+	fs->remote = xstrdup(f->name);
+	fs->noselect = f->noselect;
+	fs->info = *f;
+	fs->info.name = NULL;
+	fs->info.attributes = NULL;
+	fs->info.special_use = NULL;
+
+	{
+		struct cache_folder cf;
+
+		memset(&cf, 0, sizeof cf);
+		cf.name = fs->name;
+		cf.remote = fs->remote;
+		cf.delim = f->delim;
+		cf.special_use = f->special_use;
+		cf.attributes = f->attributes;
+		cf.subscribed = f->subscribed;
+		cf.noselect = f->noselect;
+		if (cache_folder_put(s->cache, &cf, &fs->id, s->err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+struct stale_ctx {
+	struct imap_sync	*s;
+	int64_t			*ids;
+	size_t			 n;
+};
+
+static int
+stale_cb(void *arg, const struct cache_folder *f)
+{
+	struct stale_ctx	*ctx = arg;
+	size_t			 i;
+
+	if (f->remote == NULL)
+		return 0;	/* local folder: not the server's to remove */
+	for (i = 0; i < ctx->s->nfolders; i++)
+		if (ctx->s->folders[i].id == f->id)
+			return 0;
+	ctx->ids = xreallocarray(ctx->ids, ctx->n + 1, sizeof *ctx->ids);
+	ctx->ids[ctx->n++] = f->id;
+	return 0;
+}
+
+static int
+sync_folder_list(struct imap_sync *s)
+{
+	struct stale_ctx	ctx;
+	size_t			i;
+	int			rv = -1;
+
+	if (cache_begin(s->cache, s->err) == -1)
+		return -1;
+	if (imap_list(s->c, list_cb, s, s->err) == -1)
+		goto out;
+	/* Folders gone from the server go from the cache too. */
+	memset(&ctx, 0, sizeof ctx);
+	ctx.s = s;
+	if (cache_folder_foreach(s->cache, stale_cb, &ctx, s->err) == -1)
+		goto out;
+	for (i = 0; i < ctx.n; i++)
+		if (cache_folder_delete(s->cache, ctx.ids[i], s->err) == -1) {
+			free(ctx.ids);
+			goto out;
+		}
+	free(ctx.ids);
+	if (cache_commit(s->cache, s->err) == -1)
+		return -1;
+	s->stats->folders_listed = (int)s->nfolders;
+	return 0;
+out:
+	cache_rollback(s->cache);
+	return rv;
+}
+
+/* ---- One folder ---------------------------------------------------------- */
+
+static int
+save_markers(struct imap_sync *s, const struct cache_folder *cf)
+{
+	return cache_folder_set_sync(s->cache, s->fs->id, cf, s->err);
+}
+
+/* Commit the open batch, moving synced_uid forward when that is safe. */
+static int
+commit_batch(struct imap_sync *s)
+{
+	struct cache_folder	cf = s->cf;
+
+	if (!s->unordered && s->last_uid > s->synced_uid)
+		s->synced_uid = s->last_uid;
+	cf.synced_uid = s->synced_uid;
+	cf.complete = false;
+	if (save_markers(s, &cf) == -1 || cache_commit(s->cache, s->err) == -1)
+		return -1;
+	s->batch = 0;
+	return cache_begin(s->cache, s->err);
+}
+
+/* A flag change of a cached message (phase 1 and QRESYNC). */
+static int
+flags_cb(void *arg, const struct imap_msg *m)
+{
+	struct imap_sync	*s = arg;
+
+	if (m->uid == 0 || !m->has_flags || m->uid > s->synced_uid)
+		return 0;
+	if (cache_msg_set_flags(s->cache, s->fs->id, m->uid, m->flags,
+	    m->keywords, m->modseq, s->err) == -1)
+		return -1;
+	s->stats->flag_updates++;
+	return 0;
+}
+
+static int
+vanished_cb(void *arg, uint32_t first, uint32_t last)
+{
+	struct imap_sync	*s = arg;
+	uint64_t		 n = 0;
+
+	if (cache_msg_delete_range(s->cache, s->fs->id, first, last, &n,
+	    s->err) == -1)
+		return -1;
+	s->stats->expunged += n;
+	return 0;
+}
+
+/* A new message (phase 2). */
+static int
+new_cb(void *arg, const struct imap_msg *m)
+{
+	struct imap_sync	*s = arg;
+	struct cache_msg	 cm;
+
+	if (m->uid == 0) {
+		error_set(s->err, ERR_PROTO, "%s: FETCH response without UID",
+		    s->acct->host);
+		return -1;
+	}
+	if (m->uid <= s->synced_uid)
+		return flags_cb(arg, m);	/* "n:*" also returns the last one */
+	if (m->uid < s->last_uid)
+		s->unordered = true;
+	if (m->uid > s->last_uid)
+		s->last_uid = m->uid;
+
+	memset(&cm, 0, sizeof cm);
+	cm.folder_id = s->fs->id;
+	cm.uid = m->uid;
+	cm.flags = m->flags;
+	cm.keywords = m->keywords;
+	cm.modseq = m->modseq;
+	cm.internaldate = m->has_internaldate ? m->internaldate : 0;
+	cm.size = m->size >= 0 ? m->size : 0;
+	index_fields_parse(&s->fields, m->header, m->header_len);
+	index_fields_to_msg(&s->fields, &cm);
+	if (cache_msg_put(s->cache, &cm, s->err) == -1)
+		return -1;
+	s->stats->new_messages++;
+	s->done++;
+	if (++s->batch >= SYNC_BATCH) {
+		if (commit_batch(s) == -1)
+			return -1;
+		progress(s);
+	}
+	return 0;
+}
+
+/* UID SEARCH ranges, for the expunge check. */
+struct ranges {
+	uint32_t	(*v)[2];
+	size_t		 n, size;
+};
+
+static int
+range_cb(void *arg, uint32_t first, uint32_t last)
+{
+	struct ranges	*r = arg;
+
+	if (r->n > 0 && r->v[r->n - 1][1] + 1 == first) {
+		r->v[r->n - 1][1] = last;
+		return 0;
+	}
+	if (r->n == r->size) {
+		r->size = r->size ? r->size * 2 : 64;
+		r->v = xreallocarray(r->v, r->size, sizeof *r->v);
+	}
+	r->v[r->n][0] = first;
+	r->v[r->n][1] = last;
+	r->n++;
+	return 0;
+}
+
+static int
+range_cmp(const void *a, const void *b)
+{
+	const uint32_t *x = a, *y = b;
+
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+struct gone_ctx {
+	struct ranges	*r;
+	size_t		 i;
+	struct ranges	 gone;
+};
+
+static int
+gone_cb(void *arg, uint32_t uid)
+{
+	struct gone_ctx	*g = arg;
+
+	/* Both lists ascend: walk them together. */
+	while (g->i < g->r->n && g->r->v[g->i][1] < uid)
+		g->i++;
+	if (g->i < g->r->n && g->r->v[g->i][0] <= uid)
+		return 0;
+	return range_cb(&g->gone, uid, uid);
+}
+
+static int
+expunge_check(struct imap_sync *s, uint32_t exists)
+{
+	struct ranges	 r;
+	struct gone_ctx	 g;
+	size_t		 i;
+	int		 rv = -1;
+	uint64_t	 n;
+
+	if ((uint64_t)cache_msg_count(s->cache, s->fs->id) == exists)
+		return 0;
+	memset(&r, 0, sizeof r);
+	memset(&g, 0, sizeof g);
+	if (imap_uid_search(s->c, "ALL", range_cb, &r, s->err) == -1)
+		goto out;
+	qsort(r.v, r.n, sizeof *r.v, range_cmp);
+	g.r = &r;
+	if (cache_uid_foreach(s->cache, s->fs->id, gone_cb, &g, s->err) == -1)
+		goto out;
+	for (i = 0; i < g.gone.n; i++) {
+		if (cache_msg_delete_range(s->cache, s->fs->id, g.gone.v[i][0],
+		    g.gone.v[i][1], &n, s->err) == -1)
+			goto out;
+		s->stats->expunged += n;
+	}
+	rv = 0;
+out:
+	free(r.v);
+	free(g.gone.v);
+	return rv;
+}
+
+static bool
+folder_unchanged(struct imap_sync *s)
+{
+	const struct imap_folder_info	*st = &s->fs->info;
+	const struct cache_folder	*cf = &s->cf;
+
+	if (!st->has_status || !cf->complete || cf->uidvalidity == 0)
+		return false;
+	/* Without CONDSTORE we cannot see flag changes: always look. */
+	if (!imap_condstore(s->c) || st->highestmodseq == 0)
+		return false;
+	return st->uidvalidity == cf->uidvalidity &&
+	    st->uidnext == cf->uidnext &&
+	    st->highestmodseq == cf->highestmodseq &&
+	    (int64_t)st->messages == cache_msg_count(s->cache, s->fs->id);
+}
+
+static int
+sync_bodies(struct imap_sync *s);
+
+static int
+sync_folder(struct imap_sync *s, struct folder_state *fs)
+{
+	struct imap_select_opts	 so;
+	struct imap_mailbox	 mb;
+	struct cache_folder	 cf;
+	char			 set[64], items[256];
+	int			 found;
+
+	s->fs = fs;
+	s->done = s->total = 0;
+	if ((found = cache_folder_get(s->cache, fs->name, &cf, s->err)) == -1)
+		return -1;
+	if (!found)
+		return error_set(s->err, ERR_LOCAL, "folder %s vanished from "
+		    "the cache", fs->name);
+	s->cf = cf;
+	s->cf.name = s->cf.remote = s->cf.special_use = s->cf.attributes = NULL;
+	if (folder_unchanged(s)) {
+		s->stats->folders_unchanged++;
+		log_info("%s: %s unchanged", s->acct->name, fs->name);
+		return s->opts->bodies ? sync_bodies(s) : 0;
+	}
+
+	if (cache_begin(s->cache, s->err) == -1)
+		return -1;
+	memset(&so, 0, sizeof so);
+	so.readonly = false;
+	if (s->cf.uidvalidity != 0 && s->cf.highestmodseq != 0) {
+		so.qresync_uidvalidity = s->cf.uidvalidity;
+		so.qresync_modseq = s->cf.highestmodseq;
+	}
+	so.on_fetch = flags_cb;
+	so.on_vanished = vanished_cb;
+	so.arg = s;
+	s->synced_uid = s->cf.synced_uid;
+	s->selected = NULL;
+	if (imap_select(s->c, fs->remote, &so, &mb, s->err) == -1)
+		goto fail;
+	s->selected = fs;
+	if (mb.uidvalidity == 0) {
+		error_set(s->err, ERR_PROTO, "%s: no UIDVALIDITY for %s",
+		    s->acct->host, fs->name);
+		goto fail;
+	}
+	if (mb.uidvalidity != s->cf.uidvalidity) {
+		/* Every cached UID is meaningless now: start over. */
+		if (s->cf.uidvalidity != 0)
+			log_warnx("%s: UIDVALIDITY of %s changed, re-reading it",
+			    s->acct->name, fs->name);
+		if (cache_folder_reset(s->cache, fs->id, mb.uidvalidity,
+		    s->err) == -1)
+			goto fail;
+		memset(&s->cf, 0, sizeof s->cf);
+		s->cf.uidvalidity = mb.uidvalidity;
+		s->synced_uid = 0;
+	}
+
+	/* Phase 1: flags of what we have, unless QRESYNC already did it. */
+	if (s->synced_uid > 0 && !(imap_qresync(s->c) && so.qresync_modseq)) {
+		snprintf(set, sizeof set, "1:%u", s->synced_uid);
+		if (imap_condstore(s->c) && s->cf.highestmodseq != 0 &&
+		    mb.highestmodseq != 0) {
+			char mod[64];
+
+			if (mb.highestmodseq != s->cf.highestmodseq) {
+				snprintf(mod, sizeof mod, "CHANGEDSINCE %llu",
+				    (unsigned long long)s->cf.highestmodseq);
+				if (imap_uid_fetch(s->c, set, "UID FLAGS", mod,
+				    flags_cb, s, s->err) == -1)
+					goto fail;
+			}
+		} else if (imap_uid_fetch(s->c, set, imap_condstore(s->c) ?
+		    "UID FLAGS MODSEQ" : "UID FLAGS", NULL, flags_cb, s,
+		    s->err) == -1)
+			goto fail;
+	}
+
+	/* Phase 2: new messages. */
+	s->last_uid = s->synced_uid;
+	s->unordered = false;
+	s->batch = 0;
+	if (mb.exists > 0 && (mb.uidnext == 0 || mb.uidnext > s->synced_uid + 1)) {
+		int64_t have = cache_msg_count(s->cache, fs->id);
+
+		s->total = mb.exists > have ? (uint64_t)(mb.exists - have) : 0;
+		progress(s);
+		snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
+		snprintf(items, sizeof items, "UID FLAGS INTERNALDATE "
+		    "RFC822.SIZE%s BODY.PEEK[HEADER.FIELDS (%s)]",
+		    imap_condstore(s->c) ? " MODSEQ" : "", INDEX_HEADER_FIELDS);
+		if (imap_uid_fetch(s->c, set, items, NULL, new_cb, s,
+		    s->err) == -1)
+			goto fail;
+		/* Every UID up to "*" has been seen now, in whatever order. */
+		s->unordered = false;
+		if (s->last_uid > s->synced_uid)
+			s->synced_uid = s->last_uid;
+	}
+
+	if (expunge_check(s, mb.exists) == -1)
+		goto fail;
+
+	s->cf.uidvalidity = mb.uidvalidity;
+	s->cf.uidnext = mb.uidnext != 0 ? mb.uidnext : s->synced_uid + 1;
+	s->cf.highestmodseq = mb.highestmodseq;
+	s->cf.synced_uid = s->synced_uid;
+	s->cf.complete = true;
+	s->cf.last_sync = (int64_t)time(NULL);
+	if (save_markers(s, &s->cf) == -1 || cache_commit(s->cache, s->err) == -1)
+		return -1;
+	s->stats->folders_synced++;
+	progress(s);
+	return s->opts->bodies ? sync_bodies(s) : 0;
+fail:
+	/* Keep what the finished batches committed; drop the open one. */
+	cache_rollback(s->cache);
+	return -1;
+}
+
+/* ---- Bodies -------------------------------------------------------------- */
+
+static int
+sink_begin(void *arg, const struct imap_resp *partial,
+    const struct imap_arg *key, uint64_t size)
+{
+	struct imap_sync	*s = arg;
+
+	if (s->tmp == NULL && (s->tmp = tmpfile()) == NULL)
+		return -1;
+	rewind(s->tmp);
+	s->tmp_size = 0;
+	return 0;
+}
+
+static int
+sink_data(void *arg, const char *data, size_t len)
+{
+	struct imap_sync	*s = arg;
+
+	if (fwrite(data, 1, len, s->tmp) != len)
+		return -1;
+	s->tmp_size += len;
+	return 0;
+}
+
+static int
+sink_end(void *arg)
+{
+	struct imap_sync	*s = arg;
+
+	return fflush(s->tmp) == 0 ? 0 : -1;
+}
+
+static const struct imap_literal_sink body_sink = {
+	sink_begin, sink_data, sink_end,
+};
+
+/* Store the body (and structure) of one FETCH response. */
+static int
+store_body(struct imap_sync *s, int64_t folder_id, const struct imap_msg *m)
+{
+	if (m->uid == 0)
+		return 0;
+	if (m->body_streamed) {
+		if (cache_body_put_file(s->cache, folder_id, m->uid, s->tmp,
+		    s->tmp_size, s->err) == -1)
+			return -1;
+	} else if (m->body != NULL) {
+		if (cache_body_put(s->cache, folder_id, m->uid, m->body,
+		    m->body_len, s->err) == -1)
+			return -1;
+	} else
+		return 0;
+	if (m->bodystructure != NULL && cache_msg_set_bodystructure(s->cache,
+	    folder_id, m->uid, m->bodystructure, s->err) == -1)
+		return -1;
+	s->stats->bodies++;
+	return 0;
+}
+
+static int
+body_cb(void *arg, const struct imap_msg *m)
+{
+	struct imap_sync	*s = arg;
+
+	if (store_body(s, s->fs->id, m) == -1)
+		return -1;
+	s->done++;
+	return 0;
+}
+
+static int
+nobody_cb(void *arg, uint32_t uid)
+{
+	struct imap_sync	*s = arg;
+
+	if (s->nuids == s->uidsize) {
+		s->uidsize = s->uidsize ? s->uidsize * 2 : 256;
+		s->uids = xreallocarray(s->uids, s->uidsize, sizeof *s->uids);
+	}
+	s->uids[s->nuids++] = uid;
+	return 0;
+}
+
+/* A compact UID set ("1:5,9") of uids[0..n). */
+static void
+uidset(struct buf *b, const uint32_t *uids, size_t n)
+{
+	size_t	i, j;
+
+	buf_reset(b);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && uids[j] == uids[j - 1] + 1; j++)
+			;
+		if (b->len > 0)
+			buf_addc(b, ',');
+		if (j - i > 1)
+			buf_printf(b, "%u:%u", uids[i], uids[j - 1]);
+		else
+			buf_printf(b, "%u", uids[i]);
+	}
+}
+
+static int
+sync_bodies(struct imap_sync *s)
+{
+	struct buf	set = BUF_INIT(0);
+	size_t		i, n;
+	int		rv = -1;
+
+	s->nuids = 0;
+	if (cache_uid_foreach_nobody(s->cache, s->fs->id, nobody_cb, s,
+	    s->err) == -1)
+		return -1;
+	if (s->nuids == 0)
+		return 0;
+	/* The folder is selected unless it was skipped as unchanged. */
+	if (s->selected != s->fs) {
+		struct imap_mailbox mb;
+
+		s->selected = NULL;
+		if (imap_select(s->c, s->fs->remote, NULL, &mb, s->err) == -1)
+			return -1;
+		s->selected = s->fs;
+	}
+	s->done = 0;
+	s->total = s->nuids;
+	imap_set_literal_sink(s->c, &body_sink, s, BODY_STREAM_MIN);
+	for (i = 0; i < s->nuids; i += n) {
+		n = s->nuids - i < BODY_BATCH ? s->nuids - i : BODY_BATCH;
+		uidset(&set, s->uids + i, n);
+		/* Each batch is its own transaction: a crash keeps the rest. */
+		if (cache_begin(s->cache, s->err) == -1)
+			goto out;
+		if (imap_uid_fetch(s->c, set.data, "UID BODYSTRUCTURE BODY.PEEK[]",
+		    NULL, body_cb, s, s->err) == -1) {
+			cache_rollback(s->cache);
+			goto out;
+		}
+		if (cache_commit(s->cache, s->err) == -1)
+			goto out;
+		progress(s);
+	}
+	rv = 0;
+out:
+	imap_set_literal_sink(s->c, NULL, NULL, 0);
+	buf_free(&set);
+	return rv;
+}
+
+/* ---- Entry points ------------------------------------------------------ */
+
+static struct folder_state *
+find_folder(struct imap_sync *s, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nfolders; i++)
+		if (strcmp(s->folders[i].name, name) == 0 ||
+		    strcmp(s->folders[i].remote, name) == 0)
+			return &s->folders[i];
+	/* INBOX is case-insensitive (RFC 3501 5.1). */
+	if (strcasecmp_ascii(name, "INBOX") == 0)
+		for (i = 0; i < s->nfolders; i++)
+			if (strcmp(s->folders[i].remote, "INBOX") == 0)
+				return &s->folders[i];
+	return NULL;
+}
+
+static void
+imap_sync_free(struct imap_sync *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nfolders; i++) {
+		free(s->folders[i].name);
+		free(s->folders[i].remote);
+	}
+	free(s->folders);
+	index_fields_free(&s->fields);
+	buf_free(&s->kw);
+	free(s->uids);
+	if (s->tmp != NULL)
+		fclose(s->tmp);
+}
+
+int
+imap_sync(const struct account *acct, const char *password,
+    struct cache *cache, const struct sync_opts *opts, struct sync_stats *stats,
+    struct error *err)
+{
+	struct imap_sync	 s;
+	struct folder_state	*fs;
+	int			 i, rv = -1;
+	size_t			 j;
+
+	memset(&s, 0, sizeof s);
+	s.acct = acct;
+	s.cache = cache;
+	s.opts = opts;
+	s.stats = stats;
+	s.err = err;
+	index_fields_init(&s.fields);
+	if ((s.c = imap_connect(acct, password, err)) == NULL)
+		return -1;
+	if (sync_folder_list(&s) == -1)
+		goto out;
+	if (opts->nfolders > 0) {
+		/* Check every name first: fail before doing half the work. */
+		for (i = 0; i < opts->nfolders; i++) {
+			if ((fs = find_folder(&s, opts->folders[i])) == NULL) {
+				error_set(err, ERR_USAGE, "no folder named \"%s\" "
+				    "on %s", opts->folders[i], acct->host);
+				goto out;
+			}
+			if (fs->noselect) {
+				error_set(err, ERR_USAGE, "folder \"%s\" cannot "
+				    "hold messages", opts->folders[i]);
+				goto out;
+			}
+		}
+		for (i = 0; i < opts->nfolders; i++)
+			if (sync_folder(&s, find_folder(&s,
+			    opts->folders[i])) == -1)
+				goto out;
+	} else {
+		for (j = 0; j < s.nfolders; j++) {
+			if (s.folders[j].noselect)
+				continue;
+			if (sync_folder(&s, &s.folders[j]) == -1)
+				goto out;
+		}
+	}
+	rv = 0;
+out:
+	if (s.c != NULL)
+		imap_counters(s.c, &stats->bytes_in, &stats->bytes_out);
+	imap_logout(&s.c);
+	imap_sync_free(&s);
+	return rv;
+}
+
+struct one_body {
+	struct imap_sync	*s;
+	int64_t			 folder_id;
+	uint32_t		 uid;
+	bool			 got;
+};
+
+static int
+one_body_cb(void *arg, const struct imap_msg *m)
+{
+	struct one_body	*ob = arg;
+
+	if (m->uid != ob->uid || (!m->body_streamed && m->body == NULL))
+		return 0;
+	if (store_body(ob->s, ob->folder_id, m) == -1)
+		return -1;
+	ob->got = true;
+	return 0;
+}
+
+int
+imap_fetch_one_body(const struct account *acct, const char *password,
+    struct cache *cache, const char *folder, uint32_t uid, struct error *err)
+{
+	struct imap_sync	 s;
+	struct imap_select_opts	 so;
+	struct imap_mailbox	 mb;
+	struct cache_folder	 cf;
+	struct sync_stats	 stats;
+	struct one_body		 ob;
+	char			 set[16], *remote = NULL;
+	int			 rv = -1, found;
+
+	memset(&s, 0, sizeof s);
+	memset(&stats, 0, sizeof stats);
+	s.acct = acct;
+	s.cache = cache;
+	s.stats = &stats;
+	s.err = err;
+	if ((found = cache_folder_get(cache, folder, &cf, err)) != 1)
+		return found == 0 ? error_set(err, ERR_USAGE, "no folder %s in "
+		    "the cache", folder) : -1;
+	if (cf.remote == NULL)
+		return error_set(err, ERR_LOCAL, "folder %s is local only",
+		    folder);
+	remote = xstrdup(cf.remote);
+	if ((s.c = imap_connect(acct, password, err)) == NULL)
+		goto out;
+	memset(&so, 0, sizeof so);
+	so.readonly = true;	/* reading must not change the mailbox */
+	if (imap_select(s.c, remote, &so, &mb, err) == -1)
+		goto out;
+	if (mb.uidvalidity != cf.uidvalidity) {
+		error_set(err, ERR_PROTO, "folder %s changed on the server "
+		    "(UIDVALIDITY); run petrel sync", folder);
+		goto out;
+	}
+	memset(&ob, 0, sizeof ob);
+	ob.s = &s;
+	ob.folder_id = cf.id;
+	ob.uid = uid;
+	imap_set_literal_sink(s.c, &body_sink, &s, BODY_STREAM_MIN);
+	snprintf(set, sizeof set, "%u", uid);
+	if (cache_begin(cache, err) == -1)
+		goto out;
+	if (imap_uid_fetch(s.c, set, "UID BODYSTRUCTURE BODY.PEEK[]", NULL,
+	    one_body_cb, &ob, err) == -1) {
+		cache_rollback(cache);
+		goto out;
+	}
+	if (!ob.got) {
+		cache_rollback(cache);
+		error_set(err, ERR_PROTO, "message %u is no longer in %s on the "
+		    "server", uid, folder);
+		goto out;
+	}
+	if (cache_commit(cache, err) == -1)
+		goto out;
+	rv = 0;
+out:
+	imap_logout(&s.c);
+	imap_sync_free(&s);
+	free(remote);
+	return rv;
+}

@@ -1,0 +1,369 @@
+/* FETCH: decoding responses, flags, dates; UID FETCH and UID SEARCH. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "msgflags.h"
+#include "conf.h"
+#include "imap-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+static const struct {
+	const char	*name;
+	uint32_t	 bit;
+} system_flags[] = {
+	{ "\\Seen", MSG_SEEN },
+	{ "\\Answered", MSG_ANSWERED },
+	{ "\\Flagged", MSG_FLAGGED },
+	{ "\\Deleted", MSG_DELETED },
+	{ "\\Draft", MSG_DRAFT },
+	{ "$Forwarded", MSG_FORWARDED },
+};
+
+uint32_t
+imap_parse_flags(const struct imap_arg *list, struct buf *keywords)
+{
+	uint32_t	flags = 0;
+	size_t		i, j;
+
+	if (list->type != IMAP_ARG_LIST)
+		return 0;
+	for (i = 0; i < list->count; i++) {
+		const struct imap_arg *a = &list->list[i];
+
+		if (a->type != IMAP_ARG_ATOM)
+			continue;
+		for (j = 0; j < sizeof system_flags / sizeof system_flags[0]; j++)
+			if (strcasecmp_ascii(a->str, system_flags[j].name) == 0)
+				break;
+		if (j < sizeof system_flags / sizeof system_flags[0]) {
+			flags |= system_flags[j].bit;
+			continue;
+		}
+		/* \Recent is per session and not worth keeping. */
+		if (strcasecmp_ascii(a->str, "\\Recent") == 0)
+			continue;
+		if (keywords != NULL) {
+			if (keywords->len > 0)
+				buf_addc(keywords, ' ');
+			buf_add(keywords, a->str, a->len);
+		}
+	}
+	return flags;
+}
+
+int
+imap_parse_internaldate(const char *s, int64_t *t)
+{
+	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
+	char		 mon[4], sign;
+	int		 day, year, hh, mm, ss, zone, i;
+	int64_t		 days;
+
+	/* "17-Jul-1996 02:44:25 -0700"; the day may have a leading space. */
+	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d", &day, mon, &year, &hh,
+	    &mm, &ss, &sign, &zone) != 8 || (sign != '+' && sign != '-'))
+		return -1;
+	mon[3] = '\0';
+	for (i = 0; i < 3; i++)
+		mon[i] = (char)(mon[i] | 0x20);
+	for (i = 0; i < 12; i++)
+		if (memcmp(months + i * 3, mon, 3) == 0)
+			break;
+	if (i == 12 || day < 1 || day > 31 || year < 1900 || year > 9999 ||
+	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
+	    zone < 0 || zone % 100 > 59 || zone > 2359)
+		return -1;
+	days = days_from_civil(year, i + 1, day);
+	*t = days * 86400 + hh * 3600 + mm * 60 + ss -
+	    (sign == '-' ? -1 : 1) * ((zone / 100) * 3600 + (zone % 100) * 60);
+	return 0;
+}
+
+void
+imap_arg_write(struct buf *b, const struct imap_arg *a)
+{
+	size_t	i;
+
+	switch (a->type) {
+	case IMAP_ARG_NIL:
+		buf_adds(b, "NIL");
+		break;
+	case IMAP_ARG_ATOM:
+		buf_add(b, a->str, a->len);
+		break;
+	case IMAP_ARG_STRING:
+	case IMAP_ARG_LITERAL:
+		if (a->str == NULL) {
+			buf_adds(b, "NIL");
+			break;
+		}
+		if (memchr(a->str, '\r', a->len) != NULL ||
+		    memchr(a->str, '\n', a->len) != NULL ||
+		    memchr(a->str, '\0', a->len) != NULL) {
+			buf_printf(b, "{%zu}\r\n", a->len);
+			buf_add(b, a->str, a->len);
+			break;
+		}
+		buf_addc(b, '"');
+		for (i = 0; i < a->len; i++) {
+			if (a->str[i] == '"' || a->str[i] == '\\')
+				buf_addc(b, '\\');
+			buf_addc(b, a->str[i]);
+		}
+		buf_addc(b, '"');
+		break;
+	case IMAP_ARG_LIST:
+		buf_addc(b, '(');
+		for (i = 0; i < a->count; i++) {
+			if (i > 0)
+				buf_addc(b, ' ');
+			imap_arg_write(b, &a->list[i]);
+		}
+		buf_addc(b, ')');
+		break;
+	}
+}
+
+int
+imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
+    struct buf *scratch, struct error *err)
+{
+	const struct imap_arg	*list, *k, *v;
+	struct buf		 kw = BUF_INIT(0);
+	size_t			 i, kwoff = 0, bsoff = 0;
+	bool			 has_kw = false, has_bs = false;
+	uint64_t		 n;
+
+	memset(m, 0, sizeof *m);
+	m->seq = r->number;
+	m->size = -1;
+	buf_reset(scratch);
+	if (r->nargs < 1 || r->args[0].type != IMAP_ARG_LIST)
+		return error_set(err, ERR_PROTO, "FETCH response without a list");
+	list = &r->args[0];
+	if (list->count % 2 != 0)
+		return error_set(err, ERR_PROTO, "FETCH list with an odd number "
+		    "of items");
+	for (i = 0; i + 1 < list->count; i += 2) {
+		k = &list->list[i];
+		v = &list->list[i + 1];
+		if (k->type != IMAP_ARG_ATOM)
+			return error_set(err, ERR_PROTO, "FETCH item name is not "
+			    "an atom");
+		if (strcasecmp_ascii(k->str, "UID") == 0) {
+			if (imap_arg_number(v, UINT32_MAX, &n) == -1 || n == 0)
+				return error_set(err, ERR_PROTO, "bad UID in FETCH");
+			m->uid = (uint32_t)n;
+		} else if (strcasecmp_ascii(k->str, "FLAGS") == 0) {
+			if (v->type != IMAP_ARG_LIST)
+				return error_set(err, ERR_PROTO, "FLAGS is not "
+				    "a list");
+			buf_reset(&kw);
+			m->flags = imap_parse_flags(v, &kw);
+			m->has_flags = true;
+			if (kw.len > 0) {
+				kwoff = scratch->len;
+				buf_add(scratch, kw.data, kw.len + 1);
+				has_kw = true;
+			}
+		} else if (strcasecmp_ascii(k->str, "MODSEQ") == 0) {
+			if (v->type != IMAP_ARG_LIST || v->count != 1 ||
+			    imap_arg_number(&v->list[0], UINT64_MAX >> 1, &n) == -1)
+				return error_set(err, ERR_PROTO, "bad MODSEQ");
+			m->modseq = n;
+		} else if (strcasecmp_ascii(k->str, "INTERNALDATE") == 0) {
+			if (imap_arg_cstr(v) == NULL ||
+			    imap_parse_internaldate(imap_arg_cstr(v),
+			    &m->internaldate) == -1)
+				log_debug("imap: bad INTERNALDATE ignored");
+			else
+				m->has_internaldate = true;
+		} else if (strcasecmp_ascii(k->str, "RFC822.SIZE") == 0) {
+			if (imap_arg_number(v, INT64_MAX, &n) == -1)
+				return error_set(err, ERR_PROTO, "bad RFC822.SIZE");
+			m->size = (int64_t)n;
+		} else if (has_prefix_ci(k->str, "BODY[HEADER") ||
+		    has_prefix_ci(k->str, "RFC822.HEADER")) {
+			if (v->type == IMAP_ARG_NIL)
+				continue;
+			if (!imap_arg_is_string(v))
+				return error_set(err, ERR_PROTO, "bad header "
+				    "section in FETCH");
+			m->header = v->str;
+			m->header_len = v->len;
+		} else if (strcasecmp_ascii(k->str, "BODY[]") == 0 ||
+		    strcasecmp_ascii(k->str, "RFC822") == 0 ||
+		    strcasecmp_ascii(k->str, "BINARY[]") == 0) {
+			if (v->type == IMAP_ARG_NIL)
+				continue;
+			if (v->type == IMAP_ARG_LITERAL && v->streamed)
+				m->body_streamed = true;
+			else if (imap_arg_is_string(v)) {
+				m->body = v->str;
+				m->body_len = v->len;
+			} else
+				return error_set(err, ERR_PROTO, "bad BODY[] in "
+				    "FETCH");
+		} else if (strcasecmp_ascii(k->str, "BODYSTRUCTURE") == 0) {
+			bsoff = scratch->len;
+			imap_arg_write(scratch, v);
+			buf_addc(scratch, '\0');
+			has_bs = true;
+		}
+		/* Anything else (X-GM-*, ENVELOPE...) is not ours to judge. */
+	}
+	buf_free(&kw);
+	/* The scratch buffer no longer moves: hand out pointers into it. */
+	if (has_kw)
+		m->keywords = scratch->data + kwoff;
+	if (has_bs)
+		m->bodystructure = scratch->data + bsoff;
+	return 0;
+}
+
+struct fetch_ctx {
+	struct imap_client	*c;
+	imap_msg_cb		 cb;
+	void			*arg;
+	struct buf		 scratch;
+	struct error		*err;
+};
+
+static int
+fetch_untagged(void *arg, const struct imap_resp *r)
+{
+	struct fetch_ctx	*ctx = arg;
+	struct imap_msg		 m;
+
+	if (r->name == NULL || !r->has_number ||
+	    strcasecmp_ascii(r->name, "FETCH") != 0)
+		return 0;
+	if (imap_fetch_decode(r, &m, &ctx->scratch, ctx->err) == -1) {
+		error_prefix(ctx->err, "%s", ctx->c->acct->host);
+		return -1;
+	}
+	if (ctx->cb == NULL)
+		return 0;
+	return ctx->cb(ctx->arg, &m) != 0 ? -1 : 0;
+}
+
+int
+imap_uid_fetch(struct imap_client *c, const char *uidset, const char *items,
+    const char *modifiers, imap_msg_cb cb, void *arg, struct error *err)
+{
+	struct fetch_ctx	ctx;
+	int			rv;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.c = c;
+	ctx.cb = cb;
+	ctx.arg = arg;
+	ctx.err = err;
+	buf_init(&ctx.scratch, 0);
+	if (err != NULL)
+		error_clear(err);
+	if (modifiers != NULL && *modifiers != '\0')
+		rv = imap_command(c, fetch_untagged, &ctx, err,
+		    "UID FETCH %s (%s) (%s)", uidset, items, modifiers);
+	else
+		rv = imap_command(c, fetch_untagged, &ctx, err,
+		    "UID FETCH %s (%s)", uidset, items);
+	buf_free(&ctx.scratch);
+	return rv;
+}
+
+/* Call cb for each range of a sequence set such as "1:3,7,9:*". */
+static int
+uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg)
+{
+	size_t		i = 0, j;
+	uint64_t	a, b;
+
+	while (i < len) {
+		for (j = i; j < len && s[j] != ',' && s[j] != ':'; j++)
+			;
+		if (parse_u64(s + i, j - i, UINT32_MAX, &a) == -1)
+			return -1;
+		b = a;
+		if (j < len && s[j] == ':') {
+			i = j + 1;
+			for (j = i; j < len && s[j] != ','; j++)
+				;
+			if (parse_u64(s + i, j - i, UINT32_MAX, &b) == -1)
+				return -1;
+			if (b < a) {
+				uint64_t t = a;
+
+				a = b;
+				b = t;
+			}
+		}
+		if (a == 0 || cb(arg, (uint32_t)a, (uint32_t)b) != 0)
+			return -1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+struct search_ctx {
+	imap_uid_cb	 cb;
+	void		*arg;
+	struct error	*err;
+};
+
+static int
+search_untagged(void *arg, const struct imap_resp *r)
+{
+	struct search_ctx	*ctx = arg;
+	uint64_t		 n;
+	size_t			 i;
+
+	if (r->name == NULL || r->has_number)
+		return 0;
+	if (strcasecmp_ascii(r->name, "SEARCH") == 0) {
+		for (i = 0; i < r->nargs; i++) {
+			/* "(MODSEQ n)" may end the list with CONDSTORE. */
+			if (r->args[i].type == IMAP_ARG_LIST)
+				continue;
+			if (imap_arg_number(&r->args[i], UINT32_MAX, &n) == -1 ||
+			    n == 0)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad number in SEARCH response");
+			if (ctx->cb(ctx->arg, (uint32_t)n, (uint32_t)n) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (strcasecmp_ascii(r->name, "ESEARCH") == 0) {
+		/* (TAG "A5") UID ALL 1:3,5 */
+		for (i = 0; i < r->nargs; i++) {
+			if (!imap_arg_eq(&r->args[i], "ALL") || i + 1 >= r->nargs)
+				continue;
+			if (r->args[i + 1].type != IMAP_ARG_ATOM ||
+			    uidset_each(r->args[i + 1].str, r->args[i + 1].len,
+			    ctx->cb, ctx->arg) == -1)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad set in ESEARCH response");
+			i++;
+		}
+	}
+	return 0;
+}
+
+int
+imap_uid_search(struct imap_client *c, const char *criteria, imap_uid_cb cb,
+    void *arg, struct error *err)
+{
+	struct search_ctx	ctx = { cb, arg, err };
+
+	if (err != NULL)
+		error_clear(err);
+	if (imap_has_cap(c, "ESEARCH"))
+		return imap_command(c, search_untagged, &ctx, err,
+		    "UID SEARCH RETURN (ALL) %s", criteria);
+	return imap_command(c, search_untagged, &ctx, err, "UID SEARCH %s",
+	    criteria);
+}

@@ -1,0 +1,72 @@
+/* Internals of the IMAP client, shared by its files only. */
+#ifndef PETREL_IMAP_PRIVATE_H
+#define PETREL_IMAP_PRIVATE_H
+
+#include "buf.h"
+#include "imap.h"
+#include "net.h"
+
+enum imap_state {
+	IMAP_S_CONNECTED,	/* greeting read, not authenticated */
+	IMAP_S_AUTH,		/* authenticated */
+	IMAP_S_SELECTED,
+	IMAP_S_LOGOUT,
+	IMAP_S_BROKEN,		/* unusable; see c->error */
+};
+
+/* A command sent and not yet waited for. */
+struct imap_pending {
+	uint32_t	 tag;
+	bool		 done;
+	enum imap_status status;
+	char		*text;		/* completion text, for errors */
+	char		*code;		/* response code atom, if any */
+};
+
+#define IMAP_MAX_PENDING	64
+
+struct imap_client {
+	const struct account	*acct;
+	struct conn		*conn;
+	struct imap_parser	*parser;
+	enum imap_state		 state;
+	struct error		 error;		/* set when BROKEN */
+	uint32_t		 next_tag;
+	char			**caps;
+	size_t			 ncaps;
+	bool			 caps_seen;	/* caps set since last cleared */
+	bool			 qresync;
+	bool			 condstore;
+	char			*bye;		/* text of an untagged BYE */
+	struct imap_pending	 pending[IMAP_MAX_PENDING];
+	size_t			 npending;
+	/* Where untagged responses go while a command runs. */
+	imap_untagged_cb	 untagged_cb;
+	void			*untagged_arg;
+	/* Answers continuation requests ("+ ...") while set. */
+	int			(*cont_cb)(struct imap_client *, void *,
+				    const char *text, struct error *);
+	void			*cont_arg;
+	char			 rbuf[65536];
+};
+
+void	imap_set_state(struct imap_client *, enum imap_state);
+/* Mark the client broken with err copied; returns -1. */
+int	imap_break(struct imap_client *, const struct error *err);
+/* Send a tagged command; *tagp gets its tag. */
+int	imap_send(struct imap_client *, uint32_t *tagp, struct error *err,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int	imap_vsend(struct imap_client *, uint32_t *tagp, struct error *err,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
+/* Read until the command with this tag completes; untagged go to cb. */
+int	imap_wait(struct imap_client *, uint32_t tag, imap_untagged_cb cb,
+	    void *arg, struct error *err);
+/* Read one response (for greeting and continuations). */
+int	imap_read(struct imap_client *, struct imap_resp *, struct error *err);
+/* Apply capabilities from a CAPABILITY list of args. */
+void	imap_set_caps(struct imap_client *, const struct imap_arg *, size_t n);
+/* Decode a FETCH response's list into m (fetch.c); -1 if malformed. */
+int	imap_fetch_decode(const struct imap_resp *, struct imap_msg *m,
+	    struct buf *scratch, struct error *err);
+
+#endif

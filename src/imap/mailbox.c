@@ -1,0 +1,371 @@
+/* Mailbox commands: LIST (with SPECIAL-USE and LIST-STATUS) and SELECT. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "imap-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* Folder limits: a hostile server must not make us hold unbounded lists. */
+#define IMAP_MAX_FOLDERS	100000
+
+struct list_entry {
+	char		*name;
+	char		 delim;
+	char		*attributes;
+	char		*special_use;
+	bool		 noselect;
+	bool		 subscribed;
+	bool		 has_status;
+	uint32_t	 messages, uidnext, uidvalidity;
+	uint64_t	 highestmodseq;
+};
+
+struct list_ctx {
+	struct imap_client	*c;
+	struct list_entry	*v;
+	size_t			 n, size;
+	bool			 lsub;	/* collecting LSUB replies */
+	struct error		*err;
+};
+
+static const char *special_uses[] = {
+	"\\All", "\\Archive", "\\Drafts", "\\Flagged", "\\Junk", "\\Sent",
+	"\\Trash", "\\Important",
+};
+
+static struct list_entry *
+list_find(struct list_ctx *ctx, const char *name)
+{
+	size_t	i;
+
+	/* INBOX is case-insensitive; everything else is exact. */
+	for (i = 0; i < ctx->n; i++)
+		if (strcmp(ctx->v[i].name, name) == 0 ||
+		    (strcasecmp_ascii(name, "INBOX") == 0 &&
+		    strcasecmp_ascii(ctx->v[i].name, "INBOX") == 0))
+			return &ctx->v[i];
+	return NULL;
+}
+
+static int
+list_on_list(struct list_ctx *ctx, const struct imap_resp *r)
+{
+	const struct imap_arg	*attrs, *name;
+	struct list_entry	*e;
+	struct buf		 b = BUF_INIT(0);
+	size_t			 i, j;
+
+	/* (attrs) delim name [extended items] */
+	if (r->nargs < 3 || r->args[0].type != IMAP_ARG_LIST ||
+	    (r->args[1].type != IMAP_ARG_NIL && !imap_arg_is_string(&r->args[1])))
+		return error_set(ctx->err, ERR_PROTO, "malformed LIST response");
+	attrs = &r->args[0];
+	name = &r->args[2];
+	if (name->type == IMAP_ARG_NIL || !imap_arg_is_string(name) ||
+	    name->len == 0 || memchr(name->str, '\0', name->len) != NULL)
+		return error_set(ctx->err, ERR_PROTO, "bad mailbox name in LIST");
+	if ((e = list_find(ctx, name->str)) == NULL) {
+		if (ctx->lsub)
+			return 0;	/* subscribed but not listed: ignore */
+		if (ctx->n == IMAP_MAX_FOLDERS)
+			return error_set(ctx->err, ERR_PROTO, "more than %d "
+			    "folders", IMAP_MAX_FOLDERS);
+		if (ctx->n == ctx->size) {
+			ctx->size = ctx->size ? ctx->size * 2 : 16;
+			ctx->v = xreallocarray(ctx->v, ctx->size, sizeof *ctx->v);
+		}
+		e = &ctx->v[ctx->n++];
+		memset(e, 0, sizeof *e);
+		e->name = xstrdup(strcasecmp_ascii(name->str, "INBOX") == 0 ?
+		    "INBOX" : name->str);
+	}
+	if (ctx->lsub) {
+		e->subscribed = true;
+		return 0;
+	}
+	if (r->args[1].type != IMAP_ARG_NIL && r->args[1].len == 1)
+		e->delim = r->args[1].str[0];
+	for (i = 0; i < attrs->count; i++) {
+		const struct imap_arg *a = &attrs->list[i];
+
+		if (a->type != IMAP_ARG_ATOM)
+			continue;
+		if (strcasecmp_ascii(a->str, "\\Noselect") == 0 ||
+		    strcasecmp_ascii(a->str, "\\NonExistent") == 0)
+			e->noselect = true;
+		if (strcasecmp_ascii(a->str, "\\Subscribed") == 0)
+			e->subscribed = true;
+		for (j = 0; j < sizeof special_uses / sizeof special_uses[0]; j++)
+			if (strcasecmp_ascii(a->str, special_uses[j]) == 0 &&
+			    e->special_use == NULL)
+				e->special_use = xstrdup(special_uses[j]);
+		if (b.len > 0)
+			buf_addc(&b, ' ');
+		buf_add(&b, a->str, a->len);
+	}
+	free(e->attributes);
+	e->attributes = b.len > 0 ? buf_steal(&b, NULL) : NULL;
+	buf_free(&b);
+	return 0;
+}
+
+static int
+list_on_status(struct list_ctx *ctx, const struct imap_resp *r)
+{
+	const struct imap_arg	*items;
+	struct list_entry	*e;
+	uint64_t		 n;
+	size_t			 i;
+
+	if (r->nargs < 2 || !imap_arg_is_string(&r->args[0]) ||
+	    r->args[1].type != IMAP_ARG_LIST)
+		return error_set(ctx->err, ERR_PROTO, "malformed STATUS response");
+	if ((e = list_find(ctx, r->args[0].str)) == NULL)
+		return 0;
+	items = &r->args[1];
+	for (i = 0; i + 1 < items->count; i += 2) {
+		const struct imap_arg *k = &items->list[i];
+
+		if (imap_arg_number(&items->list[i + 1], UINT64_MAX >> 1, &n) == -1)
+			return error_set(ctx->err, ERR_PROTO, "bad number in "
+			    "STATUS response");
+		if (imap_arg_eq(k, "MESSAGES"))
+			e->messages = (uint32_t)n;
+		else if (imap_arg_eq(k, "UIDNEXT"))
+			e->uidnext = (uint32_t)n;
+		else if (imap_arg_eq(k, "UIDVALIDITY"))
+			e->uidvalidity = (uint32_t)n;
+		else if (imap_arg_eq(k, "HIGHESTMODSEQ"))
+			e->highestmodseq = n;
+	}
+	e->has_status = true;
+	return 0;
+}
+
+static int
+list_untagged(void *arg, const struct imap_resp *r)
+{
+	struct list_ctx	*ctx = arg;
+
+	if (r->name == NULL || r->has_number)
+		return 0;
+	if (strcasecmp_ascii(r->name, "LIST") == 0 ||
+	    strcasecmp_ascii(r->name, "LSUB") == 0)
+		return list_on_list(ctx, r);
+	if (strcasecmp_ascii(r->name, "STATUS") == 0)
+		return list_on_status(ctx, r);
+	return 0;
+}
+
+int
+imap_list(struct imap_client *c, imap_folder_cb cb, void *arg,
+    struct error *err)
+{
+	struct list_ctx		ctx;
+	struct imap_folder_info	f;
+	size_t			i;
+	int			rv = 0;
+	bool			extended, status;
+
+	memset(&ctx, 0, sizeof ctx);
+	ctx.c = c;
+	ctx.err = err;
+	error_clear(err);
+	extended = imap_has_cap(c, "LIST-EXTENDED");
+	status = imap_has_cap(c, "LIST-STATUS");
+	if (extended) {
+		/* One round trip for names, uses, subscriptions and status. */
+		rv = imap_command(c, list_untagged, &ctx, err,
+		    "LIST \"\" \"*\" RETURN (SUBSCRIBED%s%s)",
+		    imap_has_cap(c, "SPECIAL-USE") ? " SPECIAL-USE" : "",
+		    !status ? "" : imap_condstore(c) ?
+		    " STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" :
+		    " STATUS (MESSAGES UIDNEXT UIDVALIDITY)");
+	} else {
+		rv = imap_command(c, list_untagged, &ctx, err, "LIST \"\" \"*\"");
+		if (rv == 0) {
+			ctx.lsub = true;
+			rv = imap_command(c, list_untagged, &ctx, err,
+			    "LSUB \"\" \"*\"");
+		}
+	}
+	for (i = 0; i < ctx.n; i++) {
+		struct list_entry *e = &ctx.v[i];
+
+		if (rv == 0) {
+			memset(&f, 0, sizeof f);
+			f.name = e->name;
+			f.delim = e->delim;
+			f.attributes = e->attributes;
+			f.special_use = e->special_use;
+			f.noselect = e->noselect;
+			f.subscribed = e->subscribed;
+			f.has_status = e->has_status;
+			f.messages = e->messages;
+			f.uidnext = e->uidnext;
+			f.uidvalidity = e->uidvalidity;
+			f.highestmodseq = e->highestmodseq;
+			if (cb(arg, &f) != 0)
+				rv = -1;
+		}
+		free(e->name);
+		free(e->attributes);
+		free(e->special_use);
+	}
+	free(ctx.v);
+	return rv;
+}
+
+struct select_ctx {
+	struct imap_client		*c;
+	struct imap_mailbox		*mb;
+	const struct imap_select_opts	*opts;
+	struct buf			 scratch;
+	struct error			*err;
+	bool				 nomodseq;
+};
+
+static int
+select_vanished(struct select_ctx *ctx, const struct imap_resp *r)
+{
+	const struct imap_arg	*set;
+	const char		*s;
+	size_t			 i = 0, j, len;
+	uint64_t		 a, b;
+
+	/* VANISHED (EARLIER) 1:3,7 */
+	if (r->nargs == 2 && r->args[0].type == IMAP_ARG_LIST)
+		set = &r->args[1];
+	else if (r->nargs == 1)
+		set = &r->args[0];
+	else
+		return error_set(ctx->err, ERR_PROTO, "malformed VANISHED");
+	if (set->type != IMAP_ARG_ATOM)
+		return error_set(ctx->err, ERR_PROTO, "malformed VANISHED set");
+	s = set->str;
+	len = set->len;
+	while (i < len) {
+		for (j = i; j < len && s[j] != ',' && s[j] != ':'; j++)
+			;
+		if (parse_u64(s + i, j - i, UINT32_MAX, &a) == -1 || a == 0)
+			return error_set(ctx->err, ERR_PROTO, "bad VANISHED set");
+		b = a;
+		if (j < len && s[j] == ':') {
+			i = j + 1;
+			for (j = i; j < len && s[j] != ','; j++)
+				;
+			if (parse_u64(s + i, j - i, UINT32_MAX, &b) == -1 || b == 0)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad VANISHED set");
+			if (b < a) {
+				uint64_t t = a;
+
+				a = b;
+				b = t;
+			}
+		}
+		if (ctx->opts != NULL && ctx->opts->on_vanished != NULL &&
+		    ctx->opts->on_vanished(ctx->opts->arg, (uint32_t)a,
+		    (uint32_t)b) != 0)
+			return -1;
+		i = j + 1;
+	}
+	return 0;
+}
+
+static int
+select_untagged(void *arg, const struct imap_resp *r)
+{
+	struct select_ctx	*ctx = arg;
+	struct imap_mailbox	*mb = ctx->mb;
+	struct imap_msg		 m;
+	uint64_t		 n;
+
+	if (r->status == IMAP_STATUS_OK && r->code != NULL) {
+		const struct imap_arg *a = r->ncode_args > 0 ? &r->code_args[0] :
+		    NULL;
+
+		if (strcasecmp_ascii(r->code, "UIDVALIDITY") == 0) {
+			if (a == NULL || imap_arg_number(a, UINT32_MAX, &n) == -1)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad UIDVALIDITY");
+			mb->uidvalidity = (uint32_t)n;
+		} else if (strcasecmp_ascii(r->code, "UIDNEXT") == 0) {
+			if (a == NULL || imap_arg_number(a, UINT32_MAX, &n) == -1)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad UIDNEXT");
+			mb->uidnext = (uint32_t)n;
+		} else if (strcasecmp_ascii(r->code, "HIGHESTMODSEQ") == 0) {
+			if (a == NULL ||
+			    imap_arg_number(a, UINT64_MAX >> 1, &n) == -1)
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad HIGHESTMODSEQ");
+			mb->highestmodseq = n;
+		} else if (strcasecmp_ascii(r->code, "NOMODSEQ") == 0)
+			ctx->nomodseq = true;
+		return 0;
+	}
+	if (r->name == NULL)
+		return 0;
+	if (r->has_number && strcasecmp_ascii(r->name, "EXISTS") == 0)
+		mb->exists = r->number;
+	else if (r->has_number && strcasecmp_ascii(r->name, "FETCH") == 0) {
+		if (imap_fetch_decode(r, &m, &ctx->scratch, ctx->err) == -1)
+			return -1;
+		if (ctx->opts != NULL && ctx->opts->on_fetch != NULL &&
+		    ctx->opts->on_fetch(ctx->opts->arg, &m) != 0)
+			return -1;
+	} else if (!r->has_number && strcasecmp_ascii(r->name, "VANISHED") == 0)
+		return select_vanished(ctx, r);
+	return 0;
+}
+
+int
+imap_select(struct imap_client *c, const char *name,
+    const struct imap_select_opts *opts, struct imap_mailbox *mb,
+    struct error *err)
+{
+	struct select_ctx	 ctx;
+	struct buf		 q = BUF_INIT(0);
+	const char		*verb;
+	int			 rv;
+
+	memset(mb, 0, sizeof *mb);
+	memset(&ctx, 0, sizeof ctx);
+	ctx.c = c;
+	ctx.mb = mb;
+	ctx.opts = opts;
+	ctx.err = err;
+	buf_init(&ctx.scratch, 0);
+	error_clear(err);
+	if (imap_quote(&q, name) == -1)
+		return error_set(err, ERR_PROTO, "folder name with a line break");
+	verb = opts != NULL && opts->readonly ? "EXAMINE" : "SELECT";
+	if (imap_qresync(c) && opts != NULL && opts->qresync_uidvalidity != 0 &&
+	    opts->qresync_modseq != 0)
+		rv = imap_command(c, select_untagged, &ctx, err,
+		    "%s %s (QRESYNC (%u %llu))", verb, q.data,
+		    opts->qresync_uidvalidity,
+		    (unsigned long long)opts->qresync_modseq);
+	else if (imap_condstore(c))
+		rv = imap_command(c, select_untagged, &ctx, err,
+		    "%s %s (CONDSTORE)", verb, q.data);
+	else
+		rv = imap_command(c, select_untagged, &ctx, err, "%s %s", verb,
+		    q.data);
+	buf_free(&q);
+	buf_free(&ctx.scratch);
+	if (rv == -1) {
+		/* A failed SELECT leaves no mailbox selected. */
+		if (imap_broken(c) == NULL)
+			imap_set_state(c, IMAP_S_AUTH);
+		return error_prefix(err, "cannot open folder %s", name);
+	}
+	if (ctx.nomodseq)
+		mb->highestmodseq = 0;
+	mb->readonly = opts != NULL && opts->readonly;
+	imap_set_state(c, IMAP_S_SELECTED);
+	return 0;
+}
