@@ -66,4 +66,88 @@ int	mime_parse_date(const char *value, size_t len, int64_t *t, int *tzoff_min);
  */
 char	*mime_sanitize_terminal(const char *s, size_t len, size_t *outlen);
 
+/* ---- Rendering -------------------------------------------------------- */
+
+/*
+ * Limits of one parse. Deeper nesting is shown as an attachment, parts
+ * beyond parts_max are counted and named in a note, output stops (with a
+ * note) at output_max.
+ */
+struct mime_limits {
+	int	depth_max;		/* multipart and message/rfc822 nesting: 32 */
+	int	parts_max;		/* parts in one message: 1000 */
+	size_t	output_max;		/* rendered text: 64 MB */
+};
+
+struct mime_render_opts {
+	int		 width;		/* columns for reflowed text; 0 means 78 */
+	bool		 headers_all;	/* every header field, else the usual ones */
+	/*
+	 * multipart/alternative: types in order of preference, blank
+	 * separated; NULL means "text/plain text/html". An alternative that is
+	 * blank (only white space) is passed over.
+	 */
+	const char	*alternative;
+	/*
+	 * Mailcap files (colon separated) searched for text/html: NULL means
+	 * $PETREL_MAILCAP, else $MAILCAPS, else ~/.mailcap:/etc/mailcap;
+	 * "" means none (the built-in converter only).
+	 */
+	const char	*mailcap;
+	int		 mailcap_timeout_ms;	/* 0 means 10000 */
+	size_t		 mailcap_output_max;	/* 0 means 16 MB */
+	struct mime_limits limits;		/* 0 fields mean the defaults */
+};
+
+struct mime_attachment {
+	int	 number;	/* 1-based, as in "--save N" */
+	char	*filename;	/* decoded, terminal-safe; "" when it has none */
+	char	*type;		/* "application/pdf" */
+	size_t	 size;		/* decoded size in bytes */
+	int	 part;		/* private: index of the part */
+};
+
+struct mime_msg;
+
+/*
+ * A rendered message. All strings are UTF-8 and terminal-safe (already
+ * passed through mime_sanitize_terminal).
+ */
+struct mime_view {
+	char			*subject;	/* "" when none */
+	char			*from;		/* "Name <addr>" of the first From, "" */
+	char			**to;		/* "Name <addr>" each (group names left out) */
+	size_t			 nto;
+	char			**cc;
+	size_t			 ncc;
+	bool			 has_date;
+	int64_t			 date;		/* UTC seconds */
+	int			 tzoff_min;
+	char			*headers;	/* the header lines shown, each ending in \n */
+	char			*body;		/* the rendered body */
+	size_t			 bodylen;
+	struct mime_attachment	*att;		/* in the order they are shown */
+	size_t			 natt;
+	struct mime_msg		*msg;		/* private: the parse, for saving */
+};
+
+/*
+ * Parse and render raw (which must stay valid while the view is used, for
+ * mime_view_save). Any input gives a view; -1 only for an empty message.
+ */
+int	mime_render(const char *raw, size_t len, const struct mime_render_opts *,
+	    struct mime_view **viewp, struct error *err);
+void	mime_view_free(struct mime_view **viewp);
+
+/*
+ * Save attachment n (1-based) under dir, with a sanitised file name (no
+ * '/', "..", control characters or leading dots) and never over an existing
+ * file: a taken name gets "-1", "-2"... before its extension. Returns 0 and
+ * the path written (caller frees), or -1 with err set.
+ */
+int	mime_view_save(const struct mime_view *, int n, const char *dir,
+	    char **pathp, struct error *err);
+/* The file name mime_view_save would start from for a decoded name. */
+char	*mime_safe_filename(const char *name, int n);
+
 #endif

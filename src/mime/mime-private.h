@@ -1,0 +1,105 @@
+/* Internals of the MIME engine, shared by the files of src/mime. */
+#ifndef PETREL_MIME_PRIVATE_H
+#define PETREL_MIME_PRIVATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mime.h"
+
+struct buf;
+
+/* ---- header.c: field values ------------------------------------------ */
+
+/*
+ * Decode an unstructured value into out (see mime_decode_header). Raw 8-bit
+ * text that is not UTF-8 is read in the hint charset when one is given (the
+ * charset of the message body), else in the fallback charset.
+ */
+int	mime_words_decode(const char *v, size_t len, const char *hint,
+	    size_t hintlen, struct buf *out);
+char	*mime_decode_header_hint(const char *v, size_t len, const char *hint);
+
+/* Length of the RFC 2047 encoded word at p, or 0 when there is none. */
+size_t	mime_ew_len(const char *p, const char *end);
+
+/* A field of a header block, found by name (first match); 0 or -1. */
+int	mime_hdr_find(const char *block, size_t len, const char *name,
+	    const char **value, size_t *valuelen);
+
+/* ---- param.c: Content-Type and Content-Disposition ------------------- */
+
+#define MIME_PARAMS_MAX		64	/* parameters (and 2231 segments) kept */
+#define MIME_TOKEN_MAX		64	/* type, subtype, disposition */
+
+struct mime_param {
+	char	*name;		/* lower case, without "*N*" */
+	int	 section;	/* RFC 2231 section, -1 when not split */
+	bool	 extended;	/* charset'lang'%xx form */
+	char	*value;		/* unquoted bytes */
+	size_t	 valuelen;
+};
+
+struct mime_params {
+	char			 token[MIME_TOKEN_MAX];	/* "text/plain", "attachment" */
+	struct mime_param	 p[MIME_PARAMS_MAX];
+	int			 n;
+};
+
+/* Parse "token; a=b; c*0*=..." (token lower-cased; may be empty). */
+void	mime_params_parse(const char *v, size_t len, struct mime_params *);
+void	mime_params_free(struct mime_params *);
+/* A plain parameter's raw value (charset, boundary, format), or NULL. */
+const char *mime_params_raw(const struct mime_params *, const char *name);
+/*
+ * A text parameter (filename, name) decoded to UTF-8: RFC 2231 sections
+ * joined and converted from their charset, else RFC 2047 words decoded,
+ * else raw 8-bit read as UTF-8 or in hint. NULL when absent. Caller frees.
+ */
+char	*mime_params_text(const struct mime_params *, const char *name,
+	    const char *hint);
+
+/* ---- decode.c: transfer encodings ------------------------------------ */
+
+enum mime_cte {
+	MIME_CTE_7BIT,		/* also 8bit, binary and anything unknown */
+	MIME_CTE_QP,
+	MIME_CTE_BASE64,
+};
+
+enum mime_cte	mime_cte_parse(const char *v, size_t len);
+/* Decode into out; never fails on bad input (see the rules in decode.c). */
+int		mime_cte_decode(enum mime_cte, const char *in, size_t len,
+		    struct buf *out);
+/* The decoded size, without decoding. */
+size_t		mime_cte_size(enum mime_cte, const char *in, size_t len);
+
+/* ---- html.c ---------------------------------------------------------- */
+
+/* Turn UTF-8 HTML into text wrapped at width columns; links as footnotes. */
+int	mime_html_to_text(const char *html, size_t len, int width,
+	    struct buf *out);
+
+/* ---- flowed.c -------------------------------------------------------- */
+
+/* Reflow format=flowed text (LF line ends) to width columns. */
+int	mime_flowed(const char *text, size_t len, bool delsp, int width,
+	    struct buf *out);
+
+/* ---- mailcap.c ------------------------------------------------------- */
+
+/*
+ * Convert a part through the first copiousoutput mailcap entry for type.
+ * Returns 0 with the command's output (UTF-8, repaired) in out, 1 when no
+ * entry applies, -1 when the command failed (err says why).
+ */
+int	mime_mailcap_convert(const char *type, const char *data, size_t len,
+	    const struct mime_render_opts *, struct buf *out, struct error *err);
+
+/* ---- sanitize.c ------------------------------------------------------ */
+
+/* Append the terminal-safe form of UTF-8 text to out. */
+int	mime_sanitize_into(const char *s, size_t len, struct buf *out);
+
+#endif
