@@ -1,0 +1,1157 @@
+#!/usr/bin/env python3
+"""A private Dovecot 2.3 for petrel's integration tests (stdlib only).
+
+Each Dovecot() is its own instance: its own config, base_dir, state_dir,
+log and Maildirs in a fresh temporary directory, listening on 127.0.0.1
+on ports picked at run time (IMAP with STARTTLS, IMAPS, POP3 with STLS,
+POP3S), with a self-signed certificate made at start.  It never reads or
+touches /etc/dovecot or the system service.
+
+    with Dovecot() as d:
+        d.seed("alice", "INBOX", 100)
+        d.write_petrel_config(None, account="alice")
+        status, out, err = d.run_petrel(["sync"])
+        m = d.imap_client("alice")
+
+The master runs in the foreground as our child with PR_SET_PDEATHSIG, so
+it dies with the test process even when that is killed outright; stop()
+is also called by the context manager, atexit and SIGTERM.
+
+Command line (used by scripts/demo.sh):
+    harness.py serve [--dir DIR] [--demo] [--env-file FILE] ...
+starts a server, optionally seeds sample mail, writes a petrel config,
+prints the settings to use and stays up until SIGINT/SIGTERM.
+"""
+
+import atexit
+import ctypes
+import errno
+import imaplib
+import json
+import os
+import poplib
+import pwd
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+from collections import namedtuple
+
+SPECIAL_USE = (("Sent", "\\Sent"), ("Drafts", "\\Drafts"),
+               ("Trash", "\\Trash"), ("Junk", "\\Junk"),
+               ("Archive", "\\Archive"))
+DEFAULT_USERS = {"alice": "alice-secret", "bob": "bob-secret",
+                 "carol": "carol-secret", "dave": "dave-secret"}
+DH_FILE = "/usr/share/dovecot/dh.pem"
+START_TRIES = 5
+
+PetrelResult = namedtuple("PetrelResult", "status stdout stderr")
+
+_live = set()           # running instances, for atexit and signals
+
+
+class HarnessError(Exception):
+    pass
+
+
+def _which(name, extra=("/usr/sbin", "/usr/bin", "/sbin", "/bin")):
+    p = shutil.which(name)
+    if p:
+        return p
+    for d in extra:
+        c = os.path.join(d, name)
+        if os.access(c, os.X_OK):
+            return c
+    raise HarnessError("%s not found: apt-get install dovecot-imapd "
+                       "dovecot-pop3d openssl" % name)
+
+
+def _free_ports(n):
+    """n distinct free TCP ports on 127.0.0.1 (held open while picking)."""
+    socks, ports = [], []
+    try:
+        for _ in range(n):
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            s.bind(("127.0.0.1", 0))
+            socks.append(s)
+            ports.append(s.getsockname()[1])
+    finally:
+        for s in socks:
+            s.close()
+    return ports
+
+
+def _pdeathsig():
+    """preexec_fn: SIGTERM the child when its parent dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_PDEATHSIG = 1
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    except Exception:
+        pass
+    os.setpgid(0, 0)
+
+
+_subreaper_set = False
+
+
+def _become_subreaper():
+    """Adopt the orphans of our Dovecots (their master exits before some
+    children) so we can reap them: PID 1 here may not."""
+    global _subreaper_set
+    if _subreaper_set:
+        return
+    _subreaper_set = True
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        PR_SET_CHILD_SUBREAPER = 36
+        libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    except Exception:
+        pass
+
+
+def group_members(pgid):
+    """Live (not zombie) processes of process group pgid."""
+    out = []
+    for n in os.listdir("/proc"):
+        if not n.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % n) as f:
+                st = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(st[2]) == pgid and st[0] not in ("Z", "X"):
+            out.append(int(n))
+    return out
+
+
+def mutf7_encode(name):
+    """IMAP modified UTF-7 (RFC 3501 5.1.3), as Dovecot stores folder names."""
+    out, run = [], []
+
+    def flush():
+        if run:
+            import base64
+            b = "".join(run).encode("utf-16-be")
+            out.append("&" + base64.b64encode(b).decode().rstrip("=")
+                       .replace("/", ",") + "-")
+            run.clear()
+    for ch in name:
+        if 0x20 <= ord(ch) <= 0x7e:
+            flush()
+            out.append("&-" if ch == "&" else ch)
+        else:
+            run.append(ch)
+    flush()
+    return "".join(out)
+
+
+def _imap_quote(s):
+    return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def imap_mailbox(name):
+    """A folder name as an imaplib argument: modified UTF-7, quoted."""
+    return _imap_quote(mutf7_encode(name))
+
+
+def _kv(text):
+    """key=value pairs of a logout line; values like 12/345 become tuples."""
+    d = {}
+    for k, v in re.findall(r"\b([a-z_]+)=([0-9]+(?:/[0-9]+)?)", text):
+        if "/" in v:
+            a, b = v.split("/")
+            d[k] = (int(a), int(b))
+        else:
+            d[k] = int(v)
+    return d
+
+
+_LOG_RE = re.compile(r"(?P<proto>imap|pop3|imap-login|pop3-login|auth|"
+                     r"master|doveadm|log|anvil|config|lmtp|stats)"
+                     r"(?:\((?P<user>[^)]*)\))?(?:<(?P<pid>\d+)>)?"
+                     r"(?:<(?P<session>[^>]*)>)?: "
+                     r"(?P<level>Info|Warning|Error|Fatal|Panic|Debug): "
+                     r"(?P<msg>.*)$")
+
+# What a client session ends with in the log (the logout_format follows).
+_LOGOUT_MARKERS = ("Logged out", "Disconnected")
+
+
+def parse_log_line(line):
+    """A dict for a Dovecot log line (proto, user, pid, session, level,
+    msg) or None when it has not that shape."""
+    m = _LOG_RE.search(line)
+    if not m:
+        return None
+    d = m.groupdict()
+    if d["pid"] is not None:
+        d["pid"] = int(d["pid"])
+    return d
+
+
+def parse_logout(line):
+    """The logout record of an IMAP or POP3 session log line, else None.
+
+    IMAP: in, out, deleted, expunged, trashed, hdr_count, hdr_bytes,
+    body_count, body_bytes.  POP3: top=(n,bytes), retr=(n,bytes),
+    del=(n,msgs), size.  Also proto, user, session and reason (the text
+    before the counters, e.g. "Logged out" or "Disconnected: ...")."""
+    d = parse_log_line(line)
+    if d is None or d["proto"] not in ("imap", "pop3"):
+        return None
+    msg = d["msg"]
+    if not msg.startswith(_LOGOUT_MARKERS):
+        return None
+    if d["proto"] == "imap":
+        i = msg.find(" in=")
+    else:
+        i = msg.find(" top=")
+    if i < 0:
+        return None
+    rec = _kv(msg[i:])
+    rec.update(proto=d["proto"], user=d["user"], pid=d["pid"],
+               session=d["session"], reason=msg[:i].strip(), line=line)
+    return rec
+
+
+class Dovecot:
+    """A private Dovecot instance; see the module documentation."""
+
+    def __init__(self, users=None, plaintext_auth=False, rawlog=False,
+                 zlib=False, max_userip_connections=200, dir=None,
+                 keep=False, extra_conf="", strict_plain=False):
+        self.users = dict(DEFAULT_USERS if users is None else users)
+        self.plaintext_auth = plaintext_auth
+        self.rawlog_enabled = rawlog
+        self.zlib = zlib
+        self.max_userip_connections = max_userip_connections
+        self.extra_conf = extra_conf
+        self.keep = keep
+        if dir is None:
+            self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
+            self._own_dir = True
+        else:
+            os.makedirs(dir, exist_ok=True)
+            self.dir = os.path.abspath(dir)
+            self._own_dir = False
+        # The mail processes run as "mail" and must reach the homes below.
+        os.chmod(self.dir, 0o755)
+        self.conf = os.path.join(self.dir, "dovecot.conf")
+        self.base_dir = os.path.join(self.dir, "run")
+        self.state_dir = os.path.join(self.dir, "state")
+        self.log_path = os.path.join(self.dir, "log", "dovecot.log")
+        self.home_root = os.path.join(self.dir, "home")
+        self.rawlog_root = os.path.join(self.dir, "rawlog")
+        self.passwd_file = os.path.join(self.dir, "passwd")
+        self.cert_file = os.path.join(self.dir, "cert.pem")
+        self.key_file = os.path.join(self.dir, "key.pem")
+        self.ca_file = self.cert_file       # self-signed: its own anchor
+        self.petrel_root = os.path.join(self.dir, "petrel")
+        self.instance = "petrel-test-%d-%d" % (os.getpid(), id(self) % 100000)
+        self.host = "127.0.0.1"
+        # Dovecot counts a connection whose remote IP equals its local IP
+        # as secured, so on 127.0.0.1 it allows plaintext LOGIN whatever
+        # disable_plaintext_auth says. strict_plain puts the plain IMAP
+        # and POP3 ports on 127.0.0.2 (still loopback; the kernel connects
+        # from 127.0.0.1) where Dovecot enforces it and says LOGINDISABLED.
+        self.plain_host = "127.0.0.2" if strict_plain else self.host
+        self.imap_port = self.imaps_port = None
+        self.pop3_port = self.pop3s_port = None
+        self.proc = None
+        self._stderr = None
+        self._dovecot = _which("dovecot")
+        self._doveadm = _which("doveadm")
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("mail")
+            self.mail_uid, self.mail_gid = pw.pw_uid, pw.pw_gid
+            self.mail_user = "mail"
+        else:
+            # Unprivileged: everything runs as ourselves.
+            self.mail_uid, self.mail_gid = os.geteuid(), os.getegid()
+            self.mail_user = pwd.getpwuid(self.mail_uid).pw_name
+        for d in (self.base_dir, self.state_dir, os.path.dirname(self.log_path),
+                  self.home_root, self.rawlog_root, self.petrel_root):
+            os.makedirs(d, exist_ok=True)
+        os.chown(self.home_root, self.mail_uid, self.mail_gid)
+        os.chown(self.rawlog_root, self.mail_uid, self.mail_gid)
+        self._make_cert()
+        self._write_passwd()
+        for u in self.users:
+            self._make_home(u)
+
+    # ---- lifecycle -------------------------------------------------------
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.cleanup()
+        return False
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=20):
+        """Start (or start again, on the same data) the server."""
+        if self.running:
+            return self
+        last = ""
+        for _ in range(START_TRIES):
+            if self.imap_port is None or last:
+                (self.imap_port, self.imaps_port, self.pop3_port,
+                 self.pop3s_port) = _free_ports(4)
+            self._write_conf()
+            err = os.path.join(self.dir, "log", "master.stderr")
+            self._stderr = open(err, "ab")
+            self.proc = subprocess.Popen(
+                [self._dovecot, "-F", "-c", self.conf],
+                stdin=subprocess.DEVNULL, stdout=self._stderr,
+                stderr=self._stderr, preexec_fn=_pdeathsig, close_fds=True)
+            _live.add(self)
+            _install_signal_handlers()
+            _become_subreaper()
+            ok, last = self._wait_ready(timeout)
+            if ok:
+                return self
+            self._kill_master()
+            if "in use" not in last and "Address already" not in last:
+                break
+        raise HarnessError("dovecot did not start: %s" % last.strip())
+
+    def _wait_ready(self, timeout):
+        deadline = time.monotonic() + timeout
+        ports = ((self.plain_host, self.imap_port),
+                 (self.host, self.imaps_port),
+                 (self.plain_host, self.pop3_port),
+                 (self.host, self.pop3s_port))
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False, self._tail_errors()
+            up = 0
+            for hp in ports:
+                try:
+                    with socket.create_connection(hp, 1):
+                        up += 1
+                except OSError:
+                    break
+            if up == len(ports):
+                return True, ""
+            time.sleep(0.02)
+        return False, "timeout; " + self._tail_errors()
+
+    def _tail_errors(self):
+        out = []
+        for f in (os.path.join(self.dir, "log", "master.stderr"),
+                  self.log_path):
+            try:
+                with open(f, errors="replace") as fp:
+                    out += [l for l in fp.read().splitlines()
+                            if "Error" in l or "Fatal" in l or "rror:" in l]
+            except OSError:
+                pass
+        return "\n".join(out[-5:])
+
+    def _kill_master(self, timeout=10):
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                # Its process group: the master and every child it forked.
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
+                self.proc.wait(5)
+        # Children that outlived the master (they share its group): kill
+        # them and reap the ones we adopted as subreaper.
+        pgid = self.proc.pid
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-pgid, os.WNOHANG)
+            except ChildProcessError:
+                pid = -1
+            if pid == 0 or group_members(pgid):
+                time.sleep(0.02)
+            elif pid < 0:
+                break
+        self.proc = None
+        if self._stderr:
+            self._stderr.close()
+            self._stderr = None
+
+    def stop(self):
+        """Stop the server; data stays, start() brings it back."""
+        self._kill_master()
+        _live.discard(self)
+
+    def cleanup(self):
+        """Remove the temporary directory (unless keep or given by caller)."""
+        if self.running:
+            self.stop()
+        if self._own_dir and not self.keep and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    # ---- setup files -----------------------------------------------------
+
+    def _make_cert(self):
+        cnf = os.path.join(self.dir, "openssl.cnf")
+        with open(cnf, "w") as f:
+            f.write("[req]\ndistinguished_name = dn\nprompt = no\n"
+                    "x509_extensions = ext\n[dn]\nCN = localhost\n"
+                    "O = petrel test\n[ext]\n"
+                    "subjectAltName = IP:127.0.0.1,IP:::1,DNS:localhost%s\n"
+                    "basicConstraints = critical,CA:TRUE\n"
+                    "keyUsage = critical,digitalSignature,keyEncipherment,"
+                    "keyCertSign\n"
+                    "extendedKeyUsage = serverAuth\n"
+                    "subjectKeyIdentifier = hash\n"
+                    % (",IP:" + self.plain_host
+                       if self.plain_host != self.host else ""))
+        r = subprocess.run([_which("openssl"), "req", "-x509", "-config", cnf,
+                            "-newkey", "ec", "-pkeyopt",
+                            "ec_paramgen_curve:prime256v1", "-nodes",
+                            "-days", "30", "-keyout", self.key_file,
+                            "-out", self.cert_file],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        if r.returncode != 0:
+            raise HarnessError("openssl: " + r.stdout.decode(errors="replace"))
+        os.chmod(self.key_file, 0o600)
+        os.chmod(self.cert_file, 0o644)
+
+    def cert_fingerprint(self):
+        """'sha256:AB:CD:...' of the server certificate (for tls_fingerprint)."""
+        import hashlib
+        with open(self.cert_file) as f:
+            der = ssl.PEM_cert_to_DER_cert(f.read())
+        h = hashlib.sha256(der).hexdigest().upper()
+        return "sha256:" + ":".join(h[i:i + 2] for i in range(0, len(h), 2))
+
+    def _write_passwd(self):
+        tmp = self.passwd_file + ".tmp"
+        with open(tmp, "w") as f:
+            for u, p in self.users.items():
+                f.write("%s:{PLAIN}%s\n" % (u, p))
+        os.chmod(tmp, 0o644)     # read by the auth process (test passwords)
+        os.replace(tmp, self.passwd_file)
+
+    def _make_home(self, user):
+        for d in (self.home(user), self.maildir(user)):
+            os.makedirs(d, exist_ok=True)
+            os.chown(d, self.mail_uid, self.mail_gid)
+        for sub in ("cur", "new", "tmp"):
+            p = os.path.join(self.maildir(user), sub)
+            os.makedirs(p, exist_ok=True)
+            os.chown(p, self.mail_uid, self.mail_gid)
+        rl = os.path.join(self.rawlog_root, user)
+        os.makedirs(rl, exist_ok=True)
+        os.chown(rl, self.mail_uid, self.mail_gid)
+
+    def add_user(self, user, password):
+        """Add (or change the password of) a user; works while running
+        (returns once the auth process has seen the change)."""
+        self.users[user] = password
+        self._make_home(user)
+        self._write_passwd()
+        self._touch_passwd()
+        self._wait_auth(user, password, True)
+
+    def remove_user(self, user):
+        """Remove a user's login (the mail stays on disk)."""
+        pw = self.users.pop(user, None)
+        self._write_passwd()
+        self._touch_passwd()
+        if pw is not None:
+            self._wait_auth(user, pw, False)
+
+    def _wait_auth(self, user, password, ok, timeout=10):
+        # passwd-file is stat()ed at most once a second: poll until the
+        # auth process answers as wanted.
+        if not self.running:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            r = subprocess.run([self._doveadm, "-c", self.conf, "auth",
+                                "test", user, password],
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+            if (r.returncode == 0) == ok:
+                return
+            time.sleep(0.1)
+        raise HarnessError("auth of %s did not change" % user)
+
+    def _touch_passwd(self):
+        # passwd-file is re-read when its mtime changes; make sure it does.
+        st = os.stat(self.passwd_file)
+        os.utime(self.passwd_file, ns=(st.st_atime_ns,
+                                       st.st_mtime_ns + 1000000000))
+
+    def _write_conf(self):
+        mailboxes = "".join(
+            "  mailbox %s {\n    special_use = %s\n    auto = subscribe\n  }\n"
+            % (name, flag) for name, flag in SPECIAL_USE)
+        imap_plugins = " imap_zlib" if self.zlib else ""
+        rawlog = ("rawlog_dir = %s/%%n\n" % self.rawlog_root
+                  if self.rawlog_enabled else "")
+        internal = ""
+        if os.geteuid() != 0:
+            internal = ("default_internal_user = %s\ndefault_login_user = %s\n"
+                        "default_internal_group = %s\n"
+                        % (self.mail_user, self.mail_user, self.mail_user))
+        conf = f"""# Private Dovecot for petrel tests (generated by harness.py).
+instance_name = {self.instance}
+base_dir = {self.base_dir}
+state_dir = {self.state_dir}
+log_path = {self.log_path}
+info_log_path = {self.log_path}
+debug_log_path = {self.log_path}
+{internal}listen = 127.0.0.1
+protocols = imap pop3
+ssl = yes
+ssl_cert = <{self.cert_file}
+ssl_key = <{self.key_file}
+ssl_dh = <{DH_FILE}
+disable_plaintext_auth = {"no" if self.plaintext_auth else "yes"}
+auth_mechanisms = plain login
+auth_verbose = yes
+passdb {{
+  driver = passwd-file
+  args = scheme=PLAIN username_format=%n {self.passwd_file}
+}}
+userdb {{
+  driver = static
+  args = uid={self.mail_uid} gid={self.mail_gid} home={self.home_root}/%n
+}}
+first_valid_uid = {self.mail_uid}
+first_valid_gid = {self.mail_gid}
+mail_location = maildir:{self.home_root}/%n/Maildir
+mail_fsync = never
+mail_max_userip_connections = {self.max_userip_connections}
+pop3_uidl_format = %08Xu%08Xv
+namespace inbox {{
+  inbox = yes
+  separator = /
+{mailboxes}}}
+service imap-login {{
+  inet_listener imap {{
+    address = {self.plain_host}
+    port = {self.imap_port}
+  }}
+  inet_listener imaps {{
+    address = 127.0.0.1
+    port = {self.imaps_port}
+    ssl = yes
+  }}
+}}
+service pop3-login {{
+  inet_listener pop3 {{
+    address = {self.plain_host}
+    port = {self.pop3_port}
+  }}
+  inet_listener pop3s {{
+    address = 127.0.0.1
+    port = {self.pop3s_port}
+    ssl = yes
+  }}
+}}
+service lmtp {{
+  unix_listener lmtp {{
+    mode = 0600
+  }}
+}}
+protocol imap {{
+  mail_plugins = $mail_plugins{imap_plugins}
+  {rawlog}}}
+protocol pop3 {{
+  {rawlog}}}
+{self.extra_conf}
+"""
+        with open(self.conf, "w") as f:
+            f.write(conf)
+
+    # ---- paths -----------------------------------------------------------
+
+    def home(self, user):
+        return os.path.join(self.home_root, user)
+
+    def maildir(self, user, folder="INBOX"):
+        """The Maildir++ directory of a folder ("a/b" -> .a.b, INBOX -> root)."""
+        root = os.path.join(self.home(user), "Maildir")
+        if folder.upper() == "INBOX":
+            return root
+        return os.path.join(root, "." + mutf7_encode(folder).replace("/", "."))
+
+    # ---- server-side helpers --------------------------------------------
+
+    def doveadm(self, *args, check=True, input=None, timeout=300):
+        """Run doveadm -c CONF ARGS; returns its stdout (str)."""
+        r = subprocess.run([self._doveadm, "-c", self.conf] + list(args),
+                           input=input, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=timeout)
+        if check and r.returncode != 0:
+            raise HarnessError("doveadm %s: %s" % (" ".join(args),
+                               r.stderr.decode(errors="replace").strip()))
+        return r.stdout.decode(errors="replace")
+
+    def kick(self, user):
+        """Drop every session of user (doveadm kick)."""
+        return self.doveadm("kick", user, check=False)
+
+    def mailbox_status(self, user, folder="INBOX",
+                       fields="messages unseen uidvalidity uidnext "
+                              "highestmodseq"):
+        out = self.doveadm("-f", "flow", "mailbox", "status", "-u", user,
+                           fields, folder)
+        return {k: (int(v) if v.isdigit() else v)
+                for k, v in re.findall(r"(\w+)=(\S*)", out)}
+
+    def create_folder(self, user, folder, subscribe=True):
+        args = ["mailbox", "create", "-u", user]
+        if subscribe:
+            args.append("-s")
+        self.doveadm(*(args + [folder]), check=False)
+        d = self.maildir(user, folder)
+        for sub in ("", "cur", "new", "tmp"):
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        self._chown_tree(d, files=False)
+
+    def _chown_tree(self, path, files=True):
+        for root, dirs, fs in os.walk(path):
+            os.chown(root, self.mail_uid, self.mail_gid)
+            if files:
+                for f in fs:
+                    os.chown(os.path.join(root, f), self.mail_uid,
+                             self.mail_gid)
+
+    def index(self, user, folder="INBOX"):
+        """doveadm index: so the first client does not pay for indexing."""
+        self.doveadm("index", "-u", user, folder)
+
+    def force_resync(self, user, folder="INBOX"):
+        """After files of a folder were replaced under a running server."""
+        self.doveadm("force-resync", "-u", user, folder)
+
+    def seed_tool(self):
+        return find_seed_tool()
+
+    def seed(self, user, folder="INBOX", count=100, seed=1, start_time=None,
+             manifest=True, index=True, extra_args=()):
+        """Put count generated messages into user's folder with the seed
+        tool; returns the manifest (a list of dicts) when asked."""
+        if folder.upper() != "INBOX":
+            if self.running:
+                self.create_folder(user, folder)
+            else:
+                d = self.maildir(user, folder)
+                os.makedirs(d, exist_ok=True)
+                self._chown_tree(d, files=False)
+        mf = None
+        args = [self.seed_tool(), "--maildir",
+                os.path.join(self.home(user), "Maildir"),
+                "--count", str(count), "--seed", str(seed)]
+        if folder.upper() != "INBOX":
+            args += ["--folder", mutf7_encode(folder)]
+        if start_time is not None:
+            args += ["--start-time", str(int(start_time))]
+        if manifest:
+            fd, mf = tempfile.mkstemp(prefix="manifest-", suffix=".jsonl",
+                                      dir=self.dir)
+            os.close(fd)
+            os.chmod(mf, 0o666)
+            args += ["--manifest", mf]
+        args += list(extra_args)
+        kw = {}
+        if os.geteuid() == 0:
+            kw = dict(user=self.mail_uid, group=self.mail_gid,
+                      extra_groups=[])
+        r = subprocess.run(args, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, **kw)
+        if r.returncode != 0:
+            raise HarnessError("seed: " + r.stderr.decode(errors="replace"))
+        if index and self.running:
+            self.index(user, folder)
+        if not manifest:
+            return None
+        with open(mf, encoding="utf-8") as f:
+            out = [json.loads(l) for l in f if l.strip()]
+        os.unlink(mf)
+        return out
+
+    def append(self, user, folder, message, flags="", date=None):
+        """APPEND one message (bytes or str) through IMAP; returns its UID."""
+        if isinstance(message, str):
+            message = message.encode()
+        message = message.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+        m = self.imap_client(user)
+        try:
+            if date is None:
+                date = time.time()
+            typ, data = m.append(imap_mailbox(folder),
+                                 "(%s)" % flags if flags else None,
+                                 imaplib.Time2Internaldate(date), message)
+            if typ != "OK":
+                raise HarnessError("APPEND: %r" % data)
+            mm = re.search(rb"APPENDUID \d+ (\d+)", data[0] or b"")
+            return int(mm.group(1)) if mm else None
+        finally:
+            m.logout()
+
+    # ---- client-side helpers --------------------------------------------
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cafile=self.ca_file)
+        ctx.check_hostname = True
+        return ctx
+
+    def imap_client(self, user="alice", password=None, starttls=False):
+        """An authenticated imaplib client (IMAPS, or STARTTLS on the
+        143-style port), for an independent view of the server state."""
+        pw = self.users[user] if password is None else password
+        if starttls:
+            m = imaplib.IMAP4(self.plain_host, self.imap_port, timeout=60)
+            m.starttls(ssl_context=self.ssl_context())
+        else:
+            m = imaplib.IMAP4_SSL(self.host, self.imaps_port,
+                                  ssl_context=self.ssl_context(), timeout=60)
+        m.login(user, pw)
+        return m
+
+    def pop3_client(self, user="alice", password=None, stls=False):
+        """An authenticated poplib client (POP3S, or STLS on the plain port)."""
+        pw = self.users[user] if password is None else password
+        if stls:
+            p = poplib.POP3(self.plain_host, self.pop3_port, timeout=60)
+            p.stls(context=self.ssl_context())
+        else:
+            p = poplib.POP3_SSL(self.host, self.pop3s_port,
+                                context=self.ssl_context(), timeout=60)
+        p.user(user)
+        p.pass_(pw)
+        return p
+
+    def fetch_index(self, user="alice", folder="INBOX"):
+        """{uid: {"flags": [...], "size": N, "internaldate": str,
+        "message_id": str}} read with imaplib."""
+        m = self.imap_client(user)
+        try:
+            typ, _ = m.select(imap_mailbox(folder), readonly=True)
+            if typ != "OK":
+                raise HarnessError("SELECT %s failed" % folder)
+            typ, data = m.uid("FETCH", "1:*",
+                              "(UID FLAGS RFC822.SIZE INTERNALDATE "
+                              "BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)])")
+            out = {}
+            for item in data:
+                if not isinstance(item, tuple):
+                    continue
+                meta = item[0].decode()
+                uid = int(re.search(r"UID (\d+)", meta).group(1))
+                flags = re.search(r"FLAGS \(([^)]*)\)", meta).group(1).split()
+                size = int(re.search(r"RFC822.SIZE (\d+)", meta).group(1))
+                idate = re.search(r'INTERNALDATE "([^"]*)"', meta).group(1)
+                mid = item[1].decode(errors="replace").strip()
+                mid = mid.split(":", 1)[1].strip() if ":" in mid else ""
+                out[uid] = dict(flags=flags, size=size, internaldate=idate,
+                                message_id=mid)
+            return out
+        finally:
+            m.logout()
+
+    # ---- logs ------------------------------------------------------------
+
+    def log_mark(self):
+        """A position in the log; pass it as since= to read only what follows."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_lines(self, since=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
+
+    def logouts(self, since=0, user=None, proto=None):
+        """Parsed logout records (see parse_logout) after since."""
+        out = []
+        for l in self.log_lines(since):
+            r = parse_logout(l)
+            if r is None:
+                continue
+            if user is not None and r["user"] != user:
+                continue
+            if proto is not None and r["proto"] != proto:
+                continue
+            out.append(r)
+        return out
+
+    def wait_logouts(self, n=1, since=0, user=None, proto=None, timeout=10):
+        """Wait until at least n logout records appear after since (the log
+        process writes them a moment after the client went away)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.logouts(since, user, proto)
+            if len(r) >= n or time.monotonic() > deadline:
+                return r
+            time.sleep(0.05)
+
+    def errors(self, since=0):
+        """Log lines at Error/Fatal/Panic level."""
+        return [l for l in self.log_lines(since)
+                if re.search(r": (Error|Fatal|Panic)", l)]
+
+    def rawlog(self, user):
+        """Rawlog sessions of user, oldest first: a list of dicts with
+        "in" and "out" (bytes) and the file base name. Needs rawlog=True."""
+        d = os.path.join(self.rawlog_root, user)
+        sessions = {}
+        try:
+            names = sorted(os.listdir(d), key=lambda n: (
+                os.stat(os.path.join(d, n)).st_mtime_ns, n))
+        except OSError:
+            return []
+        for n in names:
+            base, _, kind = n.rpartition(".")
+            if kind not in ("in", "out"):
+                continue
+            with open(os.path.join(d, n), "rb") as f:
+                sessions.setdefault(base, {"name": base})[kind] = f.read()
+        return list(sessions.values())
+
+    def rawlog_commands(self, user):
+        """The client lines (str) of every rawlog session, concatenated."""
+        out = []
+        for s in self.rawlog(user):
+            out += s.get("in", b"").decode(errors="replace").splitlines()
+        return out
+
+    def wait_rawlog(self, user, text, timeout=10):
+        """Wait until a rawlog session of user shows the client sending
+        text (the imap process writes it as it goes and closes it when it
+        exits); returns the client lines, as rawlog_commands()."""
+        deadline = time.monotonic() + timeout
+        while True:
+            cmds = self.rawlog_commands(user)
+            if any(text in c for c in cmds) or time.monotonic() > deadline:
+                return cmds
+            time.sleep(0.05)
+
+    def clear_rawlog(self, user):
+        d = os.path.join(self.rawlog_root, user)
+        for n in os.listdir(d):
+            os.unlink(os.path.join(d, n))
+
+    # ---- petrel ----------------------------------------------------------
+
+    def petrel_home(self, name="default"):
+        """A private XDG home for petrel runs: dict with cache and config."""
+        base = os.path.join(self.petrel_root, name)
+        h = {"base": base, "cache": os.path.join(base, "cache"),
+             "config": os.path.join(base, "config")}
+        for k in ("cache", "config"):
+            os.makedirs(h[k], mode=0o700, exist_ok=True)
+        return h
+
+    def petrel_config_path(self, home="default"):
+        return os.path.join(self.petrel_home(home)["config"], "petrel",
+                            "config")
+
+    def account_url(self, user, proto="imap", tls="imaps"):
+        scheme = {("imap", "imaps"): "imaps", ("imap", "starttls"): "imap",
+                  ("imap", "insecure"): "imap+insecure",
+                  ("pop3", "imaps"): "pop3s", ("pop3", "pop3s"): "pop3s",
+                  ("pop3", "starttls"): "pop3",
+                  ("pop3", "insecure"): "pop3+insecure"}[(proto, tls)]
+        port = {"imaps": self.imaps_port, "imap": self.imap_port,
+                "imap+insecure": self.imap_port, "pop3s": self.pop3s_port,
+                "pop3": self.pop3_port,
+                "pop3+insecure": self.pop3_port}[scheme]
+        host = self.host if scheme in ("imaps", "pop3s") else self.plain_host
+        return "%s://%s@%s:%d" % (scheme, user, host, port)
+
+    def account_section(self, account="alice", proto="imap", tls="imaps",
+                        user=None, password=None, extra=None,
+                        ca_file=True):
+        user = user or account
+        pw = self.users.get(user, "") if password is None else password
+        lines = ["[account %s]" % account,
+                 "%s = %s" % ("pop3" if proto == "pop3" else "imap",
+                              self.account_url(user, proto, tls))]
+        if pw is not False:
+            lines.append("password = %s" % pw)
+        if ca_file and tls != "insecure":
+            lines.append("tls_ca_file = %s" % self.ca_file)
+        for k, v in (extra or {}).items():
+            if v is None:
+                continue
+            lines.append("%s = %s" % (k, v))
+        return "\n".join(lines) + "\n"
+
+    def write_petrel_config(self, path=None, account="alice", proto="imap",
+                            tls="imaps", extra=None, user=None, password=None,
+                            append=False, home="default", ca_file=True):
+        """Write petrel's INI config for one account (path None: the
+        default location in petrel_home(home)). tls: imaps (implicit, also
+        for pop3s), starttls, insecure. password=False leaves it out;
+        extra: more keys, e.g. {"password_command": "echo x"}. append adds
+        a section to an existing file. Returns the path."""
+        if path is None:
+            path = self.petrel_config_path(home)
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        sec = self.account_section(account, proto, tls, user, password,
+                                   extra, ca_file)
+        mode = "a" if append and os.path.exists(path) else "w"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT |
+                     (os.O_APPEND if mode == "a" else os.O_TRUNC), 0o600)
+        with os.fdopen(fd, mode) as f:
+            if mode == "a":
+                f.write("\n")
+            f.write(sec)
+        os.chmod(path, 0o600)
+        return path
+
+    def petrel_env(self, home="default", env=None):
+        h = self.petrel_home(home)
+        e = dict(os.environ)
+        e.pop("PETREL_CONFIG", None)
+        e.update(XDG_CACHE_HOME=h["cache"], XDG_CONFIG_HOME=h["config"],
+                 HOME=h["base"], LANG=e.get("LANG", "C.UTF-8"))
+        if env:
+            e.update(env)
+        return e
+
+    def run_petrel(self, args, home="default", input=None, timeout=300,
+                   env=None, text=True, petrel=None):
+        """Run $PETREL ARGS with a private XDG_CACHE_HOME/XDG_CONFIG_HOME
+        (petrel_home(home)); returns (status, stdout, stderr)."""
+        exe = petrel or petrel_binary()
+        if isinstance(input, str):
+            input = input.encode()
+        r = subprocess.run([exe] + list(args), input=input,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           env=self.petrel_env(home, env), timeout=timeout,
+                           stdin=None if input is not None
+                           else subprocess.DEVNULL)
+        out, err = r.stdout, r.stderr
+        if text:
+            out = out.decode("utf-8", errors="replace")
+            err = err.decode("utf-8", errors="replace")
+        return PetrelResult(r.returncode, out, err)
+
+    def describe(self):
+        return {"dir": self.dir, "conf": self.conf, "host": self.host,
+                "imap_port": self.imap_port, "imaps_port": self.imaps_port,
+                "pop3_port": self.pop3_port, "pop3s_port": self.pop3s_port,
+                "ca_file": self.ca_file, "log": self.log_path,
+                "users": self.users}
+
+
+# ---- module-level helpers ------------------------------------------------
+
+def source_dir():
+    return os.environ.get("PETREL_SOURCE_DIR") or os.path.dirname(
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _build_dirs():
+    env = os.environ.get("PETREL_BUILD_DIR")
+    if env:
+        yield env
+    src = source_dir()
+    for n in ["build"] + sorted(x for x in os.listdir(src)
+                                if x.startswith("build-")):
+        yield os.path.join(src, n)
+
+
+def _find_built(rel, envvar=None):
+    if envvar and os.environ.get(envvar):
+        return os.environ[envvar]
+    for d in _build_dirs():
+        p = os.path.join(d, rel)
+        if os.access(p, os.X_OK):
+            return p
+    raise HarnessError("%s not built (set PETREL_BUILD_DIR or %s)"
+                       % (rel, envvar or "build it"))
+
+
+def petrel_binary():
+    return _find_built("petrel", "PETREL")
+
+
+def find_seed_tool():
+    return _find_built(os.path.join("tests", "tools", "seed"),
+                       "PETREL_SEED")
+
+
+def _stop_all():
+    for d in list(_live):
+        try:
+            d.stop()
+            d.cleanup()
+        except Exception:
+            pass
+
+
+atexit.register(_stop_all)
+_handlers_set = False
+
+
+def _on_signal(sig, frame):
+    _stop_all()
+    raise SystemExit(128 + sig)
+
+
+def _install_signal_handlers():
+    global _handlers_set
+    if _handlers_set:
+        return
+    _handlers_set = True
+    for s in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            if signal.getsignal(s) in (signal.SIG_DFL, None):
+                signal.signal(s, _on_signal)
+        except (ValueError, OSError):
+            pass        # not the main thread
+
+
+# ---- test helpers --------------------------------------------------------
+
+class Check:
+    """Tiny assertion collector for the integration test scripts, which
+    print "N passed, N failed" at the end and exit non-zero on failure."""
+
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def __call__(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok   %s" % what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL %s" % what, flush=True)
+        return cond
+
+    def eq(self, got, want, what):
+        ok = got == want
+        if not ok:
+            what = "%s: got %r, want %r" % (what, got, want)
+        return self(ok, what)
+
+    def done(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed or not self.passed else 0)
+
+
+# ---- command line --------------------------------------------------------
+
+DEMO_FOLDERS = (("INBOX", 300), ("Archive", 200), ("Lists/petrel-dev", 150),
+                ("Sent", 40))
+
+
+def _serve(argv):
+    import argparse
+    ap = argparse.ArgumentParser(prog="harness.py serve",
+                                 description="Run a private Dovecot until "
+                                 "interrupted.")
+    ap.add_argument("--dir", help="directory for the instance (kept); "
+                    "default: a fresh temporary one, removed at exit")
+    ap.add_argument("--demo", action="store_true",
+                    help="seed sample mail for alice (%s)" % ", ".join(
+                        "%s: %d" % f for f in DEMO_FOLDERS))
+    ap.add_argument("--seed-count", type=int, default=0,
+                    help="seed N messages into alice's INBOX")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--plaintext-auth", action="store_true")
+    ap.add_argument("--rawlog", action="store_true")
+    ap.add_argument("--zlib", action="store_true")
+    ap.add_argument("--account", default="alice")
+    ap.add_argument("--config-out", help="write a petrel config here "
+                    "(default: DIR/petrel/demo/config/petrel/config)")
+    ap.add_argument("--env-file", help="write shell variables here once "
+                    "ready (PETREL_CONFIG, XDG_CACHE_HOME, ports, ...)")
+    a = ap.parse_args(argv)
+
+    d = Dovecot(dir=a.dir, plaintext_auth=a.plaintext_auth,
+                rawlog=a.rawlog, zlib=a.zlib, keep=a.dir is not None)
+    d.start()
+    t0 = time.monotonic()
+    total = 0
+    if a.demo:
+        for i, (folder, n) in enumerate(DEMO_FOLDERS):
+            d.seed(a.account, folder, n, seed=a.seed + i, manifest=False)
+            total += n
+    if a.seed_count:
+        d.seed(a.account, "INBOX", a.seed_count, seed=a.seed + 100,
+               manifest=False)
+        total += a.seed_count
+    seeded = time.monotonic() - t0
+    h = d.petrel_home("demo")
+    cfg = d.write_petrel_config(a.config_out, account=a.account,
+                                home="demo")
+    env = {"PETREL_CONFIG": cfg, "XDG_CACHE_HOME": h["cache"],
+           "XDG_CONFIG_HOME": h["config"], "PETREL_DOVECOT_DIR": d.dir,
+           "PETREL_DOVECOT_CONF": d.conf, "PETREL_IMAPS_PORT": d.imaps_port,
+           "PETREL_IMAP_PORT": d.imap_port, "PETREL_POP3S_PORT": d.pop3s_port,
+           "PETREL_POP3_PORT": d.pop3_port, "PETREL_CA_FILE": d.ca_file}
+    print("Private Dovecot running in %s (pid %d)" % (d.dir, d.proc.pid))
+    print("  IMAPS 127.0.0.1:%d  IMAP+STARTTLS :%d  POP3S :%d  POP3+STLS :%d"
+          % (d.imaps_port, d.imap_port, d.pop3s_port, d.pop3_port))
+    print("  users: " + ", ".join("%s/%s" % kv for kv in d.users.items()))
+    if total:
+        print("  seeded %d messages in %.1f s" % (total, seeded))
+    print("petrel config (%s):" % cfg)
+    with open(cfg) as f:
+        sys.stdout.write("".join("  " + l for l in f))
+    print("environment:")
+    for k, v in env.items():
+        print("  export %s=%s" % (k, v))
+    if a.env_file:
+        tmp = a.env_file + ".tmp"
+        with open(tmp, "w") as f:
+            for k, v in env.items():
+                f.write("%s=%s\n" % (k, v))
+        os.replace(tmp, a.env_file)
+    print("Ready; Ctrl-C or SIGTERM stops it.", flush=True)
+
+    stop = []
+    signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))
+    signal.signal(signal.SIGINT, lambda s, f: stop.append(s))
+    while not stop and d.running:
+        signal.pause() if hasattr(signal, "pause") else time.sleep(1)
+    d.stop()
+    d.cleanup()
+    return 0
+
+
+def main(argv):
+    if len(argv) >= 1 and argv[0] == "serve":
+        return _serve(argv[1:])
+    sys.stderr.write("usage: harness.py serve [--demo] [--dir DIR] "
+                     "[--env-file FILE] ...\n")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
