@@ -131,7 +131,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct cache		*cache;
 	struct cache_folder	 f;
 	struct error		 err;
-	const char		*folder = "INBOX";
+	const char		*folder = NULL;
 	int			 i, rv, found;
 	int64_t			 fid;
 
@@ -139,11 +139,13 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			lc.json = true;
-		else if (argv[i][0] == '-' || i + 1 < argc)
+		else if (argv[i][0] == '-' || folder != NULL)
 			return cli_usage(cli_find("list"));
 		else
 			folder = argv[i];
 	}
+	if (folder == NULL)
+		folder = "INBOX";
 	if ((acct = cli_account(ctx)) == NULL)
 		return EXIT_USAGE;
 	error_clear(&err);
