@@ -748,7 +748,7 @@ protocol pop3 {{
 
     def fetch_index(self, user="alice", folder="INBOX"):
         """{uid: {"flags": [...], "size": N, "internaldate": str,
-        "message_id": str}} read with imaplib."""
+        "message_id": str}} read with imaplib (EXAMINE; \\Recent left out)."""
         m = self.imap_client(user)
         try:
             typ, _ = m.select(imap_mailbox(folder), readonly=True)
@@ -763,7 +763,10 @@ protocol pop3 {{
                     continue
                 meta = item[0].decode()
                 uid = int(re.search(r"UID (\d+)", meta).group(1))
-                flags = re.search(r"FLAGS \(([^)]*)\)", meta).group(1).split()
+                # \Recent is session state, not a flag of the message.
+                flags = [f for f in re.search(r"FLAGS \(([^)]*)\)",
+                                              meta).group(1).split()
+                         if f != "\\Recent"]
                 size = int(re.search(r"RFC822.SIZE (\d+)", meta).group(1))
                 idate = re.search(r'INTERNALDATE "([^"]*)"', meta).group(1)
                 mid = item[1].decode(errors="replace").strip()
