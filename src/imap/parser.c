@@ -849,7 +849,8 @@ imap_parser_next(struct imap_parser *p, struct imap_resp *resp)
 				return IMAP_PARSE_MORE;
 			continue;
 		}
-		lf = memchr(p->in + p->scan, '\n', p->in_len - p->scan);
+		lf = p->scan < p->in_len ?
+		    memchr(p->in + p->scan, '\n', p->in_len - p->scan) : NULL;
 		if (lf == NULL) {
 			p->scan = p->in_len;
 			if (p->in_len - p->in_off > p->lim.line_max - p->line_len) {
