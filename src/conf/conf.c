@@ -443,7 +443,7 @@ conf_load(const char *path, struct conf **confp, struct error *err)
 	}
 	fclose(f);
 
-	if (p.has_password && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0 &&
+	if (p.has_password && (st.st_mode & (S_IRGRP | S_IROTH)) != 0 &&
 	    !conf_warned_perms) {
 		conf_warned_perms = 1;
 		log_warnx("%s holds a plain-text password and can be read by "

@@ -500,6 +500,20 @@ test_password_perms(void)
 	T_EQ_STR(stderr_text, "");
 	conf_free(&conf);
 
+	/* Mode 620: others may write but not read it; no password warning. */
+	snprintf(path, sizeof path, "%s", write_file("gw", text, 0620));
+	fflush(stderr);
+	saved = dup(STDERR_FILENO);
+	f = tmpfile();
+	dup2(fileno(f), STDERR_FILENO);
+	T_EQ_INT(conf_load(path, &conf, &err), 0);
+	conf_free(&conf);
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	T_EQ_INT(ftell(f), 0);
+	fclose(f);
+
 	/* Mode 644: a warning, once. */
 	snprintf(path, sizeof path, "%s", write_file("open", text, 0644));
 	fflush(stderr);
