@@ -41,6 +41,10 @@ struct imap_arg {
 	 * ATOM, STRING, LITERAL: the bytes, always followed by a NUL that is
 	 * not counted in len (a literal may itself contain NULs). A streamed
 	 * literal (see struct imap_literal_sink) has str == NULL, len == its size.
+	 * NIL has str "NIL", len 3, so a mailbox sent as the atom NIL can be
+	 * recovered; imap_arg_cstr() still returns NULL for it. In quoted
+	 * strings only \" and \\ are escapes; a backslash before any other
+	 * byte is kept (both bytes).
 	 */
 	const char		*str;
 	size_t			 len;
@@ -117,7 +121,11 @@ void	imap_limits_default(struct imap_limits *);
  * (resp->args holds the arguments completed before it; for a FETCH this
  * includes the item name such as "BODY[]" as the last complete atom of the
  * innermost list, given as `key`), data() for each chunk in order, end() when
- * the last byte was delivered. A non-zero return from any of them makes
+ * the last byte was delivered. In partial, every list still open is a LIST of
+ * its elements so far, as the last element of its parent: for
+ * "* 5 FETCH (UID 9 BODY[] {N}" partial->args is [LIST [UID 9 BODY[]]] and
+ * key is that BODY[] (NULL when the literal follows no atom); partial is
+ * valid during begin() only. A non-zero return from any of them makes
  * imap_parser_next() fail with the error "literal sink failed".
  */
 struct imap_literal_sink {

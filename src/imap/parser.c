@@ -136,7 +136,8 @@ struct imap_parser {
 	size_t			 nargs;		/* arguments in this response */
 
 	/* Arena for one response. */
-	struct arena_block	*blocks;	/* current first; the base block last */
+	struct arena_block	*blocks;	/* the current block first */
+	struct arena_block	*base;		/* kept from one response to the next */
 	size_t			 arena_used;
 
 	struct imap_resp	 resp;
@@ -199,13 +200,14 @@ arena_alloc(struct imap_parser *p, size_t n, size_t align)
 	if (b != NULL) {
 		cur = (uintptr_t)(b->data + b->used);
 		pad = (size_t)(-cur & (align - 1));
-		if (b->size - b->used >= pad + n && b->size - b->used - pad >= n) {
+		if (b->size - b->used >= n && b->size - b->used - n >= pad) {
 			b->used += pad + n;
 			p->arena_used += n;
 			return (char *)cur + pad;
 		}
 	}
-	size = b != NULL && b->size < ARENA_KEEP_MAX ? b->size * 2 : ARENA_BLOCK_MIN;
+	size = b == NULL ? ARENA_BLOCK_MIN : b->size >= ARENA_KEEP_MAX / 2 ?
+	    ARENA_KEEP_MAX : b->size * 2;
 	if (size < n + align)
 		size = n + align;
 	nb = xmalloc(sizeof *nb + size);
@@ -221,34 +223,42 @@ arena_alloc(struct imap_parser *p, size_t n, size_t align)
 		nb->next = b;
 		p->blocks = nb;
 	}
+	if (p->base == NULL)
+		p->base = nb;
 	p->arena_used += n;
 	return nb->data + pad;
 }
 
-/* Free all but one block; the kept block grows to what a response needs. */
+/*
+ * Free every block but the base one, which grows (up to ARENA_KEEP_MAX) to
+ * what the last response needed, so a steady stream of responses allocates
+ * nothing.
+ */
 static void
 arena_reset(struct imap_parser *p)
 {
-	struct arena_block	*b, *next, *base = NULL;
+	struct arena_block	*b, *next, *base = p->base;
 	size_t			 want = 0;
 
 	for (b = p->blocks; b != NULL; b = next) {
 		next = b->next;
 		want += b->used;
-		if (next == NULL)
-			base = b;
-		else
+		if (b != base)
 			free(b);
 	}
-	if (base != NULL && want > base->size && want <= ARENA_KEEP_MAX) {
+	if (base != NULL && base->size > ARENA_KEEP_MAX) {
+		free(base);
+		base = NULL;
+	} else if (base != NULL && want > base->size && want <= ARENA_KEEP_MAX) {
 		free(base);
 		base = xmalloc(sizeof *base + want);
 		base->size = want;
-		base->next = NULL;
 	}
-	if (base != NULL)
+	if (base != NULL) {
+		base->next = NULL;
 		base->used = 0;
-	p->blocks = base;
+	}
+	p->blocks = p->base = base;
 	p->arena_used = 0;
 }
 
@@ -964,13 +974,14 @@ imap_parser_feed(struct imap_parser *p, const void *data, size_t len)
 	if (live == 0)
 		p->in_off = p->in_len = p->scan = 0;
 	if (len > p->in_size - p->in_len) {
-		if (len > SIZE_MAX - live || len > SIZE_MAX - p->lim.line_max)
+		if (len > SIZE_MAX - live)
 			fatalx("%s: %zu bytes is too much input", __func__, len);
 		need = live + len;
 		if (need <= p->in_size)
 			memmove(p->in, p->in + p->in_off, live);
 		else {
-			cap = p->lim.line_max + len;
+			cap = p->lim.line_max > SIZE_MAX - len ? SIZE_MAX :
+			    p->lim.line_max + len;
 			size = p->in_size < INBUF_MIN ? INBUF_MIN : p->in_size;
 			size = size > cap / 2 ? cap : size * 2;
 			if (size < need)
