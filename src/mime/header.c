@@ -25,17 +25,17 @@ hdr_eol(const char *p, const char *end)
 	return 0;
 }
 
-/* The end of the line that starts at p (at its line break or at end). */
+/*
+ * The end of the line that starts at p (at its line break or at end). A
+ * byte loop, not memchr for each of CR and LF: with CR-only line ends a
+ * search for LF would run to the end of the block for every line.
+ */
 static const char *
 hdr_line_end(const char *p, const char *end)
 {
-	const char	*lf, *cr;
-
-	lf = memchr(p, '\n', (size_t)(end - p));
-	cr = memchr(p, '\r', (size_t)((lf != NULL ? lf : end) - p));
-	if (cr != NULL)
-		return cr;
-	return lf != NULL ? lf : end;
+	while (p < end && *p != '\n' && *p != '\r')
+		p++;
+	return p;
 }
 
 void

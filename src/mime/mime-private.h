@@ -75,6 +75,53 @@ int		mime_cte_decode(enum mime_cte, const char *in, size_t len,
 /* The decoded size, without decoding. */
 size_t		mime_cte_size(enum mime_cte, const char *in, size_t len);
 
+/* ---- part.c: the part tree ------------------------------------------ */
+
+#define MIME_DEPTH_MAX		32
+#define MIME_PARTS_MAX		1000
+#define MIME_OUTPUT_MAX		(64 * 1024 * 1024)
+
+enum mime_disp {
+	MIME_DISP_NONE,
+	MIME_DISP_INLINE,
+	MIME_DISP_ATTACHMENT,
+};
+
+struct mime_part {
+	int		 parent, first, last, next;	/* indexes, -1 for none */
+	int		 depth;
+	const char	*hdr;		/* the header block */
+	size_t		 hdrlen;
+	const char	*body;		/* the body, still transfer-encoded */
+	size_t		 bodylen;
+	char		 type[MIME_TOKEN_MAX];	/* "text/plain", valid, lower case */
+	char		*charset;	/* the label as written, or NULL */
+	char		*boundary;
+	char		*start;		/* multipart/related root */
+	char		*cid;		/* Content-ID as written */
+	char		*filename;	/* decoded UTF-8 (not yet terminal-safe) */
+	enum mime_cte	 cte;
+	enum mime_disp	 disp;
+	bool		 flowed, delsp;
+	bool		 expanded;	/* children were found */
+	bool		 too_deep;	/* not expanded: depth_max */
+	char		*owned;		/* decoded body of an encoded message/rfc822 */
+	size_t		 ownedlen;
+};
+
+struct mime_msg {
+	const char		*raw;
+	size_t			 len;
+	struct mime_part	*parts;		/* [0] is the message */
+	int			 n, cap;
+	size_t			 omitted;	/* parts over parts_max */
+	struct mime_limits	 lim;
+};
+
+struct mime_msg	*mime_msg_parse(const char *raw, size_t len,
+		    const struct mime_limits *);
+void		 mime_msg_free(struct mime_msg **);
+
 /* ---- html.c ---------------------------------------------------------- */
 
 /* Turn UTF-8 HTML into text wrapped at width columns; links as footnotes. */
@@ -83,6 +130,11 @@ int	mime_html_to_text(const char *html, size_t len, int width,
 
 /* ---- flowed.c -------------------------------------------------------- */
 
+/*
+ * Where to cut the first line of p to fit avail columns (0: no limit):
+ * returns its length, *next is where the next line starts.
+ */
+size_t	mime_wrap_cut(const char *p, size_t len, size_t avail, size_t *next);
 /* Reflow format=flowed text (LF line ends) to width columns. */
 int	mime_flowed(const char *text, size_t len, bool delsp, int width,
 	    struct buf *out);
