@@ -13,12 +13,6 @@
 #define CONF_TIMEOUT_MAX	86400	/* seconds */
 #define CONF_DAYS_MAX		36500	/* pop3_delete = after:DAYS */
 
-/* Where a value came from, for "FILE:LINE:" in errors. */
-struct conf_where {
-	const char	*path;
-	int		 line;
-};
-
 /*
  * Fill the typed fields of a from its key list and check the section as a
  * whole; lines[i] is the line of keys[i]. 0, or -1 with err set.
