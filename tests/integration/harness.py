@@ -32,6 +32,7 @@ import os
 import poplib
 import pwd
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -1129,12 +1130,12 @@ def _serve(argv):
         sys.stdout.write("".join("  " + l for l in f))
     print("environment:")
     for k, v in env.items():
-        print("  export %s=%s" % (k, v))
+        print("  export %s=%s" % (k, shlex.quote(str(v))))
     if a.env_file:
         tmp = a.env_file + ".tmp"
         with open(tmp, "w") as f:
             for k, v in env.items():
-                f.write("%s=%s\n" % (k, v))
+                f.write("%s=%s\n" % (k, shlex.quote(str(v))))
         os.replace(tmp, a.env_file)
     print("Ready; Ctrl-C or SIGTERM stops it.", flush=True)
 
@@ -1142,10 +1143,13 @@ def _serve(argv):
     signal.signal(signal.SIGTERM, lambda s, f: stop.append(s))
     signal.signal(signal.SIGINT, lambda s, f: stop.append(s))
     while not stop and d.running:
-        signal.pause() if hasattr(signal, "pause") else time.sleep(1)
+        time.sleep(0.5)
+    died = not stop
+    if died:
+        print("dovecot exited:\n" + d._tail_errors(), file=sys.stderr)
     d.stop()
     d.cleanup()
-    return 0
+    return 1 if died else 0
 
 
 def main(argv):
