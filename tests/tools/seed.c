@@ -167,7 +167,7 @@ rng_below(struct rng *r, uint32_t n)
 	return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
-/* True with probability pct/1000. */
+/* True with probability pm/1000. */
 static inline bool
 rng_permille(struct rng *r, uint32_t pm)
 {
@@ -619,7 +619,7 @@ seed_b64(struct buf *out, const unsigned char *in, size_t len)
 	buf_commit(out, (size_t)(o - start));
 }
 
-/* The text of a body: greeting, paragraphs, a quote of the parent, a signature. */
+/* Body text: greeting, paragraphs, a quote of the parent, a signature. */
 static void
 seed_body_text(struct seed_ctx *c, int i, struct rng *r, struct buf *t)
 {
