@@ -221,6 +221,7 @@ render_read(int fd, const char *name, size_t *lenp, struct error *err)
 		if (chunk < (1 << 20))
 			chunk = 1 << 20;
 	}
+	buf_add(&b, "", 0);	/* a NUL even when nothing was read */
 	return buf_steal(&b, lenp);
 }
 

@@ -83,7 +83,7 @@ addr_spec(const struct buf *b)
 	if (b->len == 0)
 		return NULL;
 	charset_8bit_to_utf8(NULL, 0, b->data, b->len, &out);
-	return buf_steal(&out, NULL);
+	return mime_steal(&out, NULL);
 }
 
 /* End of one mailbox: decide what the words were. */

@@ -400,7 +400,7 @@ mime_decode_header_hint(const char *v, size_t len, const char *hint)
 	}
 	buf_init(&out, 0);
 	mime_words_decode(v, len, hint, hint != NULL ? strlen(hint) : 0, &out);
-	return buf_steal(&out, NULL);
+	return mime_steal(&out, NULL);
 }
 
 char *

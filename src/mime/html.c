@@ -343,7 +343,7 @@ html_attr(const char *p, const char *end, const char *name)
 				else
 					buf_addc(&b, *v++);
 			}
-			return buf_steal(&b, NULL);
+			return mime_steal(&b, NULL);
 		}
 		if (n == 0 && p < end)
 			p++;
@@ -454,8 +454,10 @@ html_tag(struct html *h, const char *t, const char *te)
 	if (strcmp(name, "pre") == 0)
 		h->pre += close ? (h->pre > 0 ? -1 : 0) : 1;
 	if (strcmp(name, "blockquote") == 0) {
-		html_break(h, 2);
+		/* The quote's last line keeps its prefix, the gap does not. */
+		html_break(h, close ? 1 : 2);
 		h->quote += close ? (h->quote > 0 ? -1 : 0) : 1;
+		html_break(h, 2);
 		return;
 	}
 	if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0) {
@@ -617,6 +619,12 @@ text:
 	if (h.href != NULL)
 		html_link_end(&h);
 	html_break(&h, 1);
+	/* No blank lines at the end. */
+	while (out->len > 1 && out->data[out->len - 1] == '\n' &&
+	    out->data[out->len - 2] == '\n' && h.nl > 1) {
+		out->data[--out->len] = '\0';
+		h.nl--;
+	}
 	if (h.nlinks > 0) {
 		if (h.started && h.nl < 2)
 			buf_addc(out, '\n');

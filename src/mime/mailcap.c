@@ -81,7 +81,7 @@ mailcap_read(const char *path, size_t *lenp)
 		buf_commit(&b, (size_t)n);
 	}
 	close(fd);
-	return buf_steal(&b, lenp);
+	return mime_steal(&b, lenp);
 }
 
 /* Split a field off s at an unescaped ';'; the field is trimmed, unescaped. */
@@ -286,7 +286,7 @@ mailcap_expand(const char *cmd, const char *type, const char *file,
 			break;
 		}
 	}
-	return buf_steal(&b, NULL);
+	return mime_steal(&b, NULL);
 }
 
 /* The environment for the command: a UTF-8 locale when ours is not. */

@@ -8,7 +8,18 @@
 
 #include "mime.h"
 
-struct buf;
+#include "buf.h"
+
+/*
+ * buf_steal() that always gives a NUL-terminated string, also for a buffer
+ * that never held anything.
+ */
+static inline char *
+mime_steal(struct buf *b, size_t *lenp)
+{
+	buf_add(b, "", 0);
+	return buf_steal(b, lenp);
+}
 
 /* ---- header.c: field values ------------------------------------------ */
 

@@ -135,7 +135,7 @@ mime_params_parse(const char *v, size_t len, struct mime_params *mp)
 		mpp->name = xmemdup0(ns, (size_t)(ne - ns));
 		for (char *c = mpp->name; *c != '\0'; c++)
 			*c = p_lower(*c);
-		mpp->value = buf_steal(&val, &mpp->valuelen);
+		mpp->value = mime_steal(&val, &mpp->valuelen);
 	}
 }
 
@@ -255,13 +255,13 @@ mime_params_text(const struct mime_params *mp, const char *name,
 			charset_8bit_to_utf8(hint, hintlen, raw.data, raw.len,
 			    &out);
 		buf_free(&raw);
-		return buf_steal(&out, NULL);
+		return mime_steal(&out, NULL);
 	}
 	for (i = 0; i < mp->n; i++)
 		if (mp->p[i].section == -1 && strcmp(mp->p[i].name, name) == 0) {
 			mime_words_decode(mp->p[i].value, mp->p[i].valuelen,
 			    hint, hintlen, &out);
-			return buf_steal(&out, NULL);
+			return mime_steal(&out, NULL);
 		}
 	buf_free(&out);
 	return NULL;

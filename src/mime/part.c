@@ -306,7 +306,7 @@ part_expand(struct mime_msg *m, int idx)
 			/* Not allowed by RFC 2046, written anyway. */
 			buf_init(&dec, 0);
 			mime_cte_decode(p->cte, p->body, p->bodylen, &dec);
-			p->owned = buf_steal(&dec, &p->ownedlen);
+			p->owned = mime_steal(&dec, &p->ownedlen);
 			part_add(m, idx, p->owned, p->ownedlen, false);
 		} else
 			part_add(m, idx, p->body, p->bodylen, false);

@@ -124,7 +124,7 @@ render_hdr_value(const struct render *r, const char *n, size_t nl,
 			free(f);
 		}
 		mime_addrs_free(a, na);
-		return buf_steal(&b, NULL);
+		return mime_steal(&b, NULL);
 	}
 	return mime_decode_header_hint(v, vl, r->hint);
 }
@@ -566,7 +566,7 @@ mime_render(const char *raw, size_t len, const struct mime_render_opts *o,
 
 	buf_init(&h, 0);
 	render_headers(&r, r.m->parts[0].hdr, r.m->parts[0].hdrlen, &h);
-	v->headers = buf_steal(&h, NULL);
+	v->headers = mime_steal(&h, NULL);
 	render_fields(&r);
 	render_walk(&r);
 	if (r.m->omitted > 0 || r.full) {
@@ -587,7 +587,7 @@ mime_render(const char *raw, size_t len, const struct mime_render_opts *o,
 		r.body.max = 0;
 		buf_addc(&r.body, '\n');
 	}
-	v->body = buf_steal(&r.body, &v->bodylen);
+	v->body = mime_steal(&r.body, &v->bodylen);
 	*viewp = v;
 	return 0;
 }

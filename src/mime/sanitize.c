@@ -81,5 +81,5 @@ mime_sanitize_terminal(const char *s, size_t len, size_t *outlen)
 
 	buf_init(&out, 0);
 	mime_sanitize_into(s, len, &out);
-	return buf_steal(&out, outlen);
+	return mime_steal(&out, outlen);
 }
