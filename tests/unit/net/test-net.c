@@ -821,12 +821,12 @@ test_peer_gone(void)
 		srv_start(&s, modes[m], tls ? &good : NULL, 0);
 		p = params("127.0.0.1", s.port, tls);
 		c = conn_open(&p, &err);
-		if (c == NULL)
+		if (c == NULL) {
 			test_fail(__FILE__, __LINE__, "mode %d: %s", modes[m],
 			    err.msg);
-		srv_stop(&s);
-		if (c == NULL)
+			srv_stop(&s);
 			continue;
+		}
 		usleep(50000);
 		rv = 0;
 		for (i = 0; i < 64 && rv == 0; i++) {
@@ -835,6 +835,7 @@ test_peer_gone(void)
 				rv = conn_flush(c, &err);
 			usleep(5000);
 		}
+		srv_stop(&s);
 		T_EQ_INT(rv, -1);
 		T_EQ_INT(err.cls, ERR_TRANSIENT);
 		snprintf(buf, sizeof buf, ":%d", s.port);
