@@ -3,8 +3,10 @@
  * sync of 100,000 messages (UID FLAGS INTERNALDATE RFC822.SIZE MODSEQ and a
  * 542-byte BODY[HEADER.FIELDS (...)] literal each), fed in network-sized
  * chunks, parsed and walked. Prints responses/s, MB/s and ns per 100 bytes.
+ * With "stream", one BODY[] literal of MB megabytes goes through a sink.
  *
  *	imap-parse-bench [MESSAGES [CHUNK [ROUNDS]]]
+ *	imap-parse-bench stream [MB [CHUNK]]
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -74,6 +76,55 @@ parse_stream(const struct buf *b, size_t chunk, uint64_t *check)
 	return count;
 }
 
+static int
+count_data(void *arg, const char *data, size_t len)
+{
+	*(uint64_t *)arg += len + (unsigned char)data[len - 1];
+	return 0;
+}
+
+/* Stream one big literal to a sink in CHUNK-byte reads. */
+static int
+bench_stream(uint64_t mb, size_t chunk)
+{
+	static const struct imap_literal_sink sink = { NULL, count_data, NULL };
+	struct imap_parser	*p = imap_parser_new(NULL);
+	struct imap_resp	 r;
+	uint64_t		 size = mb << 20, sent = 0, check = 0;
+	char			*buf = malloc(chunk), hdr[64];
+	double			 t0, t;
+	int			 n, rc, count = 0;
+
+	if (buf == NULL)
+		return 1;
+	memset(buf, 'x', chunk);
+	imap_parser_set_sink(p, &sink, &check);
+	t0 = now();
+	n = snprintf(hdr, sizeof hdr, "* 1 FETCH (UID 1 BODY[] {%llu}\r\n",
+	    (unsigned long long)size);
+	imap_parser_feed(p, hdr, (size_t)n);
+	while (sent < size) {
+		size_t len = size - sent < chunk ? (size_t)(size - sent) : chunk;
+
+		imap_parser_feed(p, buf, len);
+		sent += len;
+		if (imap_parser_next(p, &r) != IMAP_PARSE_MORE)
+			return 1;
+	}
+	imap_parser_feed(p, ")\r\n", 3);
+	while ((rc = imap_parser_next(p, &r)) == IMAP_PARSE_OK)
+		count++;
+	t = now() - t0;
+	if (rc != IMAP_PARSE_MORE || count != 1)
+		return 1;
+	printf("imap-parse-bench stream: %llu MB literal through a sink, %zu-byte chunks\n"
+	    "  %.3f s  %.0f MB/s  (check %llu)\n", (unsigned long long)mb, chunk, t,
+	    (double)size / 1e6 / t, (unsigned long long)check);
+	imap_parser_free(&p);
+	free(buf);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -85,6 +136,9 @@ main(int argc, char **argv)
 	uint64_t	check = 0;
 	unsigned	count = 0;
 
+	if (argc > 1 && strcmp(argv[1], "stream") == 0)
+		return bench_stream(argc > 2 ? strtoull(argv[2], NULL, 10) : 1024,
+		    argc > 3 ? strtoul(argv[3], NULL, 10) : 65536);
 	if (n == 0 || chunk == 0 || rounds <= 0) {
 		fprintf(stderr, "usage: imap-parse-bench [MESSAGES [CHUNK [ROUNDS]]]\n");
 		return 2;
