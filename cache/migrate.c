@@ -68,6 +68,23 @@ static const char *migrations[] = {
 	"  attempts INTEGER NOT NULL DEFAULT 0,"
 	"  last_error TEXT"
 	");",
+	/* 1 -> 2: POP3 accounts: the server messages already downloaded
+	 * (see "POP3" in include/cache.h). The row outlives the message. */
+	"CREATE TABLE pop3_uidl("
+	"  id INTEGER PRIMARY KEY,"
+	"  uidl TEXT NOT NULL,"			/* UIDL, or sha256:HEX of the header */
+	"  hashed INTEGER NOT NULL DEFAULT 0,"	/* uidl is a header hash */
+	"  dup INTEGER NOT NULL DEFAULT 0,"	/* n: the n+1th message with this key */
+	"  uid INTEGER NOT NULL,"		/* local UID in INBOX at download */
+	"  message INTEGER REFERENCES messages(id) ON DELETE SET NULL,"
+	"  size INTEGER NOT NULL DEFAULT 0,"	/* octets, from LIST */
+	"  first_seen INTEGER NOT NULL,"	/* unix time; pop3_delete = after:DAYS */
+	"  stored INTEGER NOT NULL DEFAULT 0,"	/* bytes committed in bodies */
+	"  server INTEGER NOT NULL DEFAULT 0,"	/* 0 on server, 1 deleted by us, 2 gone */
+	"  server_time INTEGER NOT NULL DEFAULT 0,"
+	"  UNIQUE(uidl, hashed, dup)"
+	");"
+	"CREATE INDEX pop3_uidl_message ON pop3_uidl(message);",
 };
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))

@@ -158,4 +158,64 @@ int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *
 int	cache_body_put_file(struct cache *, int64_t folder_id, uint32_t uid, FILE *f,
 	    uint64_t len, struct error *err);
 
+/* ---- POP3 (cache/pop3.c) ------------------------------------------------- */
+
+/*
+ * What a POP3 account knows of its server: one row per message it ever
+ * downloaded (or, with pop3_headers_only, indexed), kept after the message
+ * leaves the server or the local INBOX, so a message is never downloaded
+ * twice. The key is the server's UIDL, or, from a server without UIDL,
+ * "sha256:HEX" of the message's header block (hashed = true).
+ *
+ * A buggy server may list one UIDL for several messages: each gets its own
+ * row, numbered by dup (0, 1, ...), so they are kept apart and never merged.
+ *
+ * first_seen is when petrel first saw the message: pop3_delete = after:DAYS
+ * counts from it. stored says the message's bytes are committed in the same
+ * database (its bodies row was written in the transaction that set it):
+ * only stored messages are ever deleted from the server.
+ */
+enum cache_pop3_server {
+	CACHE_POP3_ON_SERVER = 0,	/* listed by the last sync */
+	CACHE_POP3_DELETED = 1,		/* petrel deleted it (QUIT answered +OK) */
+	CACHE_POP3_GONE = 2,		/* no longer listed, removed by someone else */
+};
+
+struct cache_pop3_row {
+	int64_t		 id;
+	const char	*uidl;		/* UIDL, or "sha256:HEX" when hashed */
+	bool		 hashed;
+	int		 dup;		/* 0, or n for the n+1th message with this key */
+	uint32_t	 uid;		/* the UID it was given in the local INBOX */
+	int64_t		 size;		/* octets, as LIST said (0 when unknown) */
+	int64_t		 first_seen;	/* unix time */
+	bool		 stored;	/* its bytes are committed locally */
+	enum cache_pop3_server server;
+	int64_t		 server_time;	/* unix time of the last server change */
+};
+
+/*
+ * The POP3 table of an open cache, with its prepared statements. Opening
+ * makes every commit durable (synchronous = FULL) until it is closed: POP3
+ * deletes messages from the server once they are committed here. Close it
+ * before the cache.
+ */
+struct cache_pop3;
+int	cache_pop3_open(struct cache *, struct cache_pop3 **pp, struct error *err);
+void	cache_pop3_close(struct cache_pop3 **pp);
+typedef int (*cache_pop3_cb)(void *arg, const struct cache_pop3_row *);
+/* Every row, in the order they were added. A non-zero cb return stops with -1. */
+int	cache_pop3_foreach(struct cache_pop3 *, cache_pop3_cb, void *arg,
+	    struct error *err);
+/*
+ * Add a row (its id is ignored; *idp gets the new one). The message
+ * (folder_id, row->uid), when it exists, is linked to the row so the row
+ * follows it; deleting the message keeps the row.
+ */
+int	cache_pop3_add(struct cache_pop3 *, const struct cache_pop3_row *,
+	    int64_t folder_id, int64_t *idp, struct error *err);
+int	cache_pop3_set_stored(struct cache_pop3 *, int64_t id, struct error *err);
+int	cache_pop3_set_server(struct cache_pop3 *, int64_t id,
+	    enum cache_pop3_server, int64_t when, struct error *err);
+
 #endif
