@@ -43,6 +43,14 @@ struct cache {
 	int		 nkept;
 };
 
+/* A message's rowid from ?1 (folder id) and ?2 (UID); see migrate.c. */
+#define MSG_ID "((?1 << 32) | ?2)"
+
+/* Folder columns in the order folder_from_row() reads them. */
+#define FOLDER_COLUMNS "f.id, f.name, f.remote, f.delim, f.special_use, " \
+	"f.attributes, f.subscribed, f.noselect, f.uidvalidity, f.uidnext, " \
+	"f.highestmodseq, f.synced_uid, f.complete, f.last_sync, f.messages"
+
 /* The statement for id, reset and with bindings cleared; NULL with err set. */
 sqlite3_stmt	*cache_stmt(struct cache *, enum cache_stmt, struct error *err);
 /* Fill err from the database's last error, prefixed with what was being done. */

@@ -25,20 +25,16 @@ static const char *stmt_sql[ST_COUNT] = {
 	[ST_FOLDER_UPDATE] = "UPDATE folders SET remote = ?2, delim = ?3, "
 	    "special_use = ?4, attributes = ?5, subscribed = ?6, noselect = ?7 "
 	    "WHERE id = ?1",
-	[ST_FOLDER_GET] = "SELECT id, name, remote, delim, special_use, "
-	    "attributes, subscribed, noselect, uidvalidity, uidnext, "
-	    "highestmodseq, synced_uid, complete, last_sync, "
-	    "(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id), "
-	    "(SELECT COUNT(*) FROM messages m WHERE m.folder_id = f.id "
-	    "AND (m.flags & 1) = 0) FROM folders f WHERE name = ?1",
+	[ST_FOLDER_GET] = "SELECT " FOLDER_COLUMNS ", -1, -1 FROM folders f "
+	    "WHERE name = ?1",
 	[ST_FOLDER_SET_SYNC] = "UPDATE folders SET uidvalidity = ?2, "
 	    "uidnext = ?3, highestmodseq = ?4, synced_uid = ?5, complete = ?6, "
-	    "last_sync = ?7 WHERE id = ?1",
-	[ST_MSG_PUT] = "INSERT INTO messages(folder_id, uid, flags, keywords, "
+	    "last_sync = ?7, messages = ?8 WHERE id = ?1",
+	[ST_MSG_PUT] = "INSERT INTO messages(id, folder_id, uid, flags, keywords, "
 	    "modseq, internaldate, size, date, date_tz, from_addr, to_addr, "
 	    "cc_addr, subject, message_id, in_reply_to, refs, bodystructure) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-	    "?14, ?15, ?16, ?17) ON CONFLICT(folder_id, uid) DO UPDATE SET "
+	    "VALUES(" MSG_ID ", ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, "
+	    "?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT(id) DO UPDATE SET "
 	    "flags = excluded.flags, keywords = excluded.keywords, "
 	    "modseq = excluded.modseq, internaldate = excluded.internaldate, "
 	    "size = excluded.size, date = excluded.date, "
@@ -48,22 +44,22 @@ static const char *stmt_sql[ST_COUNT] = {
 	    "in_reply_to = excluded.in_reply_to, refs = excluded.refs, "
 	    "bodystructure = excluded.bodystructure",
 	[ST_MSG_FLAGS] = "UPDATE messages SET flags = ?3, keywords = ?4, "
-	    "modseq = ?5 WHERE folder_id = ?1 AND uid = ?2",
-	[ST_MSG_DELETE] = "DELETE FROM messages WHERE folder_id = ?1 AND uid = ?2",
-	[ST_MSG_DELETE_RANGE] = "DELETE FROM messages WHERE folder_id = ?1 "
-	    "AND uid BETWEEN ?2 AND ?3",
+	    "modseq = ?5 WHERE id = " MSG_ID,
+	[ST_MSG_DELETE] = "DELETE FROM messages WHERE id = " MSG_ID,
+	[ST_MSG_DELETE_RANGE] = "DELETE FROM messages WHERE id BETWEEN "
+	    MSG_ID " AND ((?1 << 32) | ?3)",
 	[ST_MSG_BODYSTRUCTURE] = "UPDATE messages SET bodystructure = ?3 "
-	    "WHERE folder_id = ?1 AND uid = ?2",
+	    "WHERE id = " MSG_ID,
 	[ST_MSG_GET] = "SELECT id, folder_id, uid, flags, keywords, modseq, "
 	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
 	    "subject, message_id, in_reply_to, refs, bodystructure, "
 	    "EXISTS(SELECT 1 FROM bodies b WHERE b.message = messages.id) "
-	    "FROM messages WHERE folder_id = ?1 AND uid = ?2",
-	[ST_MSG_ID] = "SELECT id FROM messages WHERE folder_id = ?1 AND uid = ?2",
+	    "FROM messages WHERE id = " MSG_ID,
+	[ST_MSG_ID] = "SELECT id FROM messages WHERE id = " MSG_ID,
 	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
-	[ST_MSG_MAXUID] = "SELECT MAX(uid) FROM messages WHERE folder_id = ?1",
-	[ST_BODY_GET] = "SELECT b.raw FROM bodies b JOIN messages m "
-	    "ON b.message = m.id WHERE m.folder_id = ?1 AND m.uid = ?2",
+	[ST_MSG_MAXUID] = "SELECT MAX(id) & 4294967295 FROM messages WHERE id "
+	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4294967295)",
+	[ST_BODY_GET] = "SELECT raw FROM bodies WHERE message = " MSG_ID,
 	[ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(message, raw) VALUES(?1, ?2)",
 	[ST_BODY_ZERO] = "INSERT OR REPLACE INTO bodies(message, raw) "
 	    "VALUES(?1, zeroblob(?2))",

@@ -24,8 +24,9 @@ folder_from_row(sqlite3_stmt *st, struct cache_folder *f)
 	f->synced_uid = (uint32_t)sqlite3_column_int64(st, 11);
 	f->complete = sqlite3_column_int(st, 12) != 0;
 	f->last_sync = sqlite3_column_int64(st, 13);
-	f->total = sqlite3_column_int64(st, 14);
-	f->unseen = sqlite3_column_int64(st, 15);
+	f->messages = (uint32_t)sqlite3_column_int64(st, 14);
+	f->total = sqlite3_column_int64(st, 15);
+	f->unseen = sqlite3_column_int64(st, 16);
 }
 
 int
@@ -103,22 +104,22 @@ cache_folder_put(struct cache *c, const struct cache_folder *f, int64_t *idp,
 }
 
 int
-cache_folder_foreach(struct cache *c, cache_folder_cb cb, void *arg,
-    struct error *err)
+cache_folder_foreach(struct cache *c, bool counts, cache_folder_cb cb,
+    void *arg, struct error *err)
 {
 	struct cache_folder	 f;
 	sqlite3_stmt		*st;
 	int			 rc, stop = 0;
 
 	/* Counts in one pass over messages rather than two subqueries per folder. */
-	if (sqlite3_prepare_v2(c->db,
-	    "SELECT f.id, f.name, f.remote, f.delim, f.special_use, "
-	    "f.attributes, f.subscribed, f.noselect, f.uidvalidity, f.uidnext, "
-	    "f.highestmodseq, f.synced_uid, f.complete, f.last_sync, "
+	if (sqlite3_prepare_v2(c->db, counts ?
+	    "SELECT " FOLDER_COLUMNS ", "
 	    "COALESCE(n.total, 0), COALESCE(n.unseen, 0) FROM folders f "
 	    "LEFT JOIN (SELECT folder_id, COUNT(*) AS total, "
 	    "SUM((flags & 1) = 0) AS unseen FROM messages GROUP BY folder_id) n "
-	    "ON n.folder_id = f.id ORDER BY f.name <> 'INBOX', f.name",
+	    "ON n.folder_id = f.id ORDER BY f.name <> 'INBOX', f.name" :
+	    "SELECT " FOLDER_COLUMNS ", -1, -1 FROM folders f "
+	    "ORDER BY f.name <> 'INBOX', f.name",
 	    -1, &st, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "listing folders");
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -167,6 +168,7 @@ cache_folder_set_sync(struct cache *c, int64_t id, const struct cache_folder *f,
 	sqlite3_bind_int64(st, 5, f->synced_uid);
 	sqlite3_bind_int(st, 6, f->complete);
 	sqlite3_bind_int64(st, 7, f->last_sync);
+	sqlite3_bind_int64(st, 8, f->messages);
 	return cache_step_done(c, st, err, "saving the sync state");
 }
 

@@ -186,17 +186,19 @@ int
 cache_uid_foreach(struct cache *c, int64_t folder_id, cache_uid_cb cb,
     void *arg, struct error *err)
 {
-	return uid_foreach(c, "SELECT uid FROM messages WHERE folder_id = ?1 "
-	    "ORDER BY uid", folder_id, cb, arg, err);
+	return uid_foreach(c, "SELECT uid FROM messages WHERE id BETWEEN "
+	    "(?1 << 32) AND ((?1 << 32) | 4294967295) ORDER BY id", folder_id,
+	    cb, arg, err);
 }
 
 int
 cache_uid_foreach_nobody(struct cache *c, int64_t folder_id, cache_uid_cb cb,
     void *arg, struct error *err)
 {
-	return uid_foreach(c, "SELECT uid FROM messages m WHERE folder_id = ?1 "
+	return uid_foreach(c, "SELECT uid FROM messages m WHERE id BETWEEN "
+	    "(?1 << 32) AND ((?1 << 32) | 4294967295) "
 	    "AND NOT EXISTS(SELECT 1 FROM bodies b WHERE b.message = m.id) "
-	    "ORDER BY uid", folder_id, cb, arg, err);
+	    "ORDER BY id", folder_id, cb, arg, err);
 }
 
 int

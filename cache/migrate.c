@@ -27,9 +27,16 @@ static const char *migrations[] = {
 	"  uidnext INTEGER NOT NULL DEFAULT 0,"	/* as of the last complete sync */
 	"  highestmodseq INTEGER NOT NULL DEFAULT 0,"
 	"  synced_uid INTEGER NOT NULL DEFAULT 0," /* all UIDs <= this are cached */
+	"  messages INTEGER NOT NULL DEFAULT 0,"	/* server count, last complete sync */
 	"  complete INTEGER NOT NULL DEFAULT 0,"
 	"  last_sync INTEGER NOT NULL DEFAULT 0"
 	");"
+	/*
+	 * A message's id is (folder_id << 32) | uid: lookups by folder and
+	 * UID are rowid lookups, a folder's messages in UID order are a rowid
+	 * range, and no separate unique index has to be kept up to date on
+	 * every insert.
+	 */
 	"CREATE TABLE messages("
 	"  id INTEGER PRIMARY KEY,"
 	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
@@ -48,8 +55,7 @@ static const char *migrations[] = {
 	"  message_id TEXT,"
 	"  in_reply_to TEXT,"
 	"  refs TEXT,"
-	"  bodystructure TEXT,"
-	"  UNIQUE(folder_id, uid)"
+	"  bodystructure TEXT"
 	");"
 	"CREATE INDEX messages_by_date ON messages(folder_id, date, uid);"
 	"CREATE TABLE bodies("

@@ -25,7 +25,7 @@ void	 buf_free(struct buf *);
 void	 buf_reset(struct buf *);
 /* Return 0, or -1 (nothing appended) when max would be exceeded. */
 int	 buf_add(struct buf *, const void *, size_t);
-int	 buf_addc(struct buf *, char);
+int	 buf_addc_slow(struct buf *, char);
 int	 buf_adds(struct buf *, const char *);
 int	 buf_printf(struct buf *, const char *, ...)
 	     __attribute__((format(printf, 2, 3)));
@@ -38,6 +38,18 @@ void	 buf_commit(struct buf *, size_t n);
 void	 buf_consume(struct buf *, size_t n);
 /* Hand the data over to the caller (NUL-terminated) and reset the buffer. */
 char	*buf_steal(struct buf *, size_t *lenp);
+/* One byte: the common case (room left, under max) inline, for parsers. */
+static inline int
+buf_addc(struct buf *b, char c)
+{
+	if (b->len + 2 <= b->size && (b->max == 0 || b->len < b->max)) {
+		b->data[b->len++] = c;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_addc_slow(b, c);
+}
+
 static inline const char *
 buf_cstr(const struct buf *b)
 {

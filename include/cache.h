@@ -61,10 +61,11 @@ struct cache_folder {
 	uint32_t	 uidnext;	/* as of the last complete sync */
 	uint64_t	 highestmodseq;	/* as of the last complete sync, 0 if none */
 	uint32_t	 synced_uid;	/* every message with UID <= this is cached */
+	uint32_t	 messages;	/* server's message count at the last complete sync */
 	bool		 complete;	/* the last sync of this folder finished */
 	int64_t		 last_sync;	/* unix time of the last complete sync, 0 = never */
-	int64_t		 total;		/* filled by reads: messages cached */
-	int64_t		 unseen;	/* filled by reads: of which without \Seen */
+	int64_t		 total;		/* with counts (foreach): messages cached, else -1 */
+	int64_t		 unseen;	/* with counts: of which without \Seen, else -1 */
 };
 
 /*
@@ -77,11 +78,17 @@ int	cache_folder_put(struct cache *, const struct cache_folder *, int64_t *idp,
 int	cache_folder_get(struct cache *, const char *name, struct cache_folder *f,
 	    struct error *err);
 typedef int (*cache_folder_cb)(void *arg, const struct cache_folder *);
-/* All folders with counts, INBOX first, then by name. A non-zero cb return stops. */
-int	cache_folder_foreach(struct cache *, cache_folder_cb, void *arg, struct error *err);
+/*
+ * All folders, INBOX first, then by name. With counts, total and unseen are
+ * filled (one pass over the messages: for display, not for hot paths). A
+ * non-zero cb return stops.
+ */
+int	cache_folder_foreach(struct cache *, bool counts, cache_folder_cb, void *arg,
+	    struct error *err);
 /* Remove a folder and everything in it. */
 int	cache_folder_delete(struct cache *, int64_t id, struct error *err);
-/* Set the sync markers (uidvalidity, uidnext, highestmodseq, synced_uid, complete, last_sync) from f. */
+/* Set the sync markers (uidvalidity, uidnext, highestmodseq, synced_uid,
+ * messages, complete, last_sync) from f. */
 int	cache_folder_set_sync(struct cache *, int64_t id, const struct cache_folder *f,
 	    struct error *err);
 /* UIDVALIDITY changed: drop every message and reset the markers. */

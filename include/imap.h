@@ -54,7 +54,7 @@ struct imap_folder_info {
 	const char	*special_use;	/* "\\Sent"... or NULL */
 	bool		 noselect;	/* \Noselect or \NonExistent */
 	bool		 subscribed;
-	bool		 has_status;	/* LIST-STATUS gave the fields below */
+	bool		 has_status;	/* imap_status() filled the fields below */
 	uint32_t	 messages;
 	uint32_t	 uidnext;
 	uint32_t	 uidvalidity;
@@ -63,11 +63,20 @@ struct imap_folder_info {
 typedef int (*imap_folder_cb)(void *arg, const struct imap_folder_info *);
 /*
  * Every folder with its attributes and subscription (LIST-EXTENDED with
- * SPECIAL-USE and, with LIST-STATUS, the status of each folder in the same
- * round trip; else LIST and LSUB). A non-zero cb return stops with -1.
+ * SPECIAL-USE, else LIST and LSUB). A non-zero cb return stops with -1.
  */
 int		 imap_list(struct imap_client *, imap_folder_cb, void *arg,
 		     struct error *err);
+/*
+ * STATUS (MESSAGES UIDNEXT UIDVALIDITY [HIGHESTMODSEQ]) of the named folders,
+ * pipelined; cb gets name and the status fields of each folder that answers.
+ * Ask before LIST: Dovecot 2.3 answers a STATUS of a big folder in 1 ms when
+ * it comes first in a session, but takes about 0.3 s per 100,000 messages
+ * after a LIST (and as slow for LIST-STATUS).
+ */
+typedef int (*imap_status_cb)(void *arg, const struct imap_folder_info *);
+int		 imap_status(struct imap_client *, const char *const *names, size_t n,
+		     imap_status_cb cb, void *arg, struct error *err);
 
 /* ---- Messages ----------------------------------------------------------- */
 

@@ -79,7 +79,7 @@ cmd_folders(struct cli_ctx *ctx, int argc, char **argv)
 	buf_init(&fc.b, 0);
 	if (!fc.json)
 		printf("%-30s %7s %7s\n", "FOLDER", "TOTAL", "UNSEEN");
-	rv = cache_folder_foreach(cache, folder_cb, &fc, &err);
+	rv = cache_folder_foreach(cache, true, folder_cb, &fc, &err);
 	buf_free(&fc.b);
 	cache_close(&cache);
 	return rv == -1 ? cli_fail(&err) : EXIT_OK;

@@ -60,34 +60,40 @@ format_addresses(const char *v, size_t len)
 	return buf_steal(&b, NULL);
 }
 
+/* Longest id field kept (References of a long thread stay far below). */
+#define ID_FIELD_MAX	(64 * 1024)
+
 /* An id field (Message-ID, References): unfolded, trimmed, ASCII only. */
 static char *
 format_ids(const char *v, size_t len)
 {
-	struct buf	b = BUF_INIT(64 * 1024);
-	size_t		i;
-	bool		space = false;
+	char	*s, *o;
+	size_t	 i;
+	bool	 space = false;
 
+	if (len > ID_FIELD_MAX)
+		len = ID_FIELD_MAX;
+	o = s = xmalloc(len + 1);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
 
 		if (c == ' ' || c == '\t' || c == '\r' || c == '\n') {
-			space = b.len > 0;
+			space = o != s;
 			continue;
 		}
 		if (c < 0x21 || c > 0x7e)
 			continue;
-		if (space && buf_addc(&b, ' ') == -1)
-			break;
+		if (space)
+			*o++ = ' ';
 		space = false;
-		if (buf_addc(&b, (char)c) == -1)
-			break;
+		*o++ = (char)c;
 	}
-	if (b.len == 0) {
-		buf_free(&b);
+	if (o == s) {
+		free(s);
 		return NULL;
 	}
-	return buf_steal(&b, NULL);
+	*o = '\0';
+	return s;
 }
 
 static bool

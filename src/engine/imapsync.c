@@ -55,6 +55,10 @@ struct imap_sync {
 
 	struct folder_state	*folders;
 	size_t			 nfolders;
+	/* STATUS of the folders known from the last sync, asked before LIST. */
+	struct imap_folder_info	*status;
+	char			**status_names;
+	size_t			 nstatus;
 
 	/* The folder being synced, and the one selected on the server. */
 	struct folder_state	*fs;
@@ -91,6 +95,7 @@ list_cb(void *arg, const struct imap_folder_info *f)
 	struct imap_sync	*s = arg;
 	struct folder_state	*fs;
 	char			*utf8;
+	size_t			 i;
 
 	s->folders = xreallocarray(s->folders, s->nfolders + 1,
 	    sizeof *s->folders);
@@ -101,10 +106,9 @@ list_cb(void *arg, const struct imap_folder_info *f)
 	fs->name = utf8 != NULL ? utf8 : xstrdup(f->name);
 	fs->remote = xstrdup(f->name);
 	fs->noselect = f->noselect;
-	fs->info = *f;
-	fs->info.name = NULL;
-	fs->info.attributes = NULL;
-	fs->info.special_use = NULL;
+	for (i = 0; i < s->nstatus; i++)
+		if (strcmp(s->status_names[i], f->name) == 0)
+			fs->info = s->status[i];
 
 	{
 		struct cache_folder cf;
@@ -146,6 +150,49 @@ stale_cb(void *arg, const struct cache_folder *f)
 }
 
 static int
+known_cb(void *arg, const struct cache_folder *f)
+{
+	struct imap_sync	*s = arg;
+
+	if (f->remote == NULL || f->noselect || !f->complete)
+		return 0;
+	s->status_names = xreallocarray(s->status_names, s->nstatus + 1,
+	    sizeof *s->status_names);
+	s->status_names[s->nstatus++] = xstrdup(f->remote);
+	return 0;
+}
+
+static int
+status_cb(void *arg, const struct imap_folder_info *f)
+{
+	struct imap_sync	*s = arg;
+	size_t			 i;
+
+	for (i = 0; i < s->nstatus; i++)
+		if (strcmp(s->status_names[i], f->name) == 0) {
+			s->status[i] = *f;
+			s->status[i].name = NULL;
+		}
+	return 0;
+}
+
+/*
+ * STATUS of every folder the last sync completed, before LIST (see
+ * imap_status() for why): what it shows unchanged is not selected at all.
+ */
+static int
+sync_known_status(struct imap_sync *s)
+{
+	if (cache_folder_foreach(s->cache, false, known_cb, s, s->err) == -1)
+		return -1;
+	if (s->nstatus == 0)
+		return 0;
+	s->status = xcalloc(s->nstatus, sizeof *s->status);
+	return imap_status(s->c, (const char *const *)s->status_names,
+	    s->nstatus, status_cb, s, s->err);
+}
+
+static int
 sync_folder_list(struct imap_sync *s)
 {
 	struct stale_ctx	ctx;
@@ -159,7 +206,7 @@ sync_folder_list(struct imap_sync *s)
 	/* Folders gone from the server go from the cache too. */
 	memset(&ctx, 0, sizeof ctx);
 	ctx.s = s;
-	if (cache_folder_foreach(s->cache, stale_cb, &ctx, s->err) == -1)
+	if (cache_folder_foreach(s->cache, false, stale_cb, &ctx, s->err) == -1)
 		goto out;
 	for (i = 0; i < ctx.n; i++)
 		if (cache_folder_delete(s->cache, ctx.ids[i], s->err) == -1) {
@@ -367,7 +414,7 @@ folder_unchanged(struct imap_sync *s)
 	return st->uidvalidity == cf->uidvalidity &&
 	    st->uidnext == cf->uidnext &&
 	    st->highestmodseq == cf->highestmodseq &&
-	    (int64_t)st->messages == cache_msg_count(s->cache, s->fs->id);
+	    st->messages == cf->messages;
 }
 
 static int
@@ -480,6 +527,7 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	s->cf.uidnext = mb.uidnext != 0 ? mb.uidnext : s->synced_uid + 1;
 	s->cf.highestmodseq = mb.highestmodseq;
 	s->cf.synced_uid = s->synced_uid;
+	s->cf.messages = mb.exists;
 	s->cf.complete = true;
 	s->cf.last_sync = (int64_t)time(NULL);
 	if (save_markers(s, &s->cf) == -1 || cache_commit(s->cache, s->err) == -1)
@@ -673,6 +721,10 @@ imap_sync_free(struct imap_sync *s)
 		free(s->folders[i].remote);
 	}
 	free(s->folders);
+	for (i = 0; i < s->nstatus; i++)
+		free(s->status_names[i]);
+	free(s->status_names);
+	free(s->status);
 	index_fields_free(&s->fields);
 	buf_free(&s->kw);
 	free(s->uids);
@@ -699,7 +751,7 @@ imap_sync(const struct account *acct, const char *password,
 	index_fields_init(&s.fields);
 	if ((s.c = imap_connect(acct, password, err)) == NULL)
 		return -1;
-	if (sync_folder_list(&s) == -1)
+	if (sync_known_status(&s) == -1 || sync_folder_list(&s) == -1)
 		goto out;
 	if (opts->nfolders > 0) {
 		/* Check every name first: fail before doing half the work. */

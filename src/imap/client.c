@@ -139,7 +139,8 @@ imap_read(struct imap_client *c, struct imap_resp *resp, struct error *err)
 			imap_parser_feed(c->parser, c->rbuf, (size_t)n);
 			continue;
 		}
-		if (n == 0) {
+		/* A TLS peer may close without close_notify: -1, not 0. */
+		if (n == 0 || (c->bye != NULL && e.cls == ERR_TRANSIENT)) {
 			if (c->bye != NULL)
 				error_set(&e, ERR_TRANSIENT, "%s closed the "
 				    "connection: %s", c->acct->host, c->bye);

@@ -54,31 +54,60 @@ imap_parse_flags(const struct imap_arg *list, struct buf *keywords)
 	return flags;
 }
 
+/* Read exactly n digits at *p into *v; -1 if they are not there. */
+static int
+digits(const char **p, int n, int *v)
+{
+	int	i;
+
+	*v = 0;
+	for (i = 0; i < n; i++, (*p)++) {
+		if (**p < '0' || **p > '9')
+			return -1;
+		*v = *v * 10 + (**p - '0');
+	}
+	return 0;
+}
+
 int
 imap_parse_internaldate(const char *s, int64_t *t)
 {
 	static const char months[] = "janfebmaraprmayjunjulaugsepoctnovdec";
-	char		 mon[4], sign;
-	int		 day, year, hh, mm, ss, zone, i;
-	int64_t		 days;
+	const char	*p = s;
+	char		 mon[3], sign;
+	int		 day, year, hh, mm, ss, zh, zm, i;
 
-	/* "17-Jul-1996 02:44:25 -0700"; the day may have a leading space. */
-	if (sscanf(s, "%2d-%3c-%4d %2d:%2d:%2d %c%4d", &day, mon, &year, &hh,
-	    &mm, &ss, &sign, &zone) != 8 || (sign != '+' && sign != '-'))
+	/* "17-Jul-1996 02:44:25 -0700"; the day may be " 7" or "7". */
+	if (*p == ' ')
+		p++;
+	if (digits(&p, 1, &day) == -1)
 		return -1;
-	mon[3] = '\0';
-	for (i = 0; i < 3; i++)
-		mon[i] = (char)(mon[i] | 0x20);
+	if (*p >= '0' && *p <= '9')
+		day = day * 10 + (*p++ - '0');
+	if (*p++ != '-')
+		return -1;
+	for (i = 0; i < 3; i++) {
+		if (*p == '\0')
+			return -1;
+		mon[i] = (char)(*p++ | 0x20);
+	}
 	for (i = 0; i < 12; i++)
 		if (memcmp(months + i * 3, mon, 3) == 0)
 			break;
-	if (i == 12 || day < 1 || day > 31 || year < 1900 || year > 9999 ||
-	    hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60 ||
-	    zone < 0 || zone % 100 > 59 || zone > 2359)
+	if (i == 12 || *p++ != '-' || digits(&p, 4, &year) == -1 ||
+	    *p++ != ' ' || digits(&p, 2, &hh) == -1 || *p++ != ':' ||
+	    digits(&p, 2, &mm) == -1 || *p++ != ':' ||
+	    digits(&p, 2, &ss) == -1 || *p++ != ' ')
 		return -1;
-	days = days_from_civil(year, i + 1, day);
-	*t = days * 86400 + hh * 3600 + mm * 60 + ss -
-	    (sign == '-' ? -1 : 1) * ((zone / 100) * 3600 + (zone % 100) * 60);
+	sign = *p++;
+	if ((sign != '+' && sign != '-') || digits(&p, 2, &zh) == -1 ||
+	    digits(&p, 2, &zm) == -1 || *p != '\0')
+		return -1;
+	if (day < 1 || day > 31 || year < 1900 || hh > 23 || mm > 59 ||
+	    ss > 60 || zm > 59)
+		return -1;
+	*t = days_from_civil(year, i + 1, day) * 86400 + hh * 3600 + mm * 60 +
+	    ss - (sign == '-' ? -1 : 1) * (zh * 3600 + zm * 60);
 	return 0;
 }
 

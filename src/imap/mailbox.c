@@ -9,6 +9,8 @@
 
 /* Folder limits: a hostile server must not make us hold unbounded lists. */
 #define IMAP_MAX_FOLDERS	100000
+/* STATUS commands in flight at once (below IMAP_MAX_PENDING). */
+#define IMAP_STATUS_WINDOW	32
 
 struct list_entry {
 	char		*name;
@@ -17,9 +19,6 @@ struct list_entry {
 	char		*special_use;
 	bool		 noselect;
 	bool		 subscribed;
-	bool		 has_status;
-	uint32_t	 messages, uidnext, uidvalidity;
-	uint64_t	 highestmodseq;
 };
 
 struct list_ctx {
@@ -112,39 +111,6 @@ list_on_list(struct list_ctx *ctx, const struct imap_resp *r)
 }
 
 static int
-list_on_status(struct list_ctx *ctx, const struct imap_resp *r)
-{
-	const struct imap_arg	*items;
-	struct list_entry	*e;
-	uint64_t		 n;
-	size_t			 i;
-
-	if (r->nargs < 2 || !imap_arg_is_string(&r->args[0]) ||
-	    r->args[1].type != IMAP_ARG_LIST)
-		return error_set(ctx->err, ERR_PROTO, "malformed STATUS response");
-	if ((e = list_find(ctx, r->args[0].str)) == NULL)
-		return 0;
-	items = &r->args[1];
-	for (i = 0; i + 1 < items->count; i += 2) {
-		const struct imap_arg *k = &items->list[i];
-
-		if (imap_arg_number(&items->list[i + 1], UINT64_MAX >> 1, &n) == -1)
-			return error_set(ctx->err, ERR_PROTO, "bad number in "
-			    "STATUS response");
-		if (imap_arg_eq(k, "MESSAGES"))
-			e->messages = (uint32_t)n;
-		else if (imap_arg_eq(k, "UIDNEXT"))
-			e->uidnext = (uint32_t)n;
-		else if (imap_arg_eq(k, "UIDVALIDITY"))
-			e->uidvalidity = (uint32_t)n;
-		else if (imap_arg_eq(k, "HIGHESTMODSEQ"))
-			e->highestmodseq = n;
-	}
-	e->has_status = true;
-	return 0;
-}
-
-static int
 list_untagged(void *arg, const struct imap_resp *r)
 {
 	struct list_ctx	*ctx = arg;
@@ -154,9 +120,91 @@ list_untagged(void *arg, const struct imap_resp *r)
 	if (strcasecmp_ascii(r->name, "LIST") == 0 ||
 	    strcasecmp_ascii(r->name, "LSUB") == 0)
 		return list_on_list(ctx, r);
-	if (strcasecmp_ascii(r->name, "STATUS") == 0)
-		return list_on_status(ctx, r);
 	return 0;
+}
+
+struct status_ctx {
+	imap_status_cb		 cb;
+	void			*arg;
+	struct error		*err;
+};
+
+static int
+status_untagged(void *arg, const struct imap_resp *r)
+{
+	struct status_ctx	*ctx = arg;
+	struct imap_folder_info	 f;
+	const struct imap_arg	*items;
+	uint64_t		 n;
+	size_t			 i;
+
+	if (r->name == NULL || r->has_number ||
+	    strcasecmp_ascii(r->name, "STATUS") != 0)
+		return 0;
+	if (r->nargs < 2 || !imap_arg_is_string(&r->args[0]) ||
+	    r->args[1].type != IMAP_ARG_LIST)
+		return error_set(ctx->err, ERR_PROTO, "malformed STATUS response");
+	memset(&f, 0, sizeof f);
+	f.name = r->args[0].str;
+	items = &r->args[1];
+	for (i = 0; i + 1 < items->count; i += 2) {
+		const struct imap_arg *k = &items->list[i];
+
+		if (imap_arg_number(&items->list[i + 1], UINT64_MAX >> 1, &n) == -1)
+			return error_set(ctx->err, ERR_PROTO, "bad number in "
+			    "STATUS response");
+		if (imap_arg_eq(k, "MESSAGES"))
+			f.messages = (uint32_t)n;
+		else if (imap_arg_eq(k, "UIDNEXT"))
+			f.uidnext = (uint32_t)n;
+		else if (imap_arg_eq(k, "UIDVALIDITY"))
+			f.uidvalidity = (uint32_t)n;
+		else if (imap_arg_eq(k, "HIGHESTMODSEQ"))
+			f.highestmodseq = n;
+	}
+	f.has_status = true;
+	return ctx->cb(ctx->arg, &f) != 0 ? -1 : 0;
+}
+
+int
+imap_status(struct imap_client *c, const char *const *names, size_t n,
+    imap_status_cb cb, void *arg, struct error *err)
+{
+	struct status_ctx	 ctx = { cb, arg, err };
+	struct buf		 q = BUF_INIT(0);
+	uint32_t		 tags[IMAP_STATUS_WINDOW];
+	size_t			 i = 0, sent = 0, waited = 0;
+	int			 rv = 0;
+	const char		*items = imap_condstore(c) ?
+	    "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" :
+	    "(MESSAGES UIDNEXT UIDVALIDITY)";
+
+	error_clear(err);
+	while (i < n || waited < sent) {
+		if (i < n && sent - waited < IMAP_STATUS_WINDOW) {
+			buf_reset(&q);
+			if (imap_quote(&q, names[i++]) == -1)
+				continue;
+			if (imap_send(c, &tags[sent % IMAP_STATUS_WINDOW], err,
+			    "STATUS %s %s", q.data, items) == -1) {
+				rv = -1;
+				break;
+			}
+			sent++;
+			continue;
+		}
+		/* A NO (the folder is gone) only leaves it without status. */
+		if (imap_wait(c, tags[waited % IMAP_STATUS_WINDOW],
+		    status_untagged, &ctx, err) == -1 && imap_broken(c) != NULL) {
+			rv = -1;
+			break;
+		}
+		waited++;
+	}
+	buf_free(&q);
+	if (rv == 0)
+		error_clear(err);
+	return rv;
 }
 
 int
@@ -167,22 +215,18 @@ imap_list(struct imap_client *c, imap_folder_cb cb, void *arg,
 	struct imap_folder_info	f;
 	size_t			i;
 	int			rv = 0;
-	bool			extended, status;
+	bool			extended;
 
 	memset(&ctx, 0, sizeof ctx);
 	ctx.c = c;
 	ctx.err = err;
 	error_clear(err);
 	extended = imap_has_cap(c, "LIST-EXTENDED");
-	status = imap_has_cap(c, "LIST-STATUS");
 	if (extended) {
-		/* One round trip for names, uses, subscriptions and status. */
+		/* One round trip for names, uses and subscriptions. */
 		rv = imap_command(c, list_untagged, &ctx, err,
-		    "LIST \"\" \"*\" RETURN (SUBSCRIBED%s%s)",
-		    imap_has_cap(c, "SPECIAL-USE") ? " SPECIAL-USE" : "",
-		    !status ? "" : imap_condstore(c) ?
-		    " STATUS (MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" :
-		    " STATUS (MESSAGES UIDNEXT UIDVALIDITY)");
+		    "LIST \"\" \"*\" RETURN (SUBSCRIBED%s)",
+		    imap_has_cap(c, "SPECIAL-USE") ? " SPECIAL-USE" : "");
 	} else {
 		rv = imap_command(c, list_untagged, &ctx, err, "LIST \"\" \"*\"");
 		if (rv == 0) {
@@ -202,11 +246,6 @@ imap_list(struct imap_client *c, imap_folder_cb cb, void *arg,
 			f.special_use = e->special_use;
 			f.noselect = e->noselect;
 			f.subscribed = e->subscribed;
-			f.has_status = e->has_status;
-			f.messages = e->messages;
-			f.uidnext = e->uidnext;
-			f.uidvalidity = e->uidvalidity;
-			f.highestmodseq = e->highestmodseq;
 			if (cb(arg, &f) != 0)
 				rv = -1;
 		}

@@ -63,7 +63,7 @@ buf_add(struct buf *b, const void *p, size_t n)
 }
 
 int
-buf_addc(struct buf *b, char c)
+buf_addc_slow(struct buf *b, char c)
 {
 	return buf_add(b, &c, 1);
 }

@@ -366,6 +366,8 @@ def test_resume_after_kill():
               "marked complete")
         check(0 < row[1] <= cached < n, "a resume point was committed "
               "(synced_uid %d, %d cached)" % (row[1], cached))
+        # The killed session's disconnect is logged when Dovecot notices it.
+        d.wait_logouts(1, since=mark, user="alice", proto="imap", timeout=20)
         mark = d.log_mark()
         r = petrel(d, ["sync"])
         check.eq(r.status, 0, "the next sync exits 0")

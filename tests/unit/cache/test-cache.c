@@ -179,7 +179,7 @@ test_messages(void)
 	T_EQ_INT(cache_msg_max_uid(c, fid), 3);
 
 	memset(&col, 0, sizeof col);
-	cache_folder_foreach(c, collect_folder, &col, &err);
+	cache_folder_foreach(c, true, collect_folder, &col, &err);
 	T_EQ_INT(col.n, 3);
 	T_EQ_INT(col.unseen, 2);
 
