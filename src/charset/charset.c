@@ -89,6 +89,7 @@ static const struct cs_alias cs_aliases[] = {
 	{ "xxbig5", CS_ICONV, "CP950" },
 	{ "xbig5", CS_ICONV, "CP950" },
 	{ "big5eten", CS_ICONV, "CP950" },
+	{ "big5tw", CS_ICONV, "CP950" },	/* Python's email writes it */
 	{ "cp950", CS_ICONV, "CP950" },
 	{ "windows950", CS_ICONV, "CP950" },
 	{ "big5hkscs", CS_ICONV, "BIG5-HKSCS" },
@@ -310,7 +311,10 @@ charset_same(const char *a, size_t alen, const char *b, size_t blen)
 
 	if (alen == blen && strncasecmp_ascii(a, b, alen) == 0)
 		return true;
-	return strcmp(charset_canon(a, alen, ca), charset_canon(b, blen, cb)) == 0;
+	/* Two unknown labels may be two different charsets. */
+	if (strcmp(charset_canon(a, alen, ca), charset_canon(b, blen, cb)) != 0)
+		return false;
+	return strncmp(ca, "UTF-8?", 6) != 0;
 }
 
 bool
