@@ -368,8 +368,12 @@ imap_greeting(struct imap_client *c, bool *preauth, struct error *err)
 {
 	struct imap_resp	r;
 
-	if (imap_read(c, &r, err) == -1)
+	if (imap_read(c, &r, err) == -1) {
+		if (err->cls == ERR_PROTO)
+			error_set(err, ERR_PROTO, "%s:%d does not greet like an "
+			    "IMAP server", c->acct->host, c->acct->port);
 		return error_prefix(err, "reading the greeting");
+	}
 	if (r.kind != IMAP_RESP_UNTAGGED || (r.status != IMAP_STATUS_OK &&
 	    r.status != IMAP_STATUS_PREAUTH && r.status != IMAP_STATUS_BYE)) {
 		error_set(err, ERR_PROTO, "%s:%d does not greet like an IMAP "

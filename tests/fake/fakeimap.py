@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""FAKE IMAP server, for faults a real server will not produce.
+
+This is not a real IMAP server: it answers the commands petrel's sync sends,
+from an in-memory mailbox of generated messages, and can be told to
+misbehave at a chosen point: garbage instead of a greeting, a literal size
+that overflows, a connection cut in the middle of a literal, hostile nesting,
+a line that never ends, responses for commands never sent, data injected
+after STARTTLS, silence. Real-server behaviour is tested against Dovecot
+(tests/integration); only faults live here.
+
+    with FakeIMAP(count=100, fault="drop_in_literal", at=50) as f:
+        ... petrel with imap = imap+insecure://u@127.0.0.1:f.port ...
+"""
+
+import re
+import socket
+import threading
+
+HEADER = ("From: Sender {i} <s{i}@example.org>\r\n"
+          "Subject: message {i}\r\n"
+          "Date: Mon, 02 Jan 2023 10:00:00 +0000\r\n"
+          "Message-ID: <{i}@fake>\r\n\r\n")
+
+
+class FakeIMAP:
+    """One listening socket on 127.0.0.1; each connection is served by the
+    same script. fault names what to break (see _serve), at where."""
+
+    def __init__(self, count=10, fault=None, at=0, caps="IMAP4rev1 LITERAL+",
+                 uidvalidity=1):
+        self.count = count
+        self.fault = fault
+        self.at = at
+        self.caps = caps
+        self.uidvalidity = uidvalidity
+        self.commands = []          # every command line received
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        self._stop = False
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    def _accept(self):
+        while not self._stop:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._serve_safe, args=(conn,),
+                             daemon=True).start()
+
+    def _serve_safe(self, conn):
+        try:
+            self._serve(conn)
+        except (OSError, ConnectionError):
+            pass
+        finally:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def _lines(self, conn):
+        buf = b""
+        while True:
+            while b"\r\n" not in buf:
+                data = conn.recv(65536)
+                if not data:
+                    return
+                buf += data
+            line, buf = buf.split(b"\r\n", 1)
+            yield line.decode("utf-8", "replace")
+
+    def _serve(self, conn):
+        f = self.fault
+        send = conn.sendall
+        if f == "garbage_greeting":
+            send(b"HTTP/1.1 400 Bad Request\r\n\r\n")
+            return
+        if f == "silent_greeting":
+            threading.Event().wait(30)
+            return
+        if f == "preauth":
+            send(b"* PREAUTH [CAPABILITY IMAP4rev1 STARTTLS] welcome\r\n")
+        else:
+            send(("* OK [CAPABILITY %s] fake ready\r\n" % self.caps).encode())
+        for line in self._lines(conn):
+            self.commands.append(line)
+            tag, _, rest = line.partition(" ")
+            cmd = rest.upper()
+            if cmd.startswith("STARTTLS"):
+                if f == "starttls_inject":
+                    # The OK and an injected response in one packet.
+                    send(("%s OK begin TLS\r\n* OK [CAPABILITY IMAP4rev1 "
+                          "AUTH=PLAIN] injected\r\n" % tag).encode())
+                else:
+                    send(("%s NO not now\r\n" % tag).encode())
+                continue
+            if cmd.startswith("CAPABILITY"):
+                send(("* CAPABILITY %s\r\n%s OK done\r\n"
+                      % (self.caps, tag)).encode())
+            elif cmd.startswith("LOGIN") or cmd.startswith("AUTHENTICATE"):
+                if f == "bye_after_login":
+                    send(b"* BYE server going down for maintenance\r\n")
+                    return
+                send(("%s OK [CAPABILITY %s] logged in\r\n"
+                      % (tag, self.caps)).encode())
+            elif cmd.startswith("LIST") or cmd.startswith("LSUB"):
+                if f == "deep_nesting" and cmd.startswith("LIST"):
+                    send(b"* LIST " + b"(" * 5000 + b"\r\n")
+                    continue
+                if f == "long_line" and cmd.startswith("LIST"):
+                    chunk = b"x" * 65536
+                    for _ in range(200):        # 13 MB, no line end
+                        send(chunk)
+                    continue
+                send(('* %s () "/" INBOX\r\n%s OK done\r\n'
+                      % (cmd.split()[0], tag)).encode())
+            elif cmd.startswith("STATUS"):
+                send(("* STATUS INBOX (MESSAGES %d UIDNEXT %d UIDVALIDITY %d)"
+                      "\r\n%s OK done\r\n" % (self.count, self.count + 1,
+                                              self.uidvalidity, tag)).encode())
+            elif cmd.startswith("SELECT") or cmd.startswith("EXAMINE"):
+                if f == "select_no":
+                    send(("%s NO [NONEXISTENT] no such mailbox\r\n"
+                          % tag).encode())
+                    continue
+                send(("* %d EXISTS\r\n* OK [UIDVALIDITY %d] ok\r\n"
+                      "* OK [UIDNEXT %d] ok\r\n%s OK [READ-WRITE] done\r\n"
+                      % (self.count, self.uidvalidity, self.count + 1,
+                         tag)).encode())
+            elif cmd.startswith("UID FETCH"):
+                self._fetch(conn, tag, rest)
+                if self.fault in ("drop_in_literal", "literal_overflow",
+                                  "silence_in_fetch"):
+                    return
+            elif cmd.startswith("UID SEARCH"):
+                send(("* SEARCH %s\r\n%s OK done\r\n" % (
+                    " ".join(str(i) for i in range(1, self.count + 1)),
+                    tag)).encode())
+            elif cmd.startswith("NOOP"):
+                if f == "unsolicited_continuation":
+                    send(b"+ what?\r\n")
+                    continue
+                send(("%s OK done\r\n" % tag).encode())
+            elif cmd.startswith("LOGOUT"):
+                send(("* BYE bye\r\n%s OK done\r\n" % tag).encode())
+                return
+            else:
+                send(("%s BAD unknown command\r\n" % tag).encode())
+
+    def _fetch(self, conn, tag, rest):
+        m = re.search(r"UID FETCH (\d+):(\*|\d+)", rest, re.I)
+        first = int(m.group(1)) if m else 1
+        body = "BODY" in rest.upper()
+        f = self.fault
+        out = []
+        for i in range(max(first, 1), self.count + 1):
+            if f == "wrong_tag" and i == self.at:
+                out.append(b"Z999 OK [ALERT] not yours\r\n")
+            if f == "missing_uid" and i == self.at:
+                out.append(b"* %d FETCH (FLAGS (\\Seen))\r\n" % i)
+                continue
+            if not body:
+                out.append(b"* %d FETCH (UID %d FLAGS (\\Seen))\r\n" % (i, i))
+                continue
+            hdr = HEADER.format(i=i).encode()
+            head = (b"* %d FETCH (UID %d FLAGS (\\Seen) INTERNALDATE "
+                    b"\"02-Jan-2023 10:00:00 +0000\" RFC822.SIZE %d "
+                    b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID "
+                    b"IN-REPLY-TO REFERENCES)] " % (i, i, len(hdr) + 100))
+            if f == "literal_overflow" and i == self.at:
+                out.append(head + b"{99999999999999999999}\r\n")
+                conn.sendall(b"".join(out))
+                return
+            if f == "drop_in_literal" and i == self.at:
+                out.append(head + b"{%d}\r\n" % len(hdr) + hdr[:len(hdr) // 2])
+                conn.sendall(b"".join(out))
+                return
+            if f == "silence_in_fetch" and i == self.at:
+                conn.sendall(b"".join(out))
+                threading.Event().wait(30)
+                return
+            out.append(head + b"{%d}\r\n" % len(hdr) + hdr + b")\r\n")
+            if len(out) >= 500:
+                conn.sendall(b"".join(out))
+                out = []
+        out.append(("%s OK done\r\n" % tag).encode())
+        conn.sendall(b"".join(out))
