@@ -426,6 +426,24 @@ def test_errors():
         check.eq(r.status, 0, "imap+insecure:// works when chosen explicitly")
 
 
+def test_strict_plaintext():
+    """Where the server refuses plaintext logins (LOGINDISABLED), an
+    imap+insecure account fails cleanly without sending the password, and
+    STARTTLS works."""
+    with harness.Dovecot(strict_plain=True, rawlog=True) as d:
+        d.seed("alice", "INBOX", count=3, seed=1)
+        d.write_petrel_config(tls="insecure")
+        r = petrel(d, ["sync"])
+        check(r.status == 4 and "LOGINDISABLED" in r.stderr and
+              len(r.stderr.splitlines()) == 1,
+              "imap+insecure to a LOGINDISABLED server: exit 4, one line "
+              "(%s)" % r.stderr.strip())
+        d.write_petrel_config(tls="starttls")
+        r = petrel(d, ["sync"])
+        check.eq(r.status, 0, "imap:// (STARTTLS) to the same server works "
+                 "(%s)" % r.stderr.strip())
+
+
 def test_connection_dropped():
     with harness.Dovecot() as d:
         n = 30000
@@ -466,6 +484,7 @@ def main():
         test_cache_file(d)
     test_no_condstore_server()
     test_errors()
+    test_strict_plaintext()
     test_resume_after_kill()
     test_connection_dropped()
     check.done()
