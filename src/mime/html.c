@@ -19,6 +19,7 @@
 #define HTML_LINKS_MAX	1000	/* footnotes kept */
 #define HTML_LISTS_MAX	16	/* list nesting that indents */
 #define HTML_QUOTES_MAX	16	/* blockquote nesting that prefixes */
+#define HTML_LINK_HASH	4096	/* slots of the footnote index (> 2 * LINKS_MAX) */
 
 struct html {
 	struct buf	*out;
@@ -36,6 +37,7 @@ struct html {
 	char		*href;		/* the open link */
 	char		*links[HTML_LINKS_MAX];
 	int		 nlinks;
+	int16_t		 link_slot[HTML_LINK_HASH];	/* index + 1, 0 free */
 };
 
 struct html_entity {
@@ -400,8 +402,10 @@ static const char *const html_line[] = { "div", "tr", "li", "dt", "dd",
 static void
 html_link_end(struct html *h)
 {
-	char	*u = h->href, *s, num[24];
-	int	 i;
+	char		*u = h->href, *s, num[24];
+	const char	*t;
+	uint32_t	 hash, slot;
+	int		 i;
 
 	h->href = NULL;
 	if (u == NULL)
@@ -412,15 +416,23 @@ html_link_end(struct html *h)
 		free(u);
 		return;
 	}
-	for (i = 0; i < h->nlinks; i++)
-		if (strcmp(h->links[i], s) == 0)
+	/* Find the target in the index (FNV-1a, linear probing). */
+	for (hash = 2166136261U, t = s; *t != '\0'; t++)
+		hash = (hash ^ (unsigned char)*t) * 16777619U;
+	for (slot = hash % HTML_LINK_HASH; h->link_slot[slot] != 0;
+	    slot = (slot + 1) % HTML_LINK_HASH)
+		if (strcmp(h->links[h->link_slot[slot] - 1], s) == 0)
 			break;
-	if (i == h->nlinks) {
+	if (h->link_slot[slot] != 0)
+		i = h->link_slot[slot] - 1;
+	else {
 		if (h->nlinks == HTML_LINKS_MAX) {
 			free(u);
 			return;
 		}
+		i = h->nlinks;
 		h->links[h->nlinks++] = xstrdup(s);
+		h->link_slot[slot] = (int16_t)(i + 1);
 	}
 	free(u);
 	snprintf(num, sizeof num, "[%d]", i + 1);
@@ -602,6 +614,16 @@ mime_html_to_text(const char *html, size_t len, int width, struct buf *out)
 			continue;
 		}
 text:
+		if (c > 0x20 && c < 0x7f && c != '<' && c != '&' && h.pre == 0) {
+			/* A run of plain characters goes to the word at once. */
+			t = p;
+			while (t < end && (unsigned char)*t > 0x20 &&
+			    (unsigned char)*t < 0x7f && *t != '<' && *t != '&')
+				t++;
+			buf_add(&h.word, p, (size_t)(t - p));
+			p = t;
+			continue;
+		}
 		if (c == '&' && (n = html_entity(p, end, &cp)) > 0) {
 			html_char(&h, cp);
 			p += n;
