@@ -215,7 +215,16 @@ mailcap_find(const struct mime_render_opts *o, const char *type,
 	for (s = path; !e->found && (file = strsep(&s, ":")) != NULL; ) {
 		if (*file == '\0')
 			continue;
-		if ((text = mailcap_read(file, &len)) == NULL)
+		if (file[0] == '~' && file[1] == '/') {
+			char		*full;
+			const char	*home = getenv("HOME");
+
+			xasprintf(&full, "%s%s", home != NULL ? home : "", file + 1);
+			text = mailcap_read(full, &len);
+			free(full);
+		} else
+			text = mailcap_read(file, &len);
+		if (text == NULL)
 			continue;
 		mailcap_scan(text, type, e);
 		free(text);

@@ -186,6 +186,46 @@ def check_mailcap():
     # Without any mailcap the built-in converter is used (the corpus run).
 
 
+def check_config():
+    """The [options] of a configuration: given with -c, by PETREL_CONFIG, broken."""
+    conf = os.path.join(TMP, "config")
+    with open(os.path.join(TMP, "mc"), "w") as f:
+        f.write("text/html; sed -e 's/<[^>]*>//g' -e 's/^./MAILCAP:&/'; copiousoutput\n")
+    with open(conf, "w") as f:
+        f.write("[account x]\nimap = imaps://u@127.0.0.1\npassword = p\n"
+                "[options]\ncharset_fallback = koi8-r\n"
+                "alternative_order = text/html, text/plain\nwrap = 30\n"
+                "mailcap_path = ~/mc\nmailcap_timeout = 5\n")
+    os.chmod(conf, 0o600)
+    body = lambda p: json.loads(p.stdout)["body"] if p.returncode == 0 else p.stderr.decode()
+    p, _ = run(["-c", conf, "render", "--json", os.path.join(CORPUS, "cs-unknown.eml")])
+    want = "cp1252 fallback: " + b"na\xefve caf\xe9".decode("koi8-r")
+    if want not in body(p):
+        fail("config", "charset_fallback not used: %r" % body(p))
+    env = dict(ENV, PETREL_CONFIG=conf)
+    p, _ = run(["render", "--json", os.path.join(CORPUS, "alt-prefers-plain.eml")], env=env)
+    if "MAILCAP:The HTML version." not in body(p):
+        fail("config", "alternative_order/mailcap_path not used: %r" % body(p))
+    p, _ = run(["-c", conf, "render", "--json", os.path.join(CORPUS, "format-flowed.eml")])
+    lines = body(p).split("\n")
+    if max(len(x) for x in lines) > 30 or len(lines) < 8:
+        fail("config", "wrap = 30 not used: %r" % body(p))
+    with open(conf, "a") as f:
+        f.write("charset_fallback = no-such-charset\n")
+    p, _ = run(["-c", conf, "render", os.path.join(CORPUS, "cs-unknown.eml")])
+    if p.returncode != 2 or p.stderr.decode().count("\n") != 1:
+        fail("config", "bad charset_fallback: exit %d, %r" % (p.returncode, p.stderr))
+    # A broken configuration found by default does not stop a render.
+    os.makedirs(os.path.join(TMP, "petrel"), exist_ok=True)
+    with open(os.path.join(TMP, "petrel", "config"), "w") as f:
+        f.write("this is not a config\n")
+    p, _ = run(["render", os.path.join(CORPUS, "hdr-folding.eml")])
+    os.unlink(os.path.join(TMP, "petrel", "config"))
+    if p.returncode != 0 or b"Body of a folded message." not in p.stdout or \
+            p.stderr.decode().count("\n") != 1:
+        fail("config", "broken default config: exit %d, %r" % (p.returncode, p.stderr))
+
+
 def check_usage():
     for args, code in ((["render"], 2), (["render", "--headers", "bogus", "x"], 2),
                        (["render", "--save", "0", "/tmp", "x"], 2),
@@ -262,6 +302,7 @@ def main():
     n = check_corpus()
     check_save()
     check_mailcap()
+    check_config()
     check_usage()
     check_hostile()
     shutil.rmtree(TMP, ignore_errors=True)
