@@ -12,9 +12,11 @@
  * struct imap_parser, so input split anywhere parses the same.
  *
  * Lists use an explicit stack: the elements of every open list sit on one
- * argument vector, a frame remembers where each open list starts, and ')'
- * moves the elements of the innermost list into the arena as one array. Each
- * element is copied once per closing list, so parsing is linear.
+ * argument vector after the open list's own LIST argument, a frame remembers
+ * where each open list's elements start, and ')' moves the elements of the
+ * innermost list into the arena as one array. Each element is copied once
+ * per closing list, so parsing is linear, and the sink's view of the
+ * response so far costs nothing to build.
  *
  * Tolerance choices (servers differ; none of these loses information):
  *  - bare LF line ends, a trailing space before the line end, runs of spaces
@@ -319,11 +321,20 @@ args_to_arena(struct imap_parser *p, size_t start, size_t n)
 	return v;
 }
 
+/*
+ * '(' pushes the LIST argument at once (its slot, and it counts against
+ * args_max), and the list's elements follow it on the vector; ')' moves them
+ * into the arena and fills in the LIST.
+ */
 static int
 list_open(struct imap_parser *p)
 {
+	static const struct imap_arg list = { .type = IMAP_ARG_LIST };
+
 	if (p->depth >= p->lim.depth_max)
 		return perr(p, "lists nested too deeply (over %u)", p->lim.depth_max);
+	if (push_arg(p, &list) == -1)
+		return -1;
 	if (p->depth + 1 >= p->frames_size) {
 		p->frames_size = p->frames_size == 0 ? 16 : p->frames_size * 2;
 		p->frames = xreallocarray(p->frames, p->frames_size, sizeof *p->frames);
@@ -335,16 +346,16 @@ list_open(struct imap_parser *p)
 static int
 list_close(struct imap_parser *p)
 {
-	struct imap_arg	a = { .type = IMAP_ARG_LIST };
-	size_t		start = p->frames[p->depth];
+	size_t			 start = p->frames[p->depth], n = p->nstk - start;
+	const struct imap_arg	*v = NULL;
 
-	a.count = p->nstk - start;
-	if (a.count != 0 && (a.list = args_to_arena(p, start, a.count)) == NULL)
+	if (n != 0 && (v = args_to_arena(p, start, n)) == NULL)
 		return -1;
 	p->nstk = start;
 	p->depth--;
-	/* The list takes the slot its '(' stood for; it was not counted yet. */
-	return push_arg(p, &a);
+	p->stk[start - 1].list = v;
+	p->stk[start - 1].count = n;
+	return 0;
 }
 
 /* Unescape a quoted string body [s, e) whose escapes are known to be complete. */
@@ -736,41 +747,32 @@ resp_reset(struct imap_parser *p)
 }
 
 /*
- * The response so far for the sink: every open list becomes a LIST of its
- * elements so far, as the last element of its parent. Returns the innermost
- * level's last element if it is an atom (the FETCH item name), else NULL.
+ * The response so far for the sink: each open list's LIST argument is made
+ * to point at its elements so far on the vector (valid during begin() only).
+ * Returns the innermost level's last element if it is an atom (the FETCH
+ * item name), else NULL.
  */
-static int
-build_partial(struct imap_parser *p, struct imap_resp *out,
-    const struct imap_arg **key)
+static const struct imap_arg *
+build_partial(struct imap_parser *p, struct imap_resp *out)
 {
-	struct imap_arg	*child = NULL, *v;
-	size_t		 nchild = 0, start, end, n;
+	struct imap_arg	*a;
+	size_t		 start, end;
 	unsigned	 d;
 
-	*out = p->resp;
-	*key = NULL;
-	for (d = p->depth + 1; d-- > 0; ) {
-		start = d == 0 ? 0 : p->frames[d];
-		end = d == p->depth ? p->nstk : p->frames[d + 1];
-		n = end - start + (d < p->depth);
-		v = NULL;
-		if (n != 0 &&
-		    (v = arena_alloc(p, n * sizeof *v, _Alignof(struct imap_arg))) == NULL)
-			return -1;
-		if (end > start)
-			memcpy(v, p->stk + start, (end - start) * sizeof *v);
-		if (d < p->depth)
-			v[n - 1] = (struct imap_arg){ .type = IMAP_ARG_LIST,
-			    .list = child, .count = nchild };
-		else if (end > start && v[n - 1].type == IMAP_ARG_ATOM)
-			*key = &v[n - 1];
-		child = v;
-		nchild = n;
+	for (d = 1; d <= p->depth; d++) {
+		start = p->frames[d];
+		end = d < p->depth ? p->frames[d + 1] : p->nstk;
+		a = &p->stk[start - 1];
+		a->list = end > start ? &p->stk[start] : NULL;
+		a->count = end - start;
 	}
-	out->args = child;
-	out->nargs = nchild;
-	return 0;
+	*out = p->resp;
+	out->nargs = p->depth > 0 ? p->frames[1] : p->nstk;
+	out->args = out->nargs > 0 ? p->stk : NULL;
+	start = p->depth > 0 ? p->frames[p->depth] : 0;
+	if (p->nstk > start && p->stk[p->nstk - 1].type == IMAP_ARG_ATOM)
+		return &p->stk[p->nstk - 1];
+	return NULL;
 }
 
 static int
@@ -830,8 +832,7 @@ literal_begin(struct imap_parser *p)
 	p->state = PS_LITERAL;
 	if (!p->lit_stream)
 		return 0;
-	if (build_partial(p, &partial, &key) == -1)
-		return -1;
+	key = build_partial(p, &partial);
 	if (p->sink.begin != NULL &&
 	    p->sink.begin(p->sink_arg, &partial, key, p->lit_size) != 0)
 		return perr(p, "literal sink failed");

@@ -955,6 +955,26 @@ test_big_literal(void)
 	imap_parser_free(&p);
 }
 
+struct lin_sink {
+	int	begins;
+	size_t	last_count;
+};
+
+static int
+lin_begin(void *arg, const struct imap_resp *r, const struct imap_arg *key, uint64_t size)
+{
+	struct lin_sink	*ls = arg;
+
+	/* [LIST [X LIST Y LIST [...literals so far]]] */
+	if (r->nargs != 1 || r->args[0].count != 4 || r->args[0].list[1].count != 100000)
+		return -1;
+	ls->last_count = r->args[0].list[3].count;
+	if (ls->last_count != (size_t)ls->begins || key != NULL)
+		return -1;
+	ls->begins++;
+	return 0;
+}
+
 /*
  * 100,000 list elements and 20,000 literals in one response, fed one byte
  * at a time: only finishes in reasonable time if nothing is re-scanned.
@@ -992,8 +1012,33 @@ test_linear(void)
 	}
 	T_EQ_INT(rc, IMAP_PARSE_MORE);
 	T_EQ_INT(nresp, 1);
-	/* One long line without LF, fed byte by byte, is bounded by line_max. */
 	imap_parser_free(&p);
+	/* The same with every literal streamed: the sink's view is not rebuilt. */
+	{
+		static const struct imap_literal_sink ops = { lin_begin, NULL, NULL };
+		struct lin_sink	ls = { 0, 0 };
+
+		p = imap_parser_new(NULL);
+		imap_parser_set_sink(p, &ops, &ls);
+		imap_parser_set_stream_min(p, 1);
+		nresp = 0;
+		for (i = 0; i < in.len; i += 7) {
+			imap_parser_feed(p, in.data + i, in.len - i < 7 ? in.len - i : 7);
+			while ((rc = imap_parser_next(p, &r)) == IMAP_PARSE_OK) {
+				nresp++;
+				T_EQ_INT(r.args[0].list[3].count, 20001);
+				T_ASSERT(r.args[0].list[3].list[19999].streamed);
+			}
+			if (rc == IMAP_PARSE_ERROR)
+				break;
+		}
+		T_EQ_INT(rc, IMAP_PARSE_MORE);
+		T_EQ_INT(nresp, 1);
+		T_EQ_INT(ls.begins, 20000);
+		T_EQ_INT(ls.last_count, 19999);
+		imap_parser_free(&p);
+	}
+	/* One long line without LF, fed byte by byte, is bounded by line_max. */
 	{
 		struct imap_limits	lim;
 
