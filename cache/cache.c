@@ -69,10 +69,16 @@ int
 cache_db_error(struct cache *c, struct error *err, const char *what)
 {
 	int	code = sqlite3_errcode(c->db);
+	int	sys = sqlite3_system_errno(c->db);
 
 	if (code == SQLITE_FULL)
 		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full",
 		    c->path, what);
+	/* A write refused for lack of room comes back as an I/O error. */
+	if (code == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT ||
+	    sys == EFBIG))
+		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full (%s)",
+		    c->path, what, strerror(sys));
 	return error_set(err, ERR_LOCAL, "cache %s: %s: %s", c->path, what,
 	    sqlite3_errmsg(c->db));
 }

@@ -13,10 +13,12 @@ import email.policy
 import json
 import os
 import re
+import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -444,6 +446,78 @@ def test_strict_plaintext():
                  "(%s)" % r.stderr.strip())
 
 
+def test_disk_full():
+    """A cache on a full disk: one clear line, non-zero exit, and a cache the
+    next sync (with room again) completes. The disk is a small tmpfs when
+    this process may mount one, else a file size limit (EFBIG)."""
+    with harness.Dovecot() as d:
+        n = 3000
+        d.seed("alice", "INBOX", count=n, seed=31, manifest=False)
+        d.write_petrel_config()
+        cache = d.petrel_home()["cache"]
+        mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=384k",
+                                  "tmpfs", cache], stderr=subprocess.DEVNULL
+                                 ).returncode == 0
+        try:
+            if mounted:
+                r = petrel(d, ["sync"])
+            else:
+                def limit():
+                    import resource
+                    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+                    resource.setrlimit(resource.RLIMIT_FSIZE,
+                                       (384 * 1024, 384 * 1024))
+                p = subprocess.run([os.environ["PETREL"], "sync"],
+                                   env=d.petrel_env(), preexec_fn=limit,
+                                   stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE)
+                r = harness.PetrelResult(p.returncode, p.stdout.decode(),
+                                         p.stderr.decode())
+            how = "tmpfs" if mounted else "RLIMIT_FSIZE"
+            check(r.status == 1 and len(r.stderr.splitlines()) == 1 and
+                  "cache" in r.stderr,
+                  "full disk (%s): exit 1 with one line naming the cache "
+                  "(%s)" % (how, r.stderr.strip()))
+            db = os.path.join(cache, "petrel", "alice.db")
+            con = sqlite3.connect(db)
+            ok = con.execute("PRAGMA integrity_check").fetchone()[0]
+            row = con.execute("SELECT complete FROM folders WHERE "
+                              "name = 'INBOX'").fetchone()
+            con.close()
+            check(ok == "ok" and (row is None or row[0] == 0),
+                  "the cache is intact and the folder not marked complete")
+            if mounted:
+                # Copy the cache off the full disk, as a user would.
+                tmp = tempfile.mkdtemp(dir=d.dir)
+                shutil.copytree(os.path.join(cache, "petrel"),
+                                os.path.join(tmp, "petrel"))
+        finally:
+            if mounted:
+                subprocess.run(["umount", cache])
+        if mounted:
+            shutil.copytree(os.path.join(tmp, "petrel"),
+                            os.path.join(cache, "petrel"))
+        r = petrel(d, ["sync"])
+        check.eq(r.status, 0, "with room again the next sync completes")
+        compare_folder(d, "INBOX")
+
+
+def test_progress_on_a_terminal():
+    with harness.Dovecot() as d:
+        d.seed("alice", "INBOX", count=3000, seed=41, manifest=False)
+        d.write_petrel_config()
+        env = d.petrel_env()
+        p = subprocess.run(["script", "-qec", "%s sync" % os.environ["PETREL"],
+                            "/dev/null"], env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, timeout=120)
+        out = p.stdout.decode(errors="replace")
+        check(p.returncode == 0 and "syncing INBOX" in out and
+              "3000 new" in out,
+              "on a terminal: a progress line and a summary on stderr")
+        r = petrel(d, ["sync"])
+        check(r.stderr == "", "not on a terminal: no progress line")
+
+
 def test_connection_dropped():
     with harness.Dovecot() as d:
         n = 30000
@@ -485,6 +559,8 @@ def main():
     test_no_condstore_server()
     test_errors()
     test_strict_plaintext()
+    test_disk_full()
+    test_progress_on_a_terminal()
     test_resume_after_kill()
     test_connection_dropped()
     check.done()
