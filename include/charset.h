@@ -63,7 +63,9 @@ int		 charset_to_utf8(const char *label, size_t labellen,
 /*
  * The same for raw 8-bit text with a hint (the charset of the body, for
  * undeclared 8-bit header bytes): valid UTF-8 stays as it is, else the hint
- * when it is a real charset, else the fallback.
+ * when it is a real charset, else the fallback. 7-bit text with ISO-2022-JP
+ * escapes is read as ISO-2022-JP (here and for undeclared or us-ascii
+ * text in charset_to_utf8).
  */
 int		 charset_8bit_to_utf8(const char *hint, size_t hintlen,
 		    const char *in, size_t len, struct buf *out);

@@ -96,7 +96,6 @@ static const struct cs_alias cs_aliases[] = {
 	{ "shiftjis", CS_ICONV, "CP932" },
 	{ "xsjis", CS_ICONV, "CP932" },
 	{ "sjis", CS_ICONV, "CP932" },
-	{ "msktanji", CS_ICONV, "CP932" },
 	{ "mskanji", CS_ICONV, "CP932" },
 	{ "csshiftjis", CS_ICONV, "CP932" },
 	{ "windows31j", CS_ICONV, "CP932" },
@@ -617,6 +616,24 @@ cs_is_ascii(const char *in, size_t len)
 	return true;
 }
 
+/*
+ * Undeclared (or us-ascii) 7-bit text with ISO-2022-JP designations: old
+ * Japanese mail, often without a charset, and raw in header fields.
+ */
+static bool
+cs_looks_2022jp(const char *in, size_t len)
+{
+	const char	*e;
+
+	for (e = memchr(in, 0x1b, len); e != NULL && (size_t)(e - in) + 2 < len;
+	    e = memchr(e + 1, 0x1b, len - (size_t)(e + 1 - in))) {
+		if ((e[1] == '$' && (e[2] == 'B' || e[2] == '@')) ||
+		    (e[1] == '(' && e[2] == 'I'))
+			return true;
+	}
+	return false;
+}
+
 static int
 cs_convert(const struct cs_info *ci, const char *in, size_t len,
     struct buf *out)
@@ -627,9 +644,13 @@ cs_convert(const struct cs_info *ci, const char *in, size_t len,
 		return 0;
 	if (ci->ascii && cs_is_ascii(in, len)) {
 		/* ESC, SO and SI switch an ISO-2022 decoder: not plain ASCII. */
-		if (ci->kind != CS_ISO2022JP ||
-		    (memchr(in, 0x1b, len) == NULL &&
-		    memchr(in, 0x0e, len) == NULL))
+		if (memchr(in, 0x1b, len) == NULL &&
+		    (ci->kind != CS_ISO2022JP || memchr(in, 0x0e, len) == NULL))
+			return buf_add(out, in, len);
+		if ((ci->kind == CS_SNIFF_1252 || ci->kind == CS_SNIFF_FALLBACK) &&
+		    cs_looks_2022jp(in, len))
+			return cs_2022jp(in, len, out);
+		if (ci->kind != CS_ISO2022JP)
 			return buf_add(out, in, len);
 	}
 	switch (ci->kind) {
@@ -671,6 +692,8 @@ charset_8bit_to_utf8(const char *hint, size_t hintlen, const char *in,
 {
 	struct cs_info	ci;
 
+	if (cs_is_ascii(in, len) && cs_looks_2022jp(in, len))
+		return cs_2022jp(in, len, out);
 	if (utf8_valid(in, len))
 		return buf_add(out, in, len);
 	cs_resolve(hint, hintlen, &ci);

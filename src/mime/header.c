@@ -266,8 +266,8 @@ words_plain(const char *p, size_t len, const char *hint, size_t hintlen,
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)p[i];
 
-		if (c >= 0x80)
-			eight = true;
+		if (c >= 0x80 || c == 0x1b)
+			eight = true;	/* 8-bit, or maybe raw ISO-2022-JP */
 		else if (c == '\r' || c == '\n' || c == '\t') {
 			if (eight)
 				charset_8bit_to_utf8(hint, hintlen, p + start,
@@ -376,7 +376,8 @@ hdr_plain(const char *v, size_t len)
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)v[i];
 
-		if (c >= 0x80 || c == '\r' || c == '\n' || c == '\t')
+		if (c >= 0x80 || c == '\r' || c == '\n' || c == '\t' ||
+		    c == 0x1b)
 			return false;
 		if (c == '=' && i + 1 < len && v[i + 1] == '?')
 			return false;

@@ -124,7 +124,8 @@ part_headers(struct mime_part *p, const char *start, size_t len, bool digest)
 				cdv = v;
 				cdl = vl;
 			}
-		} else if (nl == 10 && strncasecmp_ascii(n, "content-id", 10) == 0)
+		} else if (nl == 10 && strncasecmp_ascii(n, "content-id", 10) == 0 &&
+		    p->cid == NULL)
 			p->cid = xmemdup0(v, vl);
 	}
 	if (fields == 0 && len > 0 && *start != '\n' && *start != '\r') {

@@ -15,6 +15,8 @@ that must not).
 
 import base64
 import email.policy
+import hashlib
+import random
 import json
 import os
 import subprocess
@@ -28,6 +30,7 @@ from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import formataddr
 
+random.seed(3)        # MIME boundaries: the same files on every run
 OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 CASES = []
 DATE = "Tue, 01 Jul 2003 10:52:37 +0200"
@@ -73,7 +76,7 @@ def std_headers(m, subject, frm=("Alice Example", "alice@example.org"),
     m["To"] = formataddr(to) if isinstance(to, tuple) else to
     m["Subject"] = subject
     m["Date"] = DATE
-    m["Message-ID"] = "<%d@corpus.example>" % (len(CASES) + 1)
+    m["Message-ID"] = "<%s@corpus.example>" % hashlib.sha1(str(subject).encode()).hexdigest()[:16]
 
 
 ALICE = "Alice Example <alice@example.org>"
@@ -361,6 +364,12 @@ case("cs-iso-2022-jp-ext", (
     b"\nContent-Type: text/plain; charset=iso-2022-jp\n\n" + ext),
     "ISO-2022-JP extensions: half-width katakana (ESC ( I, SO/SI), NEC row 13",
     subject="ｱｲ ①", **{"from": ALICE}, body=["こんにちは ｳｶ ｱｲ ①②③ №"])
+
+case("cs-iso-2022-jp-undeclared", (
+    b"From: " + ALICE.encode() + b"\nSubject: Re: " + perl_encode("iso-2022-jp", "お問い合わせ") +
+    b"\nDate: " + DATE.encode() + b"\n\n" + perl_encode("iso-2022-jp", "古いメーラーの本文です。\n")),
+    "raw ISO-2022-JP in the Subject and a body without any charset (old Japanese mailers)",
+    subject="Re: お問い合わせ", **{"from": ALICE}, body=["古いメーラーの本文です。"])
 
 sj = "C:\\Users\\山田\\デスクトップ ①"
 case("cs-shift_jis", (

@@ -99,6 +99,10 @@ test_iso2022jp(void)
 	T_EQ_STR(CONV("iso-2022-jp-2", "\x1b$A\x56\x50\x1b(B"), "中");
 	/* A truncated double-byte character is U+FFFD. */
 	T_EQ_STR(CONV("iso-2022-jp", "\x1b$B\x46"), "\xef\xbf\xbd");
+	/* Undeclared or us-ascii text with ISO-2022-JP escapes. */
+	T_EQ_STR(CONV(NULL, "\x1b$B%F%9%H\x1b(B ok"), "テスト ok");
+	T_EQ_STR(CONV("us-ascii", "\x1b$B%F%9%H\x1b(B"), "テスト");
+	T_EQ_STR(CONV(NULL, "a\x1b[31mb"), "a\x1b[31mb");
 	/* A stray ESC that is not a designation is kept (shown later). */
 	T_EQ_STR(CONV("iso-2022-jp", "a\x1b[31mb"), "a\x1b[31mb");
 }

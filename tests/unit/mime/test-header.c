@@ -140,6 +140,9 @@ test_rfc2047(void)
 	/* Raw 8-bit (RFC 6532 UTF-8, else the fallback). */
 	T_DEC("Gr\xc3\xbc\xc3\x9f" "e", "Grüße");
 	T_DEC("caf\xe9", "café");
+	/* Raw ISO-2022-JP in a header (old Japanese mailers). */
+	T_DEC("Re: \x1b$B%F%9%H\x1b(B", "Re: テスト");
+	T_DEC("\x1b[31m", "\x1b[31m");
 	/* Folding: line breaks go, a tab becomes a space. */
 	T_DEC("a\r\n\tb", "a b");
 	T_DEC("a\r\n b", "a b");
