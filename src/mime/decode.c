@@ -40,6 +40,8 @@ mime_cte_parse(const char *v, size_t len)
 		return MIME_CTE_BASE64;
 	if (len == 16 && strncasecmp_ascii(v, "quoted-printable", 16) == 0)
 		return MIME_CTE_QP;
+	if (len == 6 && strncasecmp_ascii(v, "binary", 6) == 0)
+		return MIME_CTE_BINARY;
 	return MIME_CTE_7BIT;
 }
 
@@ -120,12 +122,41 @@ hexv(unsigned char c)
 	return -1;
 }
 
+/*
+ * Copy n bytes of text to w (when not NULL) with CRLF as LF; returns the
+ * bytes written. Every span given here ends before a '=' or at the end of
+ * the part, so a CRLF is never split between two spans.
+ */
+static size_t
+text_copy(char *w, const char *p, size_t n)
+{
+	const char	*cr, *end = p + n;
+	size_t		 total = 0, k;
+
+	while (p < end) {
+		cr = memchr(p, '\r', (size_t)(end - p));
+		if (cr == NULL || cr + 1 >= end || cr[1] != '\n') {
+			k = (size_t)((cr != NULL ? cr + 1 : end) - p);
+		} else
+			k = (size_t)(cr - p);
+		if (w != NULL) {
+			memcpy(w, p, k);
+			w += k;
+		}
+		total += k;
+		p += k;
+		if (cr != NULL && p == cr && cr + 1 < end && cr[1] == '\n')
+			p++;	/* drop the CR of a CRLF */
+	}
+	return total;
+}
+
 /* Quoted-printable; counts only when out is NULL. */
 static size_t
 qp_run(const char *in, size_t len, struct buf *out)
 {
 	const unsigned char	*p = (const unsigned char *)in;
-	size_t			 i = 0, j, start = 0, total = 0;
+	size_t			 i = 0, j, k, start = 0, total = 0;
 	int			 hi, lo;
 	char			*w = NULL, *w0 = NULL;
 
@@ -137,11 +168,10 @@ qp_run(const char *in, size_t len, struct buf *out)
 		if (eq == NULL)
 			break;
 		j = (size_t)(eq - p);
-		if (w != NULL) {
-			memcpy(w, p + start, j - start);
-			w += j - start;
-		}
-		total += j - start;
+		k = text_copy(w, in + start, j - start);
+		if (w != NULL)
+			w += k;
+		total += k;
 		i = j + 1;
 		if (i + 1 < len &&
 		    (hi = hexv(p[i])) >= 0 && (lo = hexv(p[i + 1])) >= 0) {
@@ -172,12 +202,10 @@ qp_run(const char *in, size_t len, struct buf *out)
 		total++;
 		start = i;
 	}
-	if (w != NULL) {
-		memcpy(w, p + start, len - start);
-		w += len - start;
-		buf_commit(out, (size_t)(w - w0));
-	}
-	total += len - start;
+	k = text_copy(w, in + start, len - start);
+	total += k;
+	if (w != NULL)
+		buf_commit(out, (size_t)(w + k - w0));
 	return total;
 }
 
@@ -197,6 +225,11 @@ mime_cte_decode(enum mime_cte cte, const char *in, size_t len,
 		qp_run(in, len, out);
 		return 0;
 	case MIME_CTE_7BIT:
+		if (buf_reserve(out, len) == NULL)
+			return -1;
+		buf_commit(out, text_copy(out->data + out->len, in, len));
+		return 0;
+	case MIME_CTE_BINARY:
 		break;
 	}
 	return buf_add(out, in, len);
@@ -211,6 +244,8 @@ mime_cte_size(enum mime_cte cte, const char *in, size_t len)
 	case MIME_CTE_QP:
 		return qp_run(in, len, NULL);
 	case MIME_CTE_7BIT:
+		return text_copy(NULL, in, len);
+	case MIME_CTE_BINARY:
 		break;
 	}
 	return len;

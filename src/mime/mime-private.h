@@ -74,13 +74,18 @@ char	*mime_params_text(const struct mime_params *, const char *name,
 /* ---- decode.c: transfer encodings ------------------------------------ */
 
 enum mime_cte {
-	MIME_CTE_7BIT,		/* also 8bit, binary and anything unknown */
+	MIME_CTE_7BIT,		/* also 8bit and anything unknown */
+	MIME_CTE_BINARY,	/* bytes as they are, line breaks too */
 	MIME_CTE_QP,
 	MIME_CTE_BASE64,
 };
 
 enum mime_cte	mime_cte_parse(const char *v, size_t len);
-/* Decode into out; never fails on bad input (see the rules in decode.c). */
+/*
+ * Decode into out; never fails on bad input (see the rules in decode.c).
+ * The line breaks of 7bit, 8bit and quoted-printable text become LF, so a
+ * part decodes (and saves) the same from a CRLF or an LF message.
+ */
 int		mime_cte_decode(enum mime_cte, const char *in, size_t len,
 		    struct buf *out);
 /* The decoded size, without decoding. */

@@ -303,7 +303,7 @@ part_expand(struct mime_msg *m, int idx)
 		}
 		if (p->bodylen == 0)
 			return;
-		if (p->cte != MIME_CTE_7BIT) {
+		if (p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP) {
 			/* Not allowed by RFC 2046, written anyway. */
 			buf_init(&dec, 0);
 			mime_cte_decode(p->cte, p->body, p->bodylen, &dec);

@@ -671,7 +671,7 @@ m.add_attachment("notes, with a comma\n", subtype="plain", filename="notes.txt")
 case("att-several", modern(m), "attachments listed with decoded names, types and sizes",
      subject="several attachments", **{"from": "Alice Example <alice@example.org>"},
      attachments=["report.pdf", "photo.jpg", "notes.txt"],
-     types=["application/pdf", "image/jpeg", "text/plain"], sizes=[2009, 5120, 21],
+     types=["application/pdf", "image/jpeg", "text/plain"], sizes=[2009, 5120, 20],
      body=["Three attachments follow.", "[-- Attachment #1: report.pdf (application/pdf, 2.0 KB) --]",
            "[-- Attachment #2: photo.jpg (image/jpeg, 5.0 KB) --]"])
 

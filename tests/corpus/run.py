@@ -108,11 +108,18 @@ def check_message(name, path, exp):
     head = text[:len(text) - len(j["body"])]
     if j["subject"] and ("Subject: " + j["subject"] + "\n") not in head:
         fail(name, "text header block lacks the subject: %r" % head)
-    # Standard input gives the same.
+    # Standard input gives the same, and so does the message with CRLF
+    # line ends (as an IMAP server returns it).
     with open(path, "rb") as f:
-        s, _ = run(["render", "--json", "-"], stdin=f.read())
+        raw = f.read()
+    s, _ = run(["render", "--json", "-"], stdin=raw)
     if s.stdout != p.stdout:
         fail(name, "render - differs from render FILE")
+    crlf = re.sub(rb"(?<!\r)\n", b"\r\n", raw)
+    if crlf != raw:
+        s, _ = run(["render", "--json", "-"], stdin=crlf)
+        if s.stdout != p.stdout:
+            fail(name, "CRLF line ends render differently:\n%s\n%s" % (s.stdout, p.stdout))
 
 
 def check_corpus():

@@ -76,7 +76,10 @@ test_qp(void)
 	T_CTE(MIME_CTE_QP, "100% = 1=", "100% = 1");
 	T_CTE(MIME_CTE_QP, "x=4", "x=4");
 	T_CTE(MIME_CTE_QP, "=3D=3d", "==");
-	T_CTE(MIME_CTE_QP, "keep\r\nbreaks\n", "keep\r\nbreaks\n");
+	/* Line breaks become LF; an encoded CR stays. */
+	T_CTE(MIME_CTE_QP, "keep\r\nbreaks\n=0D=0A\r", "keep\nbreaks\n\r\n\r");
+	T_CTE(MIME_CTE_7BIT, "a\r\nb\r\n\rc\r", "a\nb\n\rc\r");
+	T_EQ_INT(mime_cte_parse("binary", 6), MIME_CTE_BINARY);
 }
 
 static char *
