@@ -10,6 +10,9 @@
 #include "cache-private.h"
 #include "xmalloc.h"
 
+/* The rowid of message (folder ?5, UID ?4): see messages in migrate.c. */
+#define MSG_ID5	"((?5 << 32) | ?4)"
+
 enum {
 	P3_ALL,
 	P3_ADD,
@@ -23,8 +26,8 @@ static const char *p3_sql[P3_COUNT] = {
 	    "stored, server, server_time FROM pop3_uidl ORDER BY id",
 	[P3_ADD] = "INSERT INTO pop3_uidl(uidl, hashed, dup, uid, message, "
 	    "size, first_seen, stored, server, server_time) VALUES(?1, ?2, "
-	    "?3, ?4, (SELECT id FROM messages WHERE folder_id = ?5 AND "
-	    "uid = ?4), ?6, ?7, ?8, ?9, ?10)",
+	    "?3, ?4, (SELECT id FROM messages WHERE id = " MSG_ID5 "), ?6, ?7, "
+	    "?8, ?9, ?10)",
 	[P3_STORED] = "UPDATE pop3_uidl SET stored = 1 WHERE id = ?1",
 	[P3_SERVER] = "UPDATE pop3_uidl SET server = ?2, server_time = ?3 "
 	    "WHERE id = ?1",

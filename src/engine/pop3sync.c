@@ -29,6 +29,7 @@
 #include <gnutls/gnutls.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,8 @@
 #define BODY_MEM_MAX		(1024 * 1024)
 /* Header bytes given to the index parser. */
 #define HEADER_MAX		(256 * 1024)
+/* Bytes of received messages waiting for the writer. */
+#define QUEUE_BYTES		(32 * 1024 * 1024)
 #define UIDVALIDITY_POP3	1
 #define META_NO_UIDL		"pop3.no_uidl"
 
@@ -77,6 +80,11 @@ struct listed {
 	int		 next;		/* next listed message with the same key, -1 */
 	int		 ent;		/* its key table entry */
 	bool		 marked;	/* DELE accepted */
+	/* Set by the writer when it stored this message. */
+	int64_t		 new_id;	/* its new pop3_uidl row, 0 if none */
+	uint32_t	 new_uid;
+	int		 new_dup;
+	bool		 new_stored;	/* its bytes are committed */
 };
 
 /* One key of the table: the heads of its known and listed chains. */
@@ -86,6 +94,36 @@ struct kent {
 	int		 known, nknown;
 	int		 listed, nlisted;
 	int		 maxdup;	/* highest dup in use, -1 */
+};
+
+/* A message that arrived whole, on its way to the writer. */
+struct p3msg {
+	struct p3msg	*next;
+	uint32_t	 msgno;
+	bool		 headers_only;	/* TOP n 0: index only */
+	int64_t		 row_id;	/* a known row whose body this is, or 0: new */
+	uint32_t	 uid;		/* its local UID, with row_id */
+	char		*data;		/* the message, in memory... */
+	size_t		 len;
+	FILE		*tmp;		/* ...or in a temporary file */
+	char		*hdr;		/* with tmp: the header block */
+	size_t		 hdr_len;
+	uint64_t	 total;		/* bytes of the message */
+	size_t		 queued;	/* memory it holds, for the queue bound */
+};
+
+struct writer {
+	pthread_t	 thread;
+	bool		 running;
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv_items;	/* something queued, or closing */
+	pthread_cond_t	 cv_space;	/* the queue shrank, or failed */
+	struct p3msg	*head, *tail;
+	size_t		 queued;	/* bytes held by the queue */
+	bool		 closing;
+	bool		 failed;
+	struct error	 err;		/* why it failed */
+	uint64_t	 stored;	/* messages stored so far */
 };
 
 struct pop3_sync {
@@ -111,29 +149,32 @@ struct pop3_sync {
 	struct kent		*tab;		/* open addressing, size tab_mask + 1 */
 	size_t			 tab_mask, tab_used;
 
-	/* The transaction being filled. */
+	/* The writer and its transaction (only it touches the cache meanwhile). */
+	struct writer		 w;
 	bool			 in_tx;
 	uint64_t		 batch_msgs, batch_bytes;
-	uint64_t		 done, total;
 
-	/* The message being received. */
+	/* The message being received (download thread). */
+	uint64_t		 received, total;
 	uint32_t		 msgno;
 	bool			 headers_only;
+	uint32_t		 body_uid;	/* body_sink: the row it completes */
+	int64_t			 body_row;
 	struct buf		 body;
 	FILE			*tmp;
 	uint64_t		 tmp_len;
-	bool			 spilled;
-	struct buf		 hdr;
+	char			*spill_hdr;
+	size_t			 spill_hdr_len;
 	gnutls_hash_hd_t	 hash;
 	bool			 hashing;
 	struct index_fields	 fields;
 };
 
 static void
-progress(struct pop3_sync *s)
+progress(struct pop3_sync *s, uint64_t done)
 {
 	if (s->opts->progress != NULL)
-		s->opts->progress(s->opts->progress_arg, POP3_FOLDER, s->done,
+		s->opts->progress(s->opts->progress_arg, POP3_FOLDER, done,
 		    s->total);
 }
 
@@ -224,24 +265,6 @@ known_cb(void *arg, const struct cache_pop3_row *r)
 	k->server = (int)r->server;
 	s->nknown++;
 	return 0;
-}
-
-/* A row just added for listed message l: known, and matched to it. */
-static void
-known_add(struct pop3_sync *s, struct listed *l, const struct cache_pop3_row *r)
-{
-	struct kent	*e = &s->tab[l->ent];
-	int		*tail, i;
-
-	known_cb(s, r);
-	i = (int)s->nknown - 1;
-	s->known[i].next = -1;
-	s->known[i].matched = true;
-	for (tail = &e->known; *tail != -1; tail = &s->known[*tail].next)
-		;
-	*tail = i;
-	e->nknown++;
-	l->known = i;
 }
 
 /* Chain the known rows by key, once the array stops moving. */
@@ -529,7 +552,16 @@ update_server_state(struct pop3_sync *s)
 	return began ? cache_commit(s->cache, s->err) : 0;
 }
 
-/* ---- Storing ------------------------------------------------------------- */
+/* ---- Storing (the writer thread) ---------------------------------------- */
+
+/*
+ * While messages arrive, a writer thread stores them: the network never
+ * waits for SQLite (index parsing, page writes, the commits' fsync), and
+ * SQLite never waits for the network. The download thread hands over each
+ * message once it arrived whole; the queue is bounded by QUEUE_BYTES, so a
+ * slow disk slows the download instead of filling memory. Only the writer
+ * touches the cache until it is joined.
+ */
 
 static int
 save_markers(struct pop3_sync *s, bool complete)
@@ -544,11 +576,11 @@ save_markers(struct pop3_sync *s, bool complete)
 }
 
 static int
-tx_begin(struct pop3_sync *s)
+tx_begin(struct pop3_sync *s, struct error *err)
 {
 	if (s->in_tx)
 		return 0;
-	if (cache_begin(s->cache, s->err) == -1)
+	if (cache_begin(s->cache, err) == -1)
 		return -1;
 	s->in_tx = true;
 	s->batch_msgs = s->batch_bytes = 0;
@@ -557,19 +589,20 @@ tx_begin(struct pop3_sync *s)
 
 /* Commit what the open transaction holds (with the UID counter). */
 static int
-tx_commit(struct pop3_sync *s)
+tx_commit(struct pop3_sync *s, struct error *err)
 {
+	s->cf.uidvalidity = UIDVALIDITY_POP3;
 	if (!s->in_tx)
 		return 0;
 	s->in_tx = false;
-	if (save_markers(s, false) == -1) {
+	s->cf.uidnext = s->next_uid;
+	s->cf.synced_uid = s->next_uid - 1;
+	s->cf.complete = false;
+	if (cache_folder_set_sync(s->cache, s->folder_id, &s->cf, err) == -1) {
 		cache_rollback(s->cache);
 		return -1;
 	}
-	if (cache_commit(s->cache, s->err) == -1)
-		return -1;
-	progress(s);
-	return 0;
+	return cache_commit(s->cache, err);
 }
 
 static void
@@ -597,38 +630,255 @@ header_len(const char *p, size_t len)
 	return len;
 }
 
+static void
+p3msg_free(struct p3msg *m)
+{
+	free(m->data);
+	free(m->hdr);
+	if (m->tmp != NULL)
+		fclose(m->tmp);
+	free(m);
+}
+
+/* A new message: index row, body (unless headers only), pop3_uidl row. */
+static int
+store_new(struct pop3_sync *s, struct p3msg *m, struct error *err)
+{
+	struct listed		*l = &s->listed[m->msgno - 1];
+	struct kent		*e = &s->tab[l->ent];
+	struct cache_pop3_row	 r;
+	struct cache_msg	 cm;
+	uint32_t		 uid = s->next_uid;
+	const char		*hdr = m->tmp != NULL ? m->hdr : m->data;
+	size_t			 hlen = m->tmp != NULL ? m->hdr_len :
+			    header_len(m->data, m->len);
+
+	memset(&cm, 0, sizeof cm);
+	cm.folder_id = s->folder_id;
+	cm.uid = uid;
+	cm.internaldate = s->now;	/* POP3 has none: when it arrived here */
+	cm.size = (int64_t)(m->headers_only ? l->size : m->total);
+	index_fields_parse(&s->fields, hdr, hlen < HEADER_MAX ? hlen :
+	    HEADER_MAX);
+	index_fields_to_msg(&s->fields, &cm);
+	if (cache_msg_put(s->cache, &cm, err) == -1)
+		return -1;
+	if (!m->headers_only) {
+		if (m->tmp != NULL) {
+			if (cache_body_put_file(s->cache, s->folder_id, uid,
+			    m->tmp, m->total, err) == -1)
+				return -1;
+		} else if (cache_body_put(s->cache, s->folder_id, uid, m->data,
+		    m->len, err) == -1)
+			return -1;
+	}
+	memset(&r, 0, sizeof r);
+	r.uidl = l->key;
+	r.hashed = l->hashed;
+	r.dup = e->maxdup + 1;
+	r.uid = uid;
+	r.size = (int64_t)l->size;
+	r.first_seen = s->now;
+	r.stored = !m->headers_only;
+	r.server = CACHE_POP3_ON_SERVER;
+	r.server_time = s->now;
+	if (cache_pop3_add(s->p3, &r, s->folder_id, &l->new_id, err) == -1)
+		return -1;
+	e->maxdup++;
+	l->new_uid = uid;
+	l->new_dup = r.dup;
+	l->new_stored = r.stored;
+	s->next_uid++;
+	return 0;
+}
+
+/* The body of a message indexed earlier with pop3_headers_only. */
+static int
+store_body(struct pop3_sync *s, struct p3msg *m, struct error *err)
+{
+	if (m->tmp != NULL) {
+		if (cache_body_put_file(s->cache, s->folder_id, m->uid, m->tmp,
+		    m->total, err) == -1)
+			return -1;
+	} else if (cache_body_put(s->cache, s->folder_id, m->uid, m->data,
+	    m->len, err) == -1)
+		return -1;
+	if (cache_pop3_set_stored(s->p3, m->row_id, err) == -1)
+		return -1;
+	s->listed[m->msgno - 1].new_stored = true;
+	return 0;
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct pop3_sync	*s = arg;
+	struct writer		*w = &s->w;
+	struct p3msg		*list, *m;
+	struct error		 err;
+	int			 rv = 0;
+
+	error_clear(&err);
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->head == NULL && !w->closing)
+			pthread_cond_wait(&w->cv_items, &w->mu);
+		list = w->head;
+		w->head = w->tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+		if (list == NULL)
+			break;		/* closing, and nothing left */
+		while ((m = list) != NULL) {
+			list = m->next;
+			if (rv == 0 && (rv = tx_begin(s, &err)) == 0) {
+				rv = m->row_id != 0 ? store_body(s, m, &err) :
+				    store_new(s, m, &err);
+				s->batch_msgs++;
+				s->batch_bytes += m->total;
+				if (rv == 0 && (s->batch_msgs >= COMMIT_MSGS ||
+				    s->batch_bytes >= COMMIT_BYTES))
+					rv = tx_commit(s, &err);
+			}
+			pthread_mutex_lock(&w->mu);
+			w->queued -= m->queued;
+			if (rv == 0)
+				w->stored++;
+			else if (!w->failed) {
+				w->failed = true;
+				w->err = err;
+			}
+			pthread_cond_signal(&w->cv_space);
+			pthread_mutex_unlock(&w->mu);
+			p3msg_free(m);
+		}
+	}
+	/* Whatever arrived whole is committed, even after a network error. */
+	if (rv == 0)
+		rv = tx_commit(s, &err);
+	if (rv == -1) {
+		tx_rollback(s);
+		pthread_mutex_lock(&w->mu);
+		if (!w->failed) {
+			w->failed = true;
+			w->err = err;
+		}
+		pthread_mutex_unlock(&w->mu);
+	}
+	return NULL;
+}
+
+static int
+writer_start(struct pop3_sync *s)
+{
+	struct writer	*w = &s->w;
+
+	memset(w, 0, sizeof *w);
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv_items, NULL);
+	pthread_cond_init(&w->cv_space, NULL);
+	if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
+		pthread_cond_destroy(&w->cv_space);
+		pthread_cond_destroy(&w->cv_items);
+		pthread_mutex_destroy(&w->mu);
+		return error_set(s->err, ERR_LOCAL, "cannot start a thread");
+	}
+	w->running = true;
+	return 0;
+}
+
+/* Let the writer store what is queued, and wait for it; -1 if it failed. */
+static int
+writer_stop(struct pop3_sync *s, struct error *err)
+{
+	struct writer	*w = &s->w;
+
+	if (!w->running)
+		return 0;
+	pthread_mutex_lock(&w->mu);
+	w->closing = true;
+	pthread_cond_signal(&w->cv_items);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->running = false;
+	pthread_cond_destroy(&w->cv_space);
+	pthread_cond_destroy(&w->cv_items);
+	pthread_mutex_destroy(&w->mu);
+	if (w->failed) {
+		if (err != NULL)
+			*err = w->err;
+		return -1;
+	}
+	return 0;
+}
+
+/* Hand a message to the writer, waiting while the queue is full. */
+static int
+writer_put(struct pop3_sync *s, struct p3msg *m)
+{
+	struct writer	*w = &s->w;
+	uint64_t	 stored;
+
+	pthread_mutex_lock(&w->mu);
+	while (w->queued > QUEUE_BYTES && !w->failed)
+		pthread_cond_wait(&w->cv_space, &w->mu);
+	if (w->failed) {
+		pthread_mutex_unlock(&w->mu);
+		p3msg_free(m);
+		/* The writer's error is reported when it is stopped. */
+		return error_set(s->err, ERR_LOCAL, "storing failed");
+	}
+	w->queued += m->queued;
+	if (w->tail != NULL)
+		w->tail->next = m;
+	else
+		w->head = m;
+	w->tail = m;
+	pthread_cond_signal(&w->cv_items);
+	stored = w->stored;
+	pthread_mutex_unlock(&w->mu);
+	if (s->opts->progress != NULL && (s->received % 100 == 0 ||
+	    s->received == s->total))
+		s->opts->progress(s->opts->progress_arg, POP3_FOLDER, stored,
+		    s->total);
+	return 0;
+}
+
+/* ---- Receiving ----------------------------------------------------------- */
+
 static int
 msg_begin(void *arg, uint32_t msgno)
 {
 	struct pop3_sync	*s = arg;
 
+	uint64_t		 size = s->listed[msgno - 1].size;
+
 	s->msgno = msgno;
 	buf_reset(&s->body);
-	buf_reset(&s->hdr);
-	s->spilled = false;
+	/* One allocation of the size LIST gave, rather than doublings. */
+	if (size > 0 && !s->headers_only)
+		buf_reserve(&s->body, size < BODY_MEM_MAX ? (size_t)size :
+		    BODY_MEM_MAX);
+	s->tmp = NULL;
 	s->tmp_len = 0;
 	return 0;
 }
 
-/* Move the in-memory part to the temporary file, keeping the header. */
+/* Move the in-memory part to a temporary file of its own, keeping the header. */
 static int
 msg_spill(struct pop3_sync *s)
 {
-	size_t	hl = header_len(s->body.data, s->body.len);
-
-	if (hl > HEADER_MAX)
-		hl = HEADER_MAX;
-	buf_add(&s->hdr, s->body.data, hl);
-	if (s->tmp == NULL && (s->tmp = tmpfile()) == NULL)
+	if ((s->tmp = tmpfile()) == NULL)
 		return error_set(s->err, ERR_LOCAL, "cannot make a temporary "
 		    "file for a large message: %s", strerror(errno));
-	rewind(s->tmp);
 	if (fwrite(s->body.data, 1, s->body.len, s->tmp) != s->body.len)
 		return error_set(s->err, ERR_LOCAL, "writing a temporary file: "
 		    "%s", strerror(errno));
 	s->tmp_len = s->body.len;
+	s->spill_hdr_len = header_len(s->body.data, s->body.len);
+	if (s->spill_hdr_len > HEADER_MAX)
+		s->spill_hdr_len = HEADER_MAX;
+	s->spill_hdr = xmemdup0(s->body.data, s->spill_hdr_len);
 	buf_reset(&s->body);
-	s->spilled = true;
 	return 0;
 }
 
@@ -637,10 +887,10 @@ msg_data(void *arg, const char *p, size_t len)
 {
 	struct pop3_sync	*s = arg;
 
-	if (!s->spilled && s->body.len + len > BODY_MEM_MAX &&
+	if (s->tmp == NULL && s->body.len + len > BODY_MEM_MAX &&
 	    msg_spill(s) == -1)
 		return -1;
-	if (s->spilled) {
+	if (s->tmp != NULL) {
 		if (fwrite(p, 1, len, s->tmp) != len)
 			return error_set(s->err, ERR_LOCAL, "writing a "
 			    "temporary file: %s", strerror(errno));
@@ -652,90 +902,41 @@ msg_data(void *arg, const char *p, size_t len)
 	return 0;
 }
 
-/* The index row of a message from its header block. */
-static int
-put_index(struct pop3_sync *s, uint32_t uid, const char *hdr, size_t hlen,
-    uint64_t size)
-{
-	struct cache_msg	m;
-
-	memset(&m, 0, sizeof m);
-	m.folder_id = s->folder_id;
-	m.uid = uid;
-	m.internaldate = s->now;	/* POP3 has none: when it arrived here */
-	m.size = (int64_t)size;
-	index_fields_parse(&s->fields, hdr, hlen);
-	index_fields_to_msg(&s->fields, &m);
-	return cache_msg_put(s->cache, &m, s->err);
-}
-
-/* Store the body just received: in memory or in the temporary file. */
-static int
-put_body(struct pop3_sync *s, uint32_t uid)
-{
-	if (s->spilled) {
-		if (fflush(s->tmp) != 0)
-			return error_set(s->err, ERR_LOCAL, "writing a "
-			    "temporary file: %s", strerror(errno));
-		return cache_body_put_file(s->cache, s->folder_id, uid, s->tmp,
-		    s->tmp_len, s->err);
-	}
-	return cache_body_put(s->cache, s->folder_id, uid, s->body.data,
-	    s->body.len, s->err);
-}
-
-/* A new message arrived whole: index row, body, pop3_uidl row. */
+/* A message arrived whole: hand it to the writer. */
 static int
 msg_end(void *arg, uint32_t msgno, uint64_t len)
 {
 	struct pop3_sync	*s = arg;
-	struct listed		*l = &s->listed[msgno - 1];
-	struct kent		*e = &s->tab[l->ent];
-	struct cache_pop3_row	 r;
-	const char		*hdr;
-	size_t			 hlen;
-	uint32_t		 uid = s->next_uid;
+	struct p3msg		*m;
 
-	if (tx_begin(s) == -1)
-		return -1;
-	if (s->spilled) {
-		hdr = s->hdr.data;
-		hlen = s->hdr.len;
+	m = xcalloc(1, sizeof *m);
+	m->msgno = msgno;
+	m->headers_only = s->headers_only;
+	m->total = len;
+	m->uid = s->body_uid;
+	m->row_id = s->body_row;
+	if (s->tmp != NULL) {
+		if (fflush(s->tmp) != 0) {
+			fclose(s->tmp);
+			s->tmp = NULL;
+			free(s->spill_hdr);
+			s->spill_hdr = NULL;
+			free(m);
+			return error_set(s->err, ERR_LOCAL, "writing a "
+			    "temporary file: %s", strerror(errno));
+		}
+		m->tmp = s->tmp;
+		m->hdr = s->spill_hdr;
+		m->hdr_len = s->spill_hdr_len;
+		m->queued = m->hdr_len + 4096;
+		s->tmp = NULL;
+		s->spill_hdr = NULL;
 	} else {
-		hdr = s->body.data;
-		hlen = header_len(s->body.data, s->body.len);
-		if (hlen > HEADER_MAX)
-			hlen = HEADER_MAX;
+		m->data = buf_steal(&s->body, &m->len);
+		m->queued = m->len + 256;
 	}
-	if (put_index(s, uid, hdr, hlen, s->headers_only ? l->size : len) == -1)
-		return -1;
-	if (!s->headers_only && put_body(s, uid) == -1)
-		return -1;
-	memset(&r, 0, sizeof r);
-	r.uidl = l->key;
-	r.hashed = l->hashed;
-	r.dup = ++e->maxdup;
-	r.uid = uid;
-	r.size = (int64_t)l->size;
-	r.first_seen = s->now;
-	r.stored = !s->headers_only;
-	r.server = CACHE_POP3_ON_SERVER;
-	r.server_time = s->now;
-	if (cache_pop3_add(s->p3, &r, s->folder_id, &r.id, s->err) == -1)
-		return -1;
-	known_add(s, l, &r);
-	s->next_uid++;
-	s->stats->new_messages++;
-	if (!s->headers_only)
-		s->stats->bodies++;
-	s->done++;
-	s->batch_msgs++;
-	s->batch_bytes += len;
-	if (s->batch_msgs >= COMMIT_MSGS || s->batch_bytes >= COMMIT_BYTES)
-		return tx_commit(s);
-	if (s->done % 100 == 0)
-		progress(s);
-	return 0;
+	s->received++;
+	return writer_put(s, m);
 }
 
 static int
@@ -753,27 +954,90 @@ static const struct pop3_sink msg_sink = {
 	msg_begin, msg_data, msg_end, msg_refused,
 };
 
+/* For the bodies of known messages: which row the next RETR completes. */
+static int
+body_begin(void *arg, uint32_t msgno)
+{
+	struct pop3_sync	*s = arg;
+	struct known		*k = &s->known[s->listed[msgno - 1].known];
+
+	s->body_uid = k->uid;
+	s->body_row = k->id;
+	return msg_begin(arg, msgno);
+}
+
+static const struct pop3_sink body_sink = {
+	body_begin, msg_data, msg_end, msg_refused,
+};
+
 /*
- * Fetch items with sink; whatever arrived whole is committed even when the
- * connection fails halfway, so it is not downloaded again.
+ * Fetch items through the writer. Whatever arrived whole is committed even
+ * when the connection fails halfway, so it is not downloaded again; the
+ * first error (the writer's when it failed) is reported.
  */
 static int
-fetch_and_commit(struct pop3_sync *s, const struct pop3_item *items,
-    size_t n, int top_lines, const struct pop3_sink *sink)
+fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
+    int top_lines, const struct pop3_sink *sink)
 {
-	struct error	saved;
+	struct error	fetch_err;
+	int		rv;
 
-	if (pop3_fetch(s->c, items, n, top_lines, sink, s, s->err) == 0)
-		return tx_commit(s);
-	saved = *s->err;
-	if (saved.cls == ERR_LOCAL) {
-		tx_rollback(s);
+	if (writer_start(s) == -1)
+		return -1;
+	error_clear(&fetch_err);
+	rv = pop3_fetch(s->c, items, n, top_lines, sink, s, &fetch_err);
+	/* A message cut short: drop its temporary file. */
+	if (s->tmp != NULL) {
+		fclose(s->tmp);
+		s->tmp = NULL;
+	}
+	free(s->spill_hdr);
+	s->spill_hdr = NULL;
+	if (writer_stop(s, s->err) == -1)
+		return -1;
+	if (rv == -1) {
+		*s->err = fetch_err;
 		return -1;
 	}
-	if (tx_commit(s) == -1)
-		return -1;
-	*s->err = saved;
-	return -1;
+	return 0;
+}
+
+/* After the writer: the new rows join the known ones (for deletion). */
+static void
+known_add_new(struct pop3_sync *s)
+{
+	struct cache_pop3_row	r;
+	struct listed		*l;
+	struct kent		*e;
+	uint32_t		i;
+	int			*tail, k;
+
+	for (i = 0; i < s->count; i++) {
+		l = &s->listed[i];
+		if (l->known != -1 || l->new_id == 0)
+			continue;
+		memset(&r, 0, sizeof r);
+		r.id = l->new_id;
+		r.uidl = l->key;
+		r.hashed = l->hashed;
+		r.dup = l->new_dup;
+		r.uid = l->new_uid;
+		r.size = (int64_t)l->size;
+		r.first_seen = s->now;
+		r.stored = l->new_stored;
+		r.server = CACHE_POP3_ON_SERVER;
+		known_cb(s, &r);
+		k = (int)s->nknown - 1;
+		s->known[k].next = -1;
+		s->known[k].matched = true;
+		e = &s->tab[l->ent];
+		for (tail = &e->known; *tail != -1;
+		    tail = &s->known[*tail].next)
+			;
+		*tail = k;
+		e->nknown++;
+		l->known = k;
+	}
 }
 
 static int
@@ -796,37 +1060,25 @@ download_new(struct pop3_sync *s, size_t nnew)
 			n++;
 		}
 	s->headers_only = s->acct->pop3_headers_only;
-	s->total += n;
-	progress(s);
-	rv = fetch_and_commit(s, items, n, s->headers_only ? 0 : -1, &msg_sink);
+	s->body_uid = 0;
+	s->body_row = 0;
+	s->received = 0;
+	s->total = n;
+	progress(s, 0);
+	rv = fetch_stored(s, items, n, s->headers_only ? 0 : -1, &msg_sink);
 	free(items);
+	known_add_new(s);
+	for (i = 0; i < s->count; i++)
+		if (s->listed[i].known != -1 && s->listed[i].new_id != 0) {
+			s->stats->new_messages++;
+			if (s->listed[i].new_stored)
+				s->stats->bodies++;
+		}
+	progress(s, s->stats->new_messages);
 	return rv;
 }
 
 /* Bodies of known messages indexed with pop3_headers_only. */
-static int
-body_end(void *arg, uint32_t msgno, uint64_t len)
-{
-	struct pop3_sync	*s = arg;
-	struct known		*k = &s->known[s->listed[msgno - 1].known];
-
-	if (tx_begin(s) == -1 || put_body(s, k->uid) == -1 ||
-	    cache_pop3_set_stored(s->p3, k->id, s->err) == -1)
-		return -1;
-	k->stored = true;
-	s->stats->bodies++;
-	s->done++;
-	s->batch_msgs++;
-	s->batch_bytes += len;
-	if (s->batch_msgs >= COMMIT_MSGS || s->batch_bytes >= COMMIT_BYTES)
-		return tx_commit(s);
-	return 0;
-}
-
-static const struct pop3_sink body_sink = {
-	msg_begin, msg_data, body_end, msg_refused,
-};
-
 static int
 download_bodies(struct pop3_sync *s)
 {
@@ -853,7 +1105,6 @@ download_bodies(struct pop3_sync *s)
 			continue;
 		items = xreallocarray(items, n + 1, sizeof *items);
 		items[n].msgno = i + 1;
-		items[n].size = s->listed[i].size;
 		n++;
 	}
 	if (n == 0)
@@ -862,11 +1113,21 @@ download_bodies(struct pop3_sync *s)
 		free(items);
 		return -1;
 	}
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		items[i].size = s->listed[items[i].msgno - 1].size;
+		s->listed[items[i].msgno - 1].new_stored = false;
+	}
 	s->headers_only = false;
-	s->total += n;
-	rv = fetch_and_commit(s, items, n, -1, &body_sink);
+	s->received = 0;
+	s->total = n;
+	progress(s, 0);
+	rv = fetch_stored(s, items, n, -1, &body_sink);
+	for (i = 0; i < n; i++)
+		if (s->listed[items[i].msgno - 1].new_stored) {
+			s->known[s->listed[items[i].msgno - 1].known].stored =
+			    true;
+			s->stats->bodies++;
+		}
 	free(items);
 	return rv;
 }
@@ -1032,7 +1293,7 @@ pop3_sync_free(struct pop3_sync *s)
 	free(s->listed);
 	free(s->tab);
 	buf_free(&s->body);
-	buf_free(&s->hdr);
+	free(s->spill_hdr);
 	index_fields_free(&s->fields);
 	if (s->tmp != NULL)
 		fclose(s->tmp);
@@ -1055,7 +1316,6 @@ pop3_sync(const struct account *acct, const char *password,
 	s.err = err;
 	s.now = (int64_t)time(NULL);
 	buf_init(&s.body, BODY_MEM_MAX);
-	buf_init(&s.hdr, HEADER_MAX);
 	index_fields_init(&s.fields);
 
 	if (opts->nfolders > 0 && (opts->nfolders > 1 ||
@@ -1106,7 +1366,6 @@ pop3_sync(const struct account *acct, const char *password,
 	if (cache_commit(cache, err) == -1)
 		goto out;
 	stats->folders_synced = 1;
-	progress(&s);
 	rv = 0;
 out:
 	if (s.c != NULL)

@@ -932,7 +932,8 @@ pop3_close(struct pop3_client **cp)
 	if (c == NULL)
 		return;
 	*cp = NULL;
-	if (c->conn != NULL && c->state == POP3_S_TRANSACTION) {
+	if (c->conn != NULL && (c->state == POP3_S_TRANSACTION ||
+	    c->state == POP3_S_AUTHORIZATION)) {
 		/* Best effort, with a short timeout: we are leaving anyway. */
 		conn_set_timeout(c->conn, 5000);
 		if (c->marked == 0 || pop3_simple(c, &err, "RSET") == 0)
