@@ -1336,8 +1336,17 @@ pop3_sync(const struct account *acct, const char *password,
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
 	    update_server_state(&s) == -1)
 		goto out;
-	if (download_new(&s, nnew) == -1)
+	if (download_new(&s, nnew) == -1) {
+		/* Say what was kept: the messages received whole. */
+		if (err->cls != ERR_LOCAL && stats->new_messages > 0) {
+			struct error e = *err;
+
+			error_set(err, e.cls, "%s (%llu new message(s) stored; "
+			    "the next sync goes on from there)", e.msg,
+			    (unsigned long long)stats->new_messages);
+		}
 		goto out;
+	}
 	if ((!acct->pop3_headers_only || opts->bodies) &&
 	    download_bodies(&s) == -1)
 		goto out;

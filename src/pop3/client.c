@@ -815,6 +815,10 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 		return pop3_user_pass(c, password, err);
 	if (c->acct->pop3_apop && c->timestamp != NULL)
 		return pop3_apop(c, password, err);
+	if (!conn_is_tls(c->conn) && pop3_has_cap(c, "STLS"))
+		return error_set(err, ERR_AUTH, "%s allows no login without "
+		    "TLS: use pop3:// (STLS) or pop3s:// instead of "
+		    "pop3+insecure://", c->acct->host);
 	return error_set(err, ERR_AUTH, "%s offers no login method petrel "
 	    "can use (SASL PLAIN or LOGIN, USER%s)", c->acct->host,
 	    c->timestamp != NULL ? ", or APOP with apop = yes" : "");
@@ -906,8 +910,13 @@ pop3_quit(struct pop3_client **cp, struct error *err)
 		goto out;
 	pop3_set_state(c, POP3_S_UPDATE);
 	if ((r = pop3_simple(c, err, "QUIT")) == -1) {
-		error_prefix(err, "QUIT (the messages marked for deletion may "
-		    "still be on the server)");
+		if (err != NULL && c->marked > 0) {
+			struct error e = *err;
+
+			error_set(err, e.cls, "QUIT: %s; the messages marked for "
+			    "deletion may still be on the server", e.msg);
+		} else
+			error_prefix(err, "QUIT");
 		goto out;
 	}
 	if (r != 0) {
@@ -1141,7 +1150,7 @@ pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
 		snprintf(what, sizeof what, "%s of message %u",
 		    top_lines < 0 ? "RETR" : "TOP", items[got].msgno);
 		if ((r = pop3_read_status(c, err)) == -1)
-			return -1;
+			return error_prefix(err, "%s", what);
 		if (r == 2)
 			return pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
 			    "continuation to %s", c->acct->host, what);
@@ -1162,8 +1171,13 @@ pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
 		f.sink = sink;
 		f.arg = arg;
 		if (pop3_read_body(c, c->lim.content_line_max, max, fetch_out,
-		    &f, what, err) == -1)
+		    &f, what, err) == -1) {
+			/* The parser's errors name the command already. */
+			if (err != NULL && err->cls != ERR_PROTO &&
+			    err->cls != ERR_LOCAL)
+				error_prefix(err, "%s", what);
 			return -1;
+		}
 		if (sink->end(arg, items[got].msgno, f.len) == -1)
 			goto aborted;
 		got++;
