@@ -319,8 +319,41 @@ def test_kick_during_retr(d):
              "exactly once")
 
 
+def test_headers_only(d):
+    user = "dave"
+    manifest = d.seed(user, "INBOX", 40, seed=31)
+    d.write_petrel_config(None, account="dave", proto="pop3", tls="pop3s",
+                          home="hdr", extra={"pop3_headers_only": "yes",
+                                             "pop3_delete": "immediately"})
+    mark = d.log_mark()
+    r = d.run_petrel(["sync"], home="hdr")
+    rec = d.wait_logouts(1, since=mark, user=user, proto="pop3")[-1]
+    check.eq(r.status, 0, "headers only: sync succeeds (%s)"
+             % r.stderr.strip())
+    check.eq((rec["top"][0], rec["retr"][0], rec["del"][0]), (40, 0, 0),
+             "headers only: 40 TOP, no RETR, and nothing deleted (no "
+             "bytes stored yet)")
+    r = d.run_petrel(["list", "--json"], home="hdr")
+    subjects = sorted(json.loads(l)["subject"] for l in r.stdout.splitlines())
+    check.eq(subjects, sorted(m["subject"] for m in manifest),
+             "headers only: the index is complete")
+    mark = d.log_mark()
+    r = d.run_petrel(["sync", "--bodies"], home="hdr")
+    rec = d.wait_logouts(1, since=mark, user=user, proto="pop3")[-1]
+    check.eq(r.status, 0, "headers only: sync --bodies succeeds (%s)"
+             % r.stderr.strip())
+    check.eq((rec["top"][0], rec["retr"][0], rec["del"][0]), (0, 40, 40),
+             "headers only: sync --bodies RETRs the 40, then deletes them "
+             "(immediately)")
+    r = d.run_petrel(["--offline", "show", "--raw", "INBOX", "7"],
+                     home="hdr", text=False)
+    check(r.status == 0 and b"Message-ID:" in r.stdout, "headers only: the "
+          "body is then readable offline")
+
+
 def main():
     with harness.Dovecot() as d:
+        test_headers_only(d)
         originals = test_sync(d)
         test_after_days(d)
         test_immediately_offline(d, originals)
