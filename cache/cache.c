@@ -68,8 +68,16 @@ static const char *stmt_sql[ST_COUNT] = {
 int
 cache_db_error(struct cache *c, struct error *err, const char *what)
 {
+	int	saved = errno;
 	int	code = sqlite3_errcode(c->db);
 	int	sys = sqlite3_system_errno(c->db);
+
+	/*
+	 * SQLite keeps the OS error only for some failures; for a failed
+	 * write the errno of that write is still current here.
+	 */
+	if (sys == 0 && code == SQLITE_IOERR)
+		sys = saved;
 
 	if (code == SQLITE_FULL)
 		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full",
@@ -249,9 +257,13 @@ cache_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
 {
 	int	rc = sqlite3_step(st);
 
+	/* Describe the error before the reset, which clears the OS errno. */
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+		cache_db_error(c, err, what);
+		sqlite3_reset(st);
+		return -1;
+	}
 	sqlite3_reset(st);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return cache_db_error(c, err, what);
 	return 0;
 }
 

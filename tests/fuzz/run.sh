@@ -14,7 +14,7 @@ fi
 ninja -C "$bdir" >/dev/null
 status=0
 for f in "$bdir"/tests/fuzz/fuzz-*; do
-	[ -x "$f" ] || continue
+	[ -f "$f" ] && [ -x "$f" ] || continue
 	name=${f##*/fuzz-}
 	corpus=$top/tests/fuzz/corpus/$name
 	work=$(mktemp -d)
