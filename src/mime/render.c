@@ -33,7 +33,6 @@ struct render {
 	const char			*hint;	/* charset for raw 8-bit headers */
 	int				 width;
 	bool				 full;	/* output_max reached */
-	struct error			*err;
 };
 
 /* Stack items: render a part, or the end of a forwarded message. */
@@ -483,8 +482,8 @@ render_hint(const struct mime_msg *m)
 }
 
 static char **
-render_addr_list(const struct render *r, const char *hdr, size_t hdrlen,
-    const char *field, size_t *np)
+render_addr_list(const char *hdr, size_t hdrlen, const char *field,
+    size_t *np)
 {
 	struct mime_hdr_iter	 it;
 	struct mime_addr	*a;
@@ -508,7 +507,6 @@ render_addr_list(const struct render *r, const char *hdr, size_t hdrlen,
 		}
 		mime_addrs_free(a, na);
 	}
-	(void)r;
 	return out;
 }
 
@@ -528,13 +526,13 @@ render_fields(struct render *r)
 		free(d);
 	} else
 		v->subject = xstrdup("");
-	from = render_addr_list(r, top->hdr, top->hdrlen, "From", &n);
+	from = render_addr_list(top->hdr, top->hdrlen, "From", &n);
 	v->from = n > 0 ? xstrdup(from[0]) : xstrdup("");
 	while (n > 0)
 		free(from[--n]);
 	free(from);
-	v->to = render_addr_list(r, top->hdr, top->hdrlen, "To", &v->nto);
-	v->cc = render_addr_list(r, top->hdr, top->hdrlen, "Cc", &v->ncc);
+	v->to = render_addr_list(top->hdr, top->hdrlen, "To", &v->nto);
+	v->cc = render_addr_list(top->hdr, top->hdrlen, "Cc", &v->ncc);
 	if (mime_hdr_find(top->hdr, top->hdrlen, "Date", &val, &vl) == 0 &&
 	    mime_parse_date(val, vl, &v->date, &v->tzoff_min) == 0)
 		v->has_date = true;
@@ -556,7 +554,6 @@ mime_render(const char *raw, size_t len, const struct mime_render_opts *o,
 	memset(&r, 0, sizeof r);
 	r.o = o != NULL ? o : &defaults;
 	r.width = r.o->width > 0 ? r.o->width : RENDER_WIDTH;
-	r.err = err;
 	r.m = mime_msg_parse(raw, len, &r.o->limits);
 	r.v = v = xcalloc(1, sizeof *v);
 	v->msg = r.m;
