@@ -60,9 +60,10 @@ int	mime_parse_date(const char *value, size_t len, int64_t *t, int *tzoff_min);
 
 /*
  * Copy UTF-8 text so it is safe to write to a terminal: C0 controls other
- * than TAB and LF (and CR when keep_cr), DEL, C1 controls, and bidi
- * override/isolate characters are replaced by visible forms (^[ for ESC,
- * U+FFFD, ...); invalid UTF-8 becomes U+FFFD. Caller frees.
+ * than TAB and LF (CR too) become caret notation ("^[" for ESC, "^M", "^@"),
+ * DEL becomes "^?", C1 controls and the bidi embedding, override and
+ * isolate characters become "<U+XXXX>", invalid UTF-8 becomes U+FFFD.
+ * Caller frees; *outlen (if not NULL) gets the length.
  */
 char	*mime_sanitize_terminal(const char *s, size_t len, size_t *outlen);
 
