@@ -10,14 +10,15 @@
  *     server lists more than once (a buggy server) is matched by size too,
  *     and unmatched ones become rows of their own (dup 1, 2...): such
  *     messages are kept apart, never merged, and never deleted, since a
- *     DELE could hit the wrong one. LIST is asked only when something is
- *     new, duplicated or about to be deleted.
+ *     DELE could hit the wrong one. LIST (the sizes) is asked only when
+ *     something is new, unnamed, duplicated or about to be deleted.
  *  3. New messages are fetched, pipelined: RETR (or TOP n 0 with
- *     pop3_headers_only). Each message's index row, body and pop3_uidl row
- *     go in the same transaction; transactions are committed every
- *     COMMIT_MSGS messages or COMMIT_BYTES bytes with synchronous = FULL.
- *     When the connection drops, the messages received whole are still
- *     committed, so nothing is downloaded twice.
+ *     pop3_headers_only). A writer thread stores each one as soon as it
+ *     arrived whole, while the next ones arrive: its index row, body and
+ *     pop3_uidl row go in the same transaction; transactions are committed
+ *     every COMMIT_MSGS messages or COMMIT_BYTES bytes with synchronous =
+ *     FULL. When the connection drops, the messages received whole are
+ *     still committed, so nothing is downloaded twice.
  *  4. Policy deletion (pop3_delete): DELE only for messages whose bytes are
  *     committed, unique in the listing, with the size LIST gave when they
  *     were downloaded; "after:DAYS" counts from first_seen.
@@ -979,13 +980,13 @@ static int
 fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
     int top_lines, const struct pop3_sink *sink)
 {
-	struct error	fetch_err;
+	struct error	werr;
 	int		rv;
 
 	if (writer_start(s) == -1)
 		return -1;
-	error_clear(&fetch_err);
-	rv = pop3_fetch(s->c, items, n, top_lines, sink, s, &fetch_err);
+	/* The sink's own errors land in s->err too (pop3_fetch clears it). */
+	rv = pop3_fetch(s->c, items, n, top_lines, sink, s, s->err);
 	/* A message cut short: drop its temporary file. */
 	if (s->tmp != NULL) {
 		fclose(s->tmp);
@@ -993,13 +994,13 @@ fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
 	}
 	free(s->spill_hdr);
 	s->spill_hdr = NULL;
-	if (writer_stop(s, s->err) == -1)
-		return -1;
-	if (rv == -1) {
-		*s->err = fetch_err;
+	error_clear(&werr);
+	if (writer_stop(s, &werr) == -1) {
+		/* The writer's error is the cause of any "storing failed". */
+		*s->err = werr;
 		return -1;
 	}
-	return 0;
+	return rv;
 }
 
 /* After the writer: the new rows join the known ones (for deletion). */
