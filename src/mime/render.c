@@ -266,7 +266,9 @@ render_attachment(struct render *r, int idx, const char *note)
 	struct mime_view	*v = r->v;
 	char			 size[32], *line;
 
-	v->att = xreallocarray(v->att, v->natt + 1, sizeof *v->att);
+	if ((v->natt & (v->natt - 1)) == 0)	/* 0, 1, 2, 4...: double */
+		v->att = xreallocarray(v->att, v->natt == 0 ? 1 : v->natt * 2,
+		    sizeof *v->att);
 	a = &v->att[v->natt++];
 	a->number = (int)v->natt;
 	a->part = idx;
@@ -488,7 +490,7 @@ render_addr_list(const char *hdr, size_t hdrlen, const char *field,
 	struct mime_hdr_iter	 it;
 	struct mime_addr	*a;
 	const char		*n, *v;
-	size_t			 nl, vl, na, i, fl = strlen(field);
+	size_t			 nl, vl, na, i, fl = strlen(field), cap = 0;
 	char			**out = NULL, *f;
 
 	*np = 0;
@@ -501,7 +503,10 @@ render_addr_list(const char *hdr, size_t hdrlen, const char *field,
 			if (a[i].addr == NULL)
 				continue;	/* a group's name */
 			f = mime_addr_format(&a[i]);
-			out = xreallocarray(out, *np + 1, sizeof *out);
+			if (*np == cap) {
+				cap = cap == 0 ? 4 : cap * 2;
+				out = xreallocarray(out, cap, sizeof *out);
+			}
 			out[(*np)++] = mime_sanitize_terminal(f, strlen(f), NULL);
 			free(f);
 		}
