@@ -625,6 +625,8 @@ cs_looks_2022jp(const char *in, size_t len)
 {
 	const char	*e;
 
+	if (len < 3)
+		return false;
 	for (e = memchr(in, 0x1b, len); e != NULL && (size_t)(e - in) + 2 < len;
 	    e = memchr(e + 1, 0x1b, len - (size_t)(e + 1 - in))) {
 		if ((e[1] == '$' && (e[2] == 'B' || e[2] == '@')) ||
@@ -692,6 +694,8 @@ charset_8bit_to_utf8(const char *hint, size_t hintlen, const char *in,
 {
 	struct cs_info	ci;
 
+	if (len == 0)
+		return 0;
 	if (cs_is_ascii(in, len) && cs_looks_2022jp(in, len))
 		return cs_2022jp(in, len, out);
 	if (utf8_valid(in, len))
