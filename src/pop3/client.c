@@ -482,6 +482,11 @@ pop3_read_body(struct pop3_client *c, size_t line_max, uint64_t max,
 			c->rstart += used;
 			if (r == POP3_ML_END)
 				return 0;
+			if (r == POP3_ML_ERROR && ml.too_big)
+				return pop3_fail(c, err, ERR_PROTO, "%s: %s: %s "
+				    "(more than %llu bytes)", c->acct->host,
+				    what, ml.error,
+				    (unsigned long long)ml.max);
 			if (r == POP3_ML_ERROR)
 				return pop3_fail(c, err, ERR_PROTO, "%s: %s: %s",
 				    c->acct->host, what, ml.error);

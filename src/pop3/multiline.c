@@ -36,6 +36,7 @@ ml_emit(struct pop3_ml *ml, const char *in, size_t from, size_t to,
 		return POP3_ML_MORE;
 	if (ml->max != 0 && ml->total + n > ml->max) {
 		ml->error = "response larger than allowed";
+		ml->too_big = true;
 		return POP3_ML_ERROR;
 	}
 	ml->total += n;

@@ -34,6 +34,7 @@ struct pop3_ml {
 	uint64_t	 total;		/* content bytes handed out */
 	uint64_t	 max;		/* 0: no limit */
 	const char	*error;		/* static text for POP3_ML_ERROR */
+	bool		 too_big;	/* the error is max, not line_max */
 };
 
 typedef int (*pop3_ml_out)(void *arg, const char *data, size_t len);

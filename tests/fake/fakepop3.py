@@ -22,6 +22,8 @@ Faults (set_faults keywords; each applies to every session until changed):
                      close (FIN, after draining what the client sent)
   stall_retr=N       send half of the Nth RETR response, then go silent with
                      the connection open until the client gives up
+  flood_retr=N       answer the Nth RETR with +OK and lines that never end
+                     (no "." line), until the client closes
   quit="drop_after"  on QUIT delete the marked messages, then close without
                      answering; "drop_before": close without deleting;
                      "err": answer -ERR and delete nothing; "err_half":
@@ -327,6 +329,20 @@ class _Session:
             self.log(retr_stalled=n, name=name)
             while self.conn.recv(65536):
                 pass
+            raise _Closed()
+        if self.faults.get("flood_retr") == self.retrs:
+            self.send(resp[:len(resp) // 2])
+            self.log(retr_flood=n, name=name)
+            line = b"flood " + b"x" * 72 + b"\r\n"
+            chunk = line * 800
+            sent = 0
+            try:
+                while sent < 4 * 1024 * 1024 * 1024:
+                    self.conn.sendall(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass
+            self.log(flood_sent=sent)
             raise _Closed()
         self.send(resp)
         self.log(retr_done=n, name=name)

@@ -130,6 +130,30 @@ def test_stall_in_retr(root):
     c.stop()
 
 
+def test_flood_in_retr(root):
+    c = Case(root, "flood", 12)
+    c.fake.set_faults(flood_retr=6)
+    r = c.sync()
+    check.eq(r.status, EXIT_PROTO, "response that never ends: exit status "
+             "protocol (%s)" % r.stderr.strip())
+    check("larger than allowed" in r.stderr, "response that never ends: "
+          "stopped by the size bound: %r" % r.stderr.strip())
+    sent = [e["flood_sent"] for e in c.fake.log() if "flood_sent" in e]
+    check(sent and sent[0] < 64 * 1024 * 1024, "response that never ends: "
+          "petrel gave up after %s bytes, not at the end of the stream"
+          % (sent[0] if sent else None))
+    server, local = c.invariant("after the endless stream")
+    check.eq(len(local), 5, "response that never ends: the 5 messages "
+             "before it are kept")
+    c.fake.set_faults()
+    r = c.sync()
+    check.eq(r.status, 0, "response that never ends: the next sync succeeds")
+    server, local = c.invariant("after the next sync")
+    check.eq(len(local), 12, "response that never ends: all stored "
+             "afterwards")
+    c.stop()
+
+
 def test_quit_faults(root):
     for fault, deleted in (("drop_after", 16), ("drop_before", 0),
                            ("err", 0), ("err_half", 8)):
@@ -258,6 +282,7 @@ def main():
     try:
         test_drop_in_retr(root)
         test_stall_in_retr(root)
+        test_flood_in_retr(root)
         test_quit_faults(root)
         test_duplicate_uidls(root)
         test_missing_uidls(root)

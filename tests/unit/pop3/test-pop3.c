@@ -246,6 +246,7 @@ test_ml_size_limit(void)
 		fed += sizeof chunk;
 	}
 	T_EQ_INT(r, POP3_ML_ERROR);
+	T_ASSERT(ml.too_big);
 	T_ASSERT(fed <= 51000);
 	T_ASSERT(c.out.len <= 50000);
 	buf_free(&c.out);
