@@ -1133,6 +1133,7 @@ pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
 	uint64_t		 max;
 	char			 what[64];
 	int			 r;
+	bool			 refill = false;
 
 	if (pop3_transaction(c, err) == -1)
 		return -1;
@@ -1140,8 +1141,14 @@ pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
 		error_clear(err);
 	window = pop3_pipelining(c) ? c->lim.window : 1;
 	while (got < n) {
-		/* Keep the window full; the writes go out with the next read. */
-		while (sent < n && sent - got < window) {
+		/*
+		 * Top the window up when half of it was answered: the writes
+		 * go out together with the next read, one TLS record and one
+		 * send for many commands.
+		 */
+		while (sent < n && sent - got < window &&
+		    (sent == got || sent - got <= window / 2 || refill)) {
+			refill = true;
 			if (top_lines < 0)
 				r = pop3_send(c, 0, err, "RETR %u\r\n",
 				    items[sent].msgno);
@@ -1152,6 +1159,7 @@ pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
 				return -1;
 			sent++;
 		}
+		refill = false;
 		snprintf(what, sizeof what, "%s of message %u",
 		    top_lines < 0 ? "RETR" : "TOP", items[got].msgno);
 		if ((r = pop3_read_status(c, err)) == -1)
@@ -1208,17 +1216,21 @@ pop3_dele(struct pop3_client *c, const uint32_t *msgnos, size_t n,
 {
 	size_t	sent = 0, got = 0, window;
 	int	r;
+	bool	refill = false;
 
 	if (pop3_transaction(c, err) == -1)
 		return -1;
 	window = pop3_pipelining(c) ? c->lim.window : 1;
 	while (got < n) {
-		while (sent < n && sent - got < window) {
+		while (sent < n && sent - got < window &&
+		    (sent == got || sent - got <= window / 2 || refill)) {
+			refill = true;
 			if (pop3_send(c, 0, err, "DELE %u\r\n",
 			    msgnos[sent]) == -1)
 				return -1;
 			sent++;
 		}
+		refill = false;
 		if ((r = pop3_read_status(c, err)) == -1)
 			return -1;
 		if (r == 2)
