@@ -75,7 +75,7 @@ int		 pop3_stat(struct pop3_client *, uint32_t *countp, uint64_t *sizep,
 int		 pop3_noop(struct pop3_client *, struct error *err);
 int		 pop3_rset(struct pop3_client *, struct error *err);
 
-/* One line of LIST or UIDL. uidl is 1..70 characters 0x21-0x7e (RFC 1939). */
+/* One line of LIST or UIDL. uidl is 1..512 characters 0x21-0x7e (RFC 1939 says 70). */
 typedef int (*pop3_list_cb)(void *arg, uint32_t msgno, uint64_t size);
 typedef int (*pop3_uidl_cb)(void *arg, uint32_t msgno, const char *uidl);
 /* LIST: every message with its size. A non-zero cb return stops with -1. */

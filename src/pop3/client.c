@@ -28,6 +28,7 @@
 #define POP3_TEXT_MAX		512	/* server text kept for error messages */
 #define POP3_CAPS_MAX		64	/* CAPA lines kept */
 #define POP3_AUTH_LINE_MAX	255	/* RFC 5034 4: AUTH with initial response */
+#define POP3_UIDL_MAX		512	/* longest UIDL accepted (RFC: 70) */
 
 enum pop3_state {
 	POP3_S_NEW,
@@ -1074,9 +1075,12 @@ uidl_line(struct pop3_lines *l, char *line)
 
 	if (split_msgno(line, &msgno, &rest) == -1)
 		goto bad;
-	/* RFC 1939 7: 1 to 70 characters in the range 0x21 to 0x7E. */
+	/*
+	 * RFC 1939 7: 1 to 70 characters in the range 0x21 to 0x7E. Longer
+	 * ones are taken (servers exceed the limit) up to POP3_UIDL_MAX.
+	 */
 	n = strcspn(rest, " ");
-	if (n == 0 || n > 70 || rest[n] != '\0')
+	if (n == 0 || n > POP3_UIDL_MAX || rest[n] != '\0')
 		goto bad;
 	for (p = rest; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x21 || (unsigned char)*p > 0x7e)
