@@ -52,8 +52,10 @@
 #define BODY_MEM_MAX		(1024 * 1024)
 /* Header bytes given to the index parser. */
 #define HEADER_MAX		(256 * 1024)
-/* Bytes of received messages waiting for the writer. */
+/* Bytes of received messages waiting for the writer, at most. */
 #define QUEUE_BYTES		(32 * 1024 * 1024)
+/* An idle writer is woken when this much is queued (or at the end). */
+#define WAKE_BYTES		(256 * 1024)
 #define UIDVALIDITY_POP3	1
 #define META_NO_UIDL		"pop3.no_uidl"
 
@@ -121,6 +123,8 @@ struct writer {
 	pthread_cond_t	 cv_space;	/* the queue shrank, or failed */
 	struct p3msg	*head, *tail;
 	size_t		 queued;	/* bytes held by the queue */
+	size_t		 unsignalled;	/* bytes queued since the last wake-up */
+	bool		 idle;		/* the writer waits for cv_items */
 	bool		 closing;
 	bool		 failed;
 	struct error	 err;		/* why it failed */
@@ -722,8 +726,12 @@ writer_main(void *arg)
 	error_clear(&err);
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->closing)
+		while (w->head == NULL && !w->closing) {
+			w->idle = true;
 			pthread_cond_wait(&w->cv_items, &w->mu);
+		}
+		w->idle = false;
+		w->unsignalled = 0;
 		list = w->head;
 		w->head = w->tail = NULL;
 		pthread_mutex_unlock(&w->mu);
@@ -834,7 +842,12 @@ writer_put(struct pop3_sync *s, struct p3msg *m)
 	else
 		w->head = m;
 	w->tail = m;
-	pthread_cond_signal(&w->cv_items);
+	/* Wake an idle writer for a batch, not for every message. */
+	w->unsignalled += m->queued;
+	if (w->idle && w->unsignalled >= WAKE_BYTES) {
+		w->unsignalled = 0;
+		pthread_cond_signal(&w->cv_items);
+	}
 	stored = w->stored;
 	pthread_mutex_unlock(&w->mu);
 	if (s->opts->progress != NULL && (s->received % 100 == 0 ||
