@@ -235,12 +235,34 @@ mime_cte_decode(enum mime_cte cte, const char *in, size_t len,
 	return buf_add(out, in, len);
 }
 
+/* The size b64_run would decode to, counted without decoding. */
+static size_t
+b64_count(const char *in, size_t len)
+{
+	const unsigned char	*p = (const unsigned char *)in;
+	size_t			 i, total = 0;
+	unsigned		 n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (b64_tab[p[i]] != 0) {
+			if (++n == 4) {
+				total += 3;
+				n = 0;
+			}
+		} else if (p[i] == '=' && n > 0) {
+			total += n >= 2 ? n - 1 : 0;
+			n = 0;
+		}
+	}
+	return total + (n >= 2 ? n - 1 : 0);
+}
+
 size_t
 mime_cte_size(enum mime_cte cte, const char *in, size_t len)
 {
 	switch (cte) {
 	case MIME_CTE_BASE64:
-		return b64_run(in, len, NULL);
+		return b64_count(in, len);
 	case MIME_CTE_QP:
 		return qp_run(in, len, NULL);
 	case MIME_CTE_7BIT:

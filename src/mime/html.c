@@ -381,22 +381,59 @@ html_skip_raw(const char *p, const char *end, const char *name)
 	return end;
 }
 
-static bool
-html_is(const char *t, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(t, *list) == 0)
-			return true;
-	return false;
-}
+enum html_kind {
+	HK_OTHER,	/* inline or unknown: no effect */
+	HK_PARA,	/* a block with a blank line around it */
+	HK_LINE,	/* a block on lines of its own */
+	HK_SKIP,	/* content not shown: script, style, head, title */
+	HK_A, HK_BLOCKQUOTE, HK_BR, HK_CELL, HK_HR, HK_IMG, HK_LI, HK_LIST,
+	HK_PRE,
+};
 
-static const char *const html_para[] = { "p", "h1", "h2", "h3", "h4", "h5",
-	"h6", "table", "ul", "ol", "dl", "pre", "blockquote", "address",
-	"figure", "fieldset", "center", NULL };
-static const char *const html_line[] = { "div", "tr", "li", "dt", "dd",
-	"section", "article", "header", "footer", "nav", "aside", "main",
-	"form", "figcaption", "details", "summary", "caption", "tbody",
-	"thead", "tfoot", "hgroup", "option", "legend", NULL };
+struct html_kind_name {
+	const char	*name;
+	enum html_kind	 kind;
+};
+
+/* Sorted by name for bsearch. */
+static const struct html_kind_name html_kinds[] = {
+	{ "a", HK_A }, { "address", HK_PARA }, { "article", HK_LINE },
+	{ "aside", HK_LINE }, { "blockquote", HK_BLOCKQUOTE }, { "br", HK_BR },
+	{ "caption", HK_LINE }, { "center", HK_PARA }, { "dd", HK_LINE },
+	{ "details", HK_LINE }, { "div", HK_LINE }, { "dl", HK_PARA },
+	{ "dt", HK_LINE }, { "fieldset", HK_PARA }, { "figcaption", HK_LINE },
+	{ "figure", HK_PARA }, { "footer", HK_LINE }, { "form", HK_LINE },
+	{ "h1", HK_PARA }, { "h2", HK_PARA }, { "h3", HK_PARA },
+	{ "h4", HK_PARA }, { "h5", HK_PARA }, { "h6", HK_PARA },
+	{ "head", HK_SKIP }, { "header", HK_LINE }, { "hgroup", HK_LINE },
+	{ "hr", HK_HR }, { "img", HK_IMG }, { "legend", HK_LINE },
+	{ "li", HK_LI }, { "main", HK_LINE }, { "nav", HK_LINE },
+	{ "ol", HK_LIST }, { "option", HK_LINE }, { "p", HK_PARA },
+	{ "pre", HK_PRE }, { "script", HK_SKIP }, { "section", HK_LINE },
+	{ "style", HK_SKIP }, { "summary", HK_LINE }, { "table", HK_PARA },
+	{ "tbody", HK_LINE }, { "td", HK_CELL }, { "template", HK_SKIP },
+	{ "tfoot", HK_LINE }, { "th", HK_CELL }, { "thead", HK_LINE },
+	{ "title", HK_SKIP }, { "tr", HK_LINE }, { "ul", HK_LIST },
+};
+
+static enum html_kind
+html_kind(const char *name)
+{
+	size_t	lo = 0, hi = sizeof html_kinds / sizeof html_kinds[0];
+
+	while (lo < hi) {
+		size_t	mid = (lo + hi) / 2;
+		int	c = strcmp(name, html_kinds[mid].name);
+
+		if (c == 0)
+			return html_kinds[mid].kind;
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return HK_OTHER;
+}
 
 /* A link worth a footnote, numbered once per target. */
 static void
@@ -439,53 +476,45 @@ html_link_end(struct html *h)
 	html_add(h, num);
 }
 
-/* Handle one tag; [t, te) is the text between '<' and '>'. */
+/*
+ * Handle one tag of the given kind; [t, te) is the text between '<' (and
+ * a '/' for a closing tag) and '>', for the attributes.
+ */
 static void
-html_tag(struct html *h, const char *t, const char *te)
+html_tag(struct html *h, enum html_kind kind, bool close, const char *t,
+    const char *te)
 {
-	char		 name[16], *a;
-	size_t		 n = 0;
-	bool		 close = false;
-	int		 i;
+	char	*a, *s, bullet[32];
+	int	 i, d;
 
-	if (t < te && *t == '/') {
-		close = true;
-		t++;
-	}
-	while (t + n < te && n < sizeof name - 1 && !h_blank(t[n]) &&
-	    t[n] != '/' && t[n] != '>') {
-		name[n] = h_lower(t[n]);
-		n++;
-	}
-	name[n] = '\0';
-	if (strcmp(name, "br") == 0) {
+	switch (kind) {
+	case HK_BR:
 		html_word_end(h);
 		html_put_line(h);
-		return;
-	}
-	if (strcmp(name, "pre") == 0)
+		break;
+	case HK_PRE:
 		h->pre += close ? (h->pre > 0 ? -1 : 0) : 1;
-	if (strcmp(name, "blockquote") == 0) {
+		html_break(h, 2);
+		break;
+	case HK_BLOCKQUOTE:
 		/* The quote's last line keeps its prefix, the gap does not. */
 		html_break(h, close ? 1 : 2);
 		h->quote += close ? (h->quote > 0 ? -1 : 0) : 1;
 		html_break(h, 2);
-		return;
-	}
-	if (strcmp(name, "ul") == 0 || strcmp(name, "ol") == 0) {
+		break;
+	case HK_LIST:
 		html_break(h, h->lists > 0 ? 1 : 2);
 		if (!close) {
 			if (h->lists < HTML_LISTS_MAX)
-				h->ol[h->lists] = name[0] == 'o' ? 0 : -1;
+				h->ol[h->lists] = t[0] == 'o' || t[0] == 'O' ? 0 : -1;
 			h->lists++;
 		} else if (h->lists > 0)
 			h->lists--;
-		return;
-	}
-	if (strcmp(name, "li") == 0 && !close) {
-		char	bullet[32];
-		int	d = h->lists > 0 ? h->lists - 1 : 0;
-
+		break;
+	case HK_LI:
+		if (close)
+			break;
+		d = h->lists > 0 ? h->lists - 1 : 0;
 		html_break(h, 1);
 		for (i = 0; i < d && i < HTML_LISTS_MAX; i++)
 			buf_adds(&h->line, "  ");
@@ -499,52 +528,51 @@ html_tag(struct html *h, const char *t, const char *te)
 		html_add(h, bullet);
 		html_word_end(h);
 		h->space = true;
-		return;
-	}
-	if (strcmp(name, "hr") == 0) {
+		break;
+	case HK_HR:
 		html_break(h, 1);
 		html_add(h, "----------");
 		html_break(h, 1);
-		return;
-	}
-	if (strcmp(name, "td") == 0 || strcmp(name, "th") == 0) {
+		break;
+	case HK_CELL:
 		html_word_end(h);
 		h->space = true;
-		return;
-	}
-	if (strcmp(name, "img") == 0) {
-		if ((a = html_attr(t, te, "alt")) != NULL) {
-			char *s = a;
-
-			while (h_blank(*s))
-				s++;
-			if (*s != '\0') {
-				html_word_end(h);
-				html_add(h, "[");
-				for (; *s != '\0'; s++)
-					if (h_blank(*s))
-						html_char(h, ' ');
-					else
-						buf_addc(&h->word, *s);
-				html_add(h, "]");
-			}
-			free(a);
+		break;
+	case HK_IMG:
+		if ((a = html_attr(t, te, "alt")) == NULL)
+			break;
+		for (s = a; h_blank(*s); s++)
+			;
+		if (*s != '\0') {
+			html_word_end(h);
+			html_add(h, "[");
+			for (; *s != '\0'; s++)
+				if (h_blank(*s))
+					html_char(h, ' ');
+				else
+					buf_addc(&h->word, *s);
+			html_add(h, "]");
 		}
-		return;
-	}
-	if (strcmp(name, "a") == 0) {
+		free(a);
+		break;
+	case HK_A:
 		if (close)
 			html_link_end(h);
 		else {
 			free(h->href);
 			h->href = html_attr(t, te, "href");
 		}
-		return;
-	}
-	if (html_is(name, html_para))
+		break;
+	case HK_PARA:
 		html_break(h, 2);
-	else if (html_is(name, html_line))
+		break;
+	case HK_LINE:
 		html_break(h, 1);
+		break;
+	case HK_SKIP:
+	case HK_OTHER:
+		break;
+	}
 }
 
 int
@@ -557,6 +585,8 @@ mime_html_to_text(const char *html, size_t len, int width, struct buf *out)
 	size_t		 n;
 	int		 i;
 	char		 name[16];
+	enum html_kind	 kind;
+	bool		 close;
 
 	memset(&h, 0, sizeof h);
 	h.out = out;
@@ -589,28 +619,21 @@ mime_html_to_text(const char *html, size_t len, int width, struct buf *out)
 				goto text;
 			}
 			t = p + 1;
-			if (*t != '!' && *t != '?')
-				html_tag(&h, t, gt);
-			/* Elements whose content is not text. */
-			n = 0;
-			if (*t != '/') {
-				while (t + n < gt && n < sizeof name - 1 &&
-				    !h_blank(t[n]) && t[n] != '/') {
-					name[n] = h_lower(t[n]);
-					n++;
-				}
-			}
-			name[n] = '\0';
 			p = gt + 1;
-			if (strcmp(name, "script") == 0 ||
-			    strcmp(name, "style") == 0 ||
-			    strcmp(name, "head") == 0 ||
-			    strcmp(name, "title") == 0 ||
-			    strcmp(name, "template") == 0) {
-				if (gt > t && gt[-1] == '/')
-					continue;	/* <script/> */
+			if (*t == '!' || *t == '?')
+				continue;	/* <!DOCTYPE>, <?xml?> */
+			close = *t == '/';
+			if (close)
+				t++;
+			for (n = 0; t + n < gt && n < sizeof name - 1 &&
+			    !h_blank(t[n]) && t[n] != '/'; n++)
+				name[n] = h_lower(t[n]);
+			name[n] = '\0';
+			kind = html_kind(name);
+			html_tag(&h, kind, close, t, gt);
+			/* Elements whose content is not text (<script/> has none). */
+			if (kind == HK_SKIP && !close && gt[-1] != '/')
 				p = html_skip_raw(p, end, name);
-			}
 			continue;
 		}
 text:
