@@ -195,12 +195,12 @@ key_hash(const char *key, bool hashed)
 	return (size_t)(h ^ (h >> 29));
 }
 
+/* Rehash into a table of size entries (a power of two). */
 static void
-tab_grow(struct pop3_sync *s)
+tab_resize(struct pop3_sync *s, size_t size)
 {
 	struct kent	*old = s->tab;
 	size_t		 oldsize = old != NULL ? s->tab_mask + 1 : 0, i, j;
-	size_t		 size = oldsize ? oldsize * 2 : 1024;
 
 	s->tab = xcalloc(size, sizeof *s->tab);
 	s->tab_mask = size - 1;
@@ -215,12 +215,20 @@ tab_grow(struct pop3_sync *s)
 	free(old);
 }
 
-/* Room for n keys, so entries stay where they are while listed messages point at them. */
+/*
+ * Room for n more keys at most half full, in one rehash, so entries stay
+ * where they are while listed messages point at them.
+ */
 static void
 tab_reserve(struct pop3_sync *s, size_t n)
 {
-	while (s->tab == NULL || (s->tab_used + n + 1) * 2 > s->tab_mask + 1)
-		tab_grow(s);
+	size_t	need = (s->tab_used + n + 1) * 2, size;
+
+	if (s->tab != NULL && need <= s->tab_mask + 1)
+		return;
+	for (size = 1024; size < need; size *= 2)
+		;
+	tab_resize(s, size);
 }
 
 /* The entry of a key, made when missing. Keys must outlive the table. */
@@ -280,6 +288,7 @@ known_index(struct pop3_sync *s)
 	size_t		 i;
 	int		*tail;
 
+	tab_reserve(s, s->nknown);
 	for (i = 0; i < s->nknown; i++) {
 		e = tab_get(s, s->known[i].key, s->known[i].hashed);
 		s->known[i].next = -1;
