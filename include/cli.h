@@ -58,6 +58,9 @@ struct cli_render_opts {
 /* Render a raw message to stdout exactly as `petrel render` does; returns an exit status (EXIT_*). */
 int	cli_render_message(const char *raw, size_t len, const struct cli_render_opts *);
 
+/* Apply the [options] that shape rendering (NULL: defaults); 0 or an exit status. */
+int	cli_render_conf(const struct conf *);
+
 /* The commands. */
 int	cmd_sync(struct cli_ctx *, int, char **);
 int	cmd_folders(struct cli_ctx *, int, char **);

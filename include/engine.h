@@ -60,5 +60,7 @@ int	imap_fetch_one_body(const struct account *, const char *password,
 	    struct cache *, const char *folder, uint32_t uid, struct error *);
 int	pop3_sync(const struct account *, const char *password, struct cache *,
 	    const struct sync_opts *, struct sync_stats *, struct error *);
+int	pop3_fetch_one_body(const struct account *, const char *password,
+	    struct cache *, uint32_t uid, struct error *);
 
 #endif

@@ -23,9 +23,6 @@
 
 #define RENDER_INPUT_MAX	(256 * 1024 * 1024)	/* bytes of one message */
 
-/* Apply the [options] that shape rendering; NULL conf means defaults. */
-int	cli_render_conf(const struct conf *conf);
-
 /* The options from the configuration (see petrel.conf(5)). */
 static struct mime_render_opts	render_opts;
 static char			*render_alt, *render_mailcap;

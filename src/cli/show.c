@@ -54,6 +54,8 @@ cmd_show(struct cli_ctx *ctx, int argc, char **argv)
 		return cli_usage(cli_find("show"));
 	if ((acct = cli_account(ctx)) == NULL)
 		return EXIT_USAGE;
+	if (!rawmode && (rv = cli_render_conf(ctx->conf)) != 0)
+		return rv;
 	error_clear(&err);
 	if (cache_open(acct->name, 0, &cache, &err) == -1)
 		return cli_fail(&err);

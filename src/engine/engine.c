@@ -29,13 +29,18 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 	char	*password = NULL;
 	int	 rv;
 
-	/* A POP3 account has every body it knows already. */
-	if (acct->proto == PROTO_POP3)
+	/* POP3 has one folder; its bodies are missing only with
+	 * pop3_headers_only. */
+	if (acct->proto == PROTO_POP3 && strcasecmp_ascii(folder, "INBOX") != 0)
 		return error_set(err, ERR_LOCAL, "message %u of %s is not in "
 		    "the local store", uid, folder);
 	if (account_password(acct, &password, err) == -1)
 		return -1;
-	rv = imap_fetch_one_body(acct, password, cache, folder, uid, err);
+	if (acct->proto == PROTO_POP3)
+		rv = pop3_fetch_one_body(acct, password, cache, uid, err);
+	else
+		rv = imap_fetch_one_body(acct, password, cache, folder, uid,
+		    err);
 	freezero_str(password);
 	return rv;
 }

@@ -144,6 +144,7 @@ struct pop3_sync {
 	struct cache_folder	 cf;		/* INBOX markers (strings cleared) */
 	int64_t			 folder_id;
 	uint32_t		 next_uid;
+	uint32_t		 only_uid;	/* fetch this body only (show) */
 
 	struct known		*known;
 	size_t			 nknown, known_size;
@@ -1116,7 +1117,7 @@ download_bodies(struct pop3_sync *s)
 		if (s->listed[i].known == -1)
 			continue;
 		k = &s->known[s->listed[i].known];
-		if (k->stored)
+		if (k->stored || (s->only_uid != 0 && k->uid != s->only_uid))
 			continue;
 		/* Gone from the local store: nothing to complete. */
 		if ((found = cache_msg_get(s->cache, s->folder_id, k->uid, &m,
@@ -1320,6 +1321,58 @@ pop3_sync_free(struct pop3_sync *s)
 	index_fields_free(&s->fields);
 	if (s->tmp != NULL)
 		fclose(s->tmp);
+}
+
+/*
+ * The body of one message indexed with pop3_headers_only, for `show`: the
+ * sync's own steps (UIDL, matching, RETR into the store), limited to that
+ * message, with nothing new downloaded and nothing deleted.
+ */
+int
+pop3_fetch_one_body(const struct account *acct, const char *password,
+    struct cache *cache, uint32_t uid, struct error *err)
+{
+	struct pop3_sync	s;
+	struct sync_opts	opts;
+	struct sync_stats	stats;
+	size_t			nnew = 0;
+	int			rv = -1;
+
+	memset(&s, 0, sizeof s);
+	memset(&opts, 0, sizeof opts);
+	memset(&stats, 0, sizeof stats);
+	s.acct = acct;
+	s.cache = cache;
+	s.opts = &opts;
+	s.stats = &stats;
+	s.err = err;
+	s.now = (int64_t)time(NULL);
+	s.only_uid = uid;
+	buf_init(&s.body, BODY_MEM_MAX);
+	index_fields_init(&s.fields);
+	if (cache_pop3_open(cache, &s.p3, err) == -1 || open_folder(&s) == -1 ||
+	    cache_pop3_foreach(s.p3, known_cb, &s, err) == -1)
+		goto out;
+	known_index(&s);
+	if ((s.c = pop3_connect(acct, password, NULL, err)) == NULL)
+		goto out;
+	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
+	    download_bodies(&s) == -1)
+		goto out;
+	if (stats.bodies == 0) {
+		error_set(err, ERR_PROTO, "message %u is no longer on %s", uid,
+		    acct->host);
+		goto out;
+	}
+	if (pop3_quit(&s.c, err) == -1) {
+		/* The body is stored; a failed QUIT changes nothing here. */
+		log_warnx("%s: %s", acct->name, err->msg);
+		error_clear(err);
+	}
+	rv = 0;
+out:
+	pop3_sync_free(&s);
+	return rv;
 }
 
 int

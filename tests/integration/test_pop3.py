@@ -342,14 +342,29 @@ def test_headers_only(d):
     subjects = sorted(json.loads(l)["subject"] for l in r.stdout.splitlines())
     check.eq(subjects, sorted(m["subject"] for m in manifest),
              "headers only: the index is complete")
+    r = d.run_petrel(["--offline", "show", "--raw", "INBOX", "3"],
+                     home="hdr", text=False)
+    check(r.status != 0 and b"not cached" in r.stderr,
+          "headers only: show --offline of a body not yet fetched fails")
+    mark = d.log_mark()
+    r = d.run_petrel(["show", "--raw", "INBOX", "3"], home="hdr", text=False)
+    rec = d.wait_logouts(1, since=mark, user=user, proto="pop3")[-1]
+    check(r.status == 0 and b"Message-ID:" in r.stdout and
+          (rec["retr"][0], rec["del"][0]) == (1, 0),
+          "headers only: show fetches that one body (1 RETR, nothing "
+          "deleted) (%s)" % r.stderr.decode(errors="replace").strip())
+    r = d.run_petrel(["--offline", "show", "--raw", "INBOX", "3"],
+                     home="hdr", text=False)
+    check(r.status == 0 and b"Message-ID:" in r.stdout,
+          "headers only: and then it reads offline")
     mark = d.log_mark()
     r = d.run_petrel(["sync", "--bodies"], home="hdr")
     rec = d.wait_logouts(1, since=mark, user=user, proto="pop3")[-1]
     check.eq(r.status, 0, "headers only: sync --bodies succeeds (%s)"
              % r.stderr.strip())
-    check.eq((rec["top"][0], rec["retr"][0], rec["del"][0]), (0, 40, 40),
-             "headers only: sync --bodies RETRs the 40, then deletes them "
-             "(immediately)")
+    check.eq((rec["top"][0], rec["retr"][0], rec["del"][0]), (0, 39, 40),
+             "headers only: sync --bodies RETRs the other 39, then deletes "
+             "all 40 (immediately)")
     r = d.run_petrel(["--offline", "show", "--raw", "INBOX", "7"],
                      home="hdr", text=False)
     check(r.status == 0 and b"Message-ID:" in r.stdout, "headers only: the "

@@ -1256,7 +1256,7 @@ main(int argc, char **argv)
 			break;
 		case 't':
 			c.start = parse_num("--start-time", optarg, 0,
-			    INT64_C(253402300799) - (int64_t)SEED_MAX_COUNT * 90000);
+			    INT64_C(4102444800));	/* up to 2100-01-01 */
 			break;
 		case 'T':
 			c.to = optarg;
