@@ -31,6 +31,47 @@ void	index_fields_parse(struct index_fields *, const char *hdr, size_t len);
 /* Point m's text fields at f's; the date falls back to m->internaldate. */
 void	index_fields_to_msg(const struct index_fields *, struct cache_msg *m);
 
+/* ---- The store thread (store.c) -------------------------------------- */
+
+/* New messages committed per transaction (each commit moves synced_uid). */
+#define SYNC_BATCH		2000
+
+struct cache;
+struct cache_folder;
+struct sync_stats;
+
+/* One message for the store thread; it owns the strings. */
+struct store_item {
+	uint32_t		 uid;
+	uint32_t		 flags;
+	char			*keywords;
+	uint64_t		 modseq;
+	int64_t			 internaldate;
+	int64_t			 size;
+	bool			 flags_only;	/* a flag change of a cached message */
+	struct index_fields	 fields;
+};
+struct store;
+
+void	store_item_free(struct store_item *);
+/*
+ * Start writing a folder's new messages on a thread of its own; the caller
+ * must not use the cache until store_finish(). markers are the folder's
+ * sync markers to save (not complete) with each batch.
+ */
+struct store *store_start(struct cache *, int64_t folder_id,
+	    const struct cache_folder *markers, uint32_t synced_uid,
+	    struct sync_stats *, void (*progress)(void *, uint64_t), void *arg);
+/* Queue an item (ownership passes); -1 once the writer has failed. */
+int	store_push(struct store *, struct store_item *, struct error *err);
+/*
+ * Commit what is queued and stop. all_seen: the fetch ended normally, so
+ * every UID up to its last was seen, in whatever order. *synced_uidp gets the
+ * resume point committed. -1 with the writer's error.
+ */
+int	store_finish(struct store **, bool all_seen, uint32_t *synced_uidp,
+	    struct error *err);
+
 /* Header fields the index needs, as fetched from IMAP. */
 #define INDEX_HEADER_FIELDS \
 	"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"

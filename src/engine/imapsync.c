@@ -30,8 +30,6 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* New messages committed per transaction. */
-#define SYNC_BATCH		2000
 /* UIDs per UID FETCH when downloading bodies. */
 #define BODY_BATCH		200
 /* Bodies at least this big stream through a temporary file. */
@@ -65,11 +63,8 @@ struct imap_sync {
 	struct folder_state	*selected;
 	struct cache_folder	 cf;		/* its cached markers (copied) */
 	uint32_t		 synced_uid;
-	uint32_t		 last_uid;	/* highest UID seen in phase 2 */
-	bool			 unordered;	/* phase 2 UIDs came out of order */
-	uint64_t		 batch;		/* messages in the open transaction */
+	struct store		*store;		/* phase 2's writer */
 	uint64_t		 done, total;
-	struct index_fields	 fields;
 	struct buf		 kw;
 
 	/* Body download. */
@@ -231,22 +226,6 @@ save_markers(struct imap_sync *s, const struct cache_folder *cf)
 	return cache_folder_set_sync(s->cache, s->fs->id, cf, s->err);
 }
 
-/* Commit the open batch, moving synced_uid forward when that is safe. */
-static int
-commit_batch(struct imap_sync *s)
-{
-	struct cache_folder	cf = s->cf;
-
-	if (!s->unordered && s->last_uid > s->synced_uid)
-		s->synced_uid = s->last_uid;
-	cf.synced_uid = s->synced_uid;
-	cf.complete = false;
-	if (save_markers(s, &cf) == -1 || cache_commit(s->cache, s->err) == -1)
-		return -1;
-	s->batch = 0;
-	return cache_begin(s->cache, s->err);
-}
-
 /* A flag change of a cached message (phase 1 and QRESYNC). */
 static int
 flags_cb(void *arg, const struct imap_msg *m)
@@ -275,45 +254,47 @@ vanished_cb(void *arg, uint32_t first, uint32_t last)
 	return 0;
 }
 
-/* A new message (phase 2). */
+/* Progress from the store thread. */
+static void
+store_progress(void *arg, uint64_t stored)
+{
+	struct imap_sync	*s = arg;
+
+	s->done = stored;
+	progress(s);
+}
+
+/*
+ * A new message (phase 2): decoded here, stored by the store thread.
+ * "n:*" also returns the last message when there is nothing new: that one
+ * is only a flag update.
+ */
 static int
 new_cb(void *arg, const struct imap_msg *m)
 {
 	struct imap_sync	*s = arg;
-	struct cache_msg	 cm;
+	struct store_item	*it;
 
 	if (m->uid == 0) {
 		error_set(s->err, ERR_PROTO, "%s: FETCH response without UID",
 		    s->acct->host);
 		return -1;
 	}
-	if (m->uid <= s->synced_uid)
-		return flags_cb(arg, m);	/* "n:*" also returns the last one */
-	if (m->uid < s->last_uid)
-		s->unordered = true;
-	if (m->uid > s->last_uid)
-		s->last_uid = m->uid;
-
-	memset(&cm, 0, sizeof cm);
-	cm.folder_id = s->fs->id;
-	cm.uid = m->uid;
-	cm.flags = m->flags;
-	cm.keywords = m->keywords;
-	cm.modseq = m->modseq;
-	cm.internaldate = m->has_internaldate ? m->internaldate : 0;
-	cm.size = m->size >= 0 ? m->size : 0;
-	index_fields_parse(&s->fields, m->header, m->header_len);
-	index_fields_to_msg(&s->fields, &cm);
-	if (cache_msg_put(s->cache, &cm, s->err) == -1)
-		return -1;
-	s->stats->new_messages++;
-	s->done++;
-	if (++s->batch >= SYNC_BATCH) {
-		if (commit_batch(s) == -1)
-			return -1;
-		progress(s);
+	if (m->uid <= s->synced_uid && !m->has_flags)
+		return 0;
+	it = xcalloc(1, sizeof *it);
+	it->uid = m->uid;
+	it->flags = m->flags;
+	it->keywords = m->keywords != NULL ? xstrdup(m->keywords) : NULL;
+	it->modseq = m->modseq;
+	it->flags_only = m->uid <= s->synced_uid;
+	if (!it->flags_only) {
+		it->internaldate = m->has_internaldate ? m->internaldate : 0;
+		it->size = m->size >= 0 ? m->size : 0;
+		index_fields_init(&it->fields);
+		index_fields_parse(&it->fields, m->header, m->header_len);
 	}
-	return 0;
+	return store_push(s->store, it, s->err);
 }
 
 /* UID SEARCH ranges, for the expunge check. */
@@ -498,26 +479,39 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 			goto fail;
 	}
 
-	/* Phase 2: new messages. */
-	s->last_uid = s->synced_uid;
-	s->unordered = false;
-	s->batch = 0;
+	/*
+	 * Phase 2: new messages. What phases 0 and 1 changed is committed
+	 * first (flag changes are safe to keep: the markers do not move), and
+	 * the store thread takes the cache over until the fetch ends.
+	 */
 	if (mb.exists > 0 && (mb.uidnext == 0 || mb.uidnext > s->synced_uid + 1)) {
-		int64_t have = cache_msg_count(s->cache, fs->id);
+		int64_t		have = cache_msg_count(s->cache, fs->id);
+		struct error	serr;
+		int		frv, srv;
 
 		s->total = mb.exists > have ? (uint64_t)(mb.exists - have) : 0;
+		s->done = 0;
 		progress(s);
+		if (cache_commit(s->cache, s->err) == -1)
+			return -1;
+		s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
+		    s->stats, store_progress, s);
 		snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
 		snprintf(items, sizeof items, "UID FLAGS INTERNALDATE "
 		    "RFC822.SIZE%s BODY.PEEK[HEADER.FIELDS (%s)]",
 		    imap_condstore(s->c) ? " MODSEQ" : "", INDEX_HEADER_FIELDS);
-		if (imap_uid_fetch(s->c, set, items, NULL, new_cb, s,
-		    s->err) == -1)
-			goto fail;
-		/* Every UID up to "*" has been seen now, in whatever order. */
-		s->unordered = false;
-		if (s->last_uid > s->synced_uid)
-			s->synced_uid = s->last_uid;
+		frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
+		error_clear(&serr);
+		srv = store_finish(&s->store, frv == 0, &s->synced_uid, &serr);
+		if (srv == -1) {
+			/* The writer's own error says what really failed. */
+			*s->err = serr;
+			return -1;
+		}
+		if (frv == -1)
+			return -1;
+		if (cache_begin(s->cache, s->err) == -1)
+			return -1;
 	}
 
 	if (expunge_check(s, mb.exists) == -1)
@@ -725,7 +719,6 @@ imap_sync_free(struct imap_sync *s)
 		free(s->status_names[i]);
 	free(s->status_names);
 	free(s->status);
-	index_fields_free(&s->fields);
 	buf_free(&s->kw);
 	free(s->uids);
 	if (s->tmp != NULL)
@@ -748,7 +741,6 @@ imap_sync(const struct account *acct, const char *password,
 	s.opts = opts;
 	s.stats = stats;
 	s.err = err;
-	index_fields_init(&s.fields);
 	if ((s.c = imap_connect(acct, password, err)) == NULL)
 		return -1;
 	if (sync_known_status(&s) == -1 || sync_folder_list(&s) == -1)

@@ -38,7 +38,13 @@ a_blank(char c)
 static bool
 a_special(char c)
 {
-	return strchr("()<>[]:;@\\,.\"", c) != NULL || a_blank(c);
+	switch (c) {
+	case '(': case ')': case '<': case '>': case '[': case ']': case ':':
+	case ';': case '@': case '\\': case ',': case '.': case '"':
+	case ' ': case '\t': case '\r': case '\n':
+		return true;
+	}
+	return false;
 }
 
 static void

@@ -33,9 +33,14 @@ hdr_eol(const char *p, const char *end)
 static const char *
 hdr_line_end(const char *p, const char *end)
 {
-	while (p < end && *p != '\n' && *p != '\r')
-		p++;
-	return p;
+	const char	*lf, *cr;
+
+	/* Two vectorised scans beat a byte loop on long header blocks. */
+	if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
+		lf = end;
+	if ((cr = memchr(p, '\r', (size_t)(lf - p))) != NULL)
+		return cr;
+	return lf;
 }
 
 void

@@ -505,7 +505,12 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		nfds = wake_fd >= 0 ? 2 : 1;
-		r = poll(pfd, (nfds_t)nfds, conn_remaining(deadline));
+		/* Ciphertext already read ahead counts as a readable socket. */
+		if (c->session != NULL && tls_raw_pending(c) > 0) {
+			r = 1;
+			pfd[0].revents = POLLIN;
+		} else
+			r = poll(pfd, (nfds_t)nfds, conn_remaining(deadline));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)

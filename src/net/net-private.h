@@ -35,6 +35,13 @@ struct conn {
 	char		 verify_msg[900];	/* why the certificate was refused */
 
 	struct buf	 in;		/* plaintext read ahead by conn_wait */
+	/*
+	 * TLS ciphertext read from the socket but not yet taken by GnuTLS:
+	 * one recv() fills it with several records, where GnuTLS alone would
+	 * make one or two recv() calls per 16 KB record.
+	 */
+	unsigned char	*raw;
+	size_t		 raw_pos, raw_len;
 	struct buf	 out;		/* queued, not yet sent */
 
 	int		 eof;		/* end of stream seen by conn_wait */
@@ -67,6 +74,8 @@ int		tls_send(struct conn *, const void *buf, size_t len,
 		    struct error *err);
 /* Bytes decrypted and buffered inside GnuTLS. */
 size_t		tls_pending(struct conn *);
+/* Ciphertext bytes read ahead from the socket that GnuTLS has not taken. */
+size_t		tls_raw_pending(const struct conn *);
 /*
  * Read without waiting: >0 bytes, 0 when no application data is there yet
  * (handshake messages such as TLS 1.3 session tickets are consumed), -2 at

@@ -34,12 +34,35 @@ tls_push(gnutls_transport_ptr_t ptr, const void *data, size_t len)
 	return send(c->fd, data, len, MSG_NOSIGNAL);
 }
 
+/* Size of the ciphertext read-ahead buffer. */
+#define TLS_RAW_MAX	(64 * 1024)
+
 static ssize_t
 tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 {
 	struct conn	*c = ptr;
+	ssize_t		 n;
 
-	return recv(c->fd, data, len, 0);
+	if (c->raw_pos == c->raw_len) {
+		if (c->raw == NULL)
+			c->raw = xmalloc(TLS_RAW_MAX);
+		/* Errors and EOF go to GnuTLS as they are (errno intact). */
+		if ((n = recv(c->fd, c->raw, TLS_RAW_MAX, 0)) <= 0)
+			return n;
+		c->raw_pos = 0;
+		c->raw_len = (size_t)n;
+	}
+	if (len > c->raw_len - c->raw_pos)
+		len = c->raw_len - c->raw_pos;
+	memcpy(data, c->raw + c->raw_pos, len);
+	c->raw_pos += len;
+	return (ssize_t)len;
+}
+
+size_t
+tls_raw_pending(const struct conn *c)
+{
+	return c->raw_len - c->raw_pos;
 }
 
 static int
@@ -303,8 +326,15 @@ tls_verify(gnutls_session_t s)
 static int
 tls_wait(struct conn *c, uint64_t deadline, struct error *err)
 {
-	return conn_poll(c, gnutls_record_get_direction(c->session) ?
-	    POLLOUT : POLLIN, deadline, err);
+	int	out = gnutls_record_get_direction(c->session);
+
+	/*
+	 * GnuTLS also says AGAIN after a record with nothing for us (a TLS 1.3
+	 * session ticket): what is read ahead must be offered before polling.
+	 */
+	if (!out && tls_raw_pending(c) > 0)
+		return 1;
+	return conn_poll(c, out ? POLLOUT : POLLIN, deadline, err);
 }
 
 static int
@@ -570,6 +600,9 @@ tls_free(struct conn *c)
 		gnutls_deinit(c->session);
 		c->session = NULL;
 	}
+	free(c->raw);
+	c->raw = NULL;
+	c->raw_pos = c->raw_len = 0;
 	if (c->cred != NULL) {
 		gnutls_certificate_free_credentials(c->cred);
 		c->cred = NULL;
