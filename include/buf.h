@@ -24,7 +24,7 @@ void	 buf_free(struct buf *);
 /* Empty the buffer but keep its memory. */
 void	 buf_reset(struct buf *);
 /* Return 0, or -1 (nothing appended) when max would be exceeded. */
-int	 buf_add(struct buf *, const void *, size_t);
+int	 buf_add_slow(struct buf *, const void *, size_t);
 int	 buf_addc_slow(struct buf *, char);
 int	 buf_adds(struct buf *, const char *);
 int	 buf_printf(struct buf *, const char *, ...)
@@ -38,6 +38,21 @@ void	 buf_commit(struct buf *, size_t n);
 void	 buf_consume(struct buf *, size_t n);
 /* Hand the data over to the caller (NUL-terminated) and reset the buffer. */
 char	*buf_steal(struct buf *, size_t *lenp);
+/* Bytes: the common case (room left, under max) inline. */
+static inline int
+buf_add(struct buf *b, const void *p, size_t n)
+{
+	if (n < b->size && b->len + n < b->size &&
+	    (b->max == 0 || b->len + n <= b->max)) {
+		if (n > 0)
+			__builtin_memcpy(b->data + b->len, p, n);
+		b->len += n;
+		b->data[b->len] = '\0';
+		return 0;
+	}
+	return buf_add_slow(b, p, n);
+}
+
 /* One byte: the common case (room left, under max) inline, for parsers. */
 static inline int
 buf_addc(struct buf *b, char c)

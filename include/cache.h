@@ -37,6 +37,14 @@ int	cache_open_path(const char *path, int flags, struct cache **cp, struct error
 void	cache_close(struct cache **cp);
 const char *cache_path(const struct cache *);
 
+/*
+ * Bulk inserting (on) or back to normal (off), outside a transaction: with
+ * bulk on, foreign keys are not checked, which saves a lookup per insert
+ * when only new messages of a known folder are written (nothing is deleted,
+ * so no cascade is missed).
+ */
+void	cache_bulk(struct cache *, bool on);
+
 int	cache_begin(struct cache *, struct error *err);
 int	cache_commit(struct cache *, struct error *err);
 /* Undo the open transaction, if any. */

@@ -35,29 +35,12 @@ index_fields_free(struct index_fields *f)
 static char *
 format_addresses(const char *v, size_t len)
 {
-	struct mime_addr	*addrs = NULL;
-	struct buf		 b = BUF_INIT(64 * 1024);
-	size_t			 n, i;
-	char			*s;
+	char	*s;
 
-	n = mime_parse_addresses(v, len, &addrs);
-	for (i = 0; i < n; i++) {
-		if (addrs[i].addr == NULL && addrs[i].name == NULL)
-			continue;
-		if ((s = mime_addr_format(&addrs[i])) == NULL)
-			continue;
-		if (b.len > 0)
-			buf_adds(&b, ", ");
-		buf_adds(&b, s);
-		free(s);
-	}
-	mime_addrs_free(addrs, n);
-	if (b.len == 0) {
-		buf_free(&b);
-		/* Unparseable: show it decoded rather than nothing. */
-		return len > 0 ? mime_decode_header(v, len) : NULL;
-	}
-	return buf_steal(&b, NULL);
+	if ((s = mime_format_addresses(v, len)) != NULL)
+		return s;
+	/* Unparseable: show it decoded rather than nothing. */
+	return len > 0 ? mime_decode_header(v, len) : NULL;
 }
 
 /* Longest id field kept (References of a long thread stay far below). */
@@ -96,10 +79,33 @@ format_ids(const char *v, size_t len)
 	return s;
 }
 
-static bool
-name_is(const char *name, size_t len, const char *want)
+/* The index fields, by header name. */
+enum field { F_OTHER, F_FROM, F_TO, F_CC, F_SUBJECT, F_DATE, F_MESSAGE_ID,
+    F_IN_REPLY_TO, F_REFERENCES };
+
+static enum field
+field_of(const char *name, size_t len)
 {
-	return strlen(want) == len && strncasecmp_ascii(name, want, len) == 0;
+	static const struct {
+		const char	*name;
+		size_t		 len;
+		enum field	 f;
+	} fields[] = {
+		{ "From", 4, F_FROM }, { "To", 2, F_TO }, { "Cc", 2, F_CC },
+		{ "Subject", 7, F_SUBJECT }, { "Date", 4, F_DATE },
+		{ "Message-ID", 10, F_MESSAGE_ID },
+		{ "In-Reply-To", 11, F_IN_REPLY_TO },
+		{ "References", 10, F_REFERENCES },
+	};
+	size_t	i;
+	char	c = (char)(name[0] | 0x20);
+
+	/* Length and first letter rule out nearly every other field. */
+	for (i = 0; i < sizeof fields / sizeof fields[0]; i++)
+		if (fields[i].len == len && (fields[i].name[0] | 0x20) == c &&
+		    strncasecmp_ascii(name, fields[i].name, len) == 0)
+			return fields[i].f;
+	return F_OTHER;
 }
 
 void
@@ -116,30 +122,43 @@ index_fields_parse(struct index_fields *f, const char *hdr, size_t len)
 	mime_hdr_iter_init(&it, hdr, len);
 	while (mime_hdr_next(&it, &name, &nlen, &value, &vlen) == 1) {
 		/* The first of a repeated field counts, as in most clients. */
-		if (name_is(name, nlen, "From")) {
+		slot = NULL;
+		switch (nlen > 0 ? field_of(name, nlen) : F_OTHER) {
+		case F_FROM:
 			if (f->from == NULL)
 				f->from = format_addresses(value, vlen);
-		} else if (name_is(name, nlen, "To")) {
+			break;
+		case F_TO:
 			if (f->to == NULL)
 				f->to = format_addresses(value, vlen);
-		} else if (name_is(name, nlen, "Cc")) {
+			break;
+		case F_CC:
 			if (f->cc == NULL)
 				f->cc = format_addresses(value, vlen);
-		} else if (name_is(name, nlen, "Subject")) {
+			break;
+		case F_SUBJECT:
 			if (f->subject == NULL)
 				f->subject = mime_decode_header(value, vlen);
-		} else if (name_is(name, nlen, "Date")) {
+			break;
+		case F_DATE:
 			if (!f->has_date && mime_parse_date(value, vlen,
 			    &f->date, &f->date_tz) == 0)
 				f->has_date = true;
-		} else {
-			slot = name_is(name, nlen, "Message-ID") ? &f->message_id :
-			    name_is(name, nlen, "In-Reply-To") ? &f->in_reply_to :
-			    name_is(name, nlen, "References") ? &f->references :
-			    NULL;
-			if (slot != NULL && *slot == NULL)
-				*slot = format_ids(value, vlen);
+			break;
+		case F_MESSAGE_ID:
+			slot = &f->message_id;
+			break;
+		case F_IN_REPLY_TO:
+			slot = &f->in_reply_to;
+			break;
+		case F_REFERENCES:
+			slot = &f->references;
+			break;
+		case F_OTHER:
+			break;
 		}
+		if (slot != NULL && *slot == NULL)
+			*slot = format_ids(value, vlen);
 	}
 }
 

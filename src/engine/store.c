@@ -206,6 +206,7 @@ store_start(struct cache *cache, int64_t folder_id,
 	st->stats = stats;
 	st->progress = progress;
 	st->progress_arg = progress_arg;
+	cache_bulk(cache, true);
 	if (pthread_create(&st->th, NULL, store_main, st) != 0)
 		fatalx("%s: cannot start the store thread", __func__);
 	return st;
@@ -245,6 +246,7 @@ store_finish(struct store **stp, bool all_seen, uint32_t *synced_uidp,
 	pthread_cond_signal(&st->cv_work);
 	pthread_mutex_unlock(&st->mu);
 	pthread_join(st->th, NULL);
+	cache_bulk(st->cache, false);
 	if (st->failed) {
 		if (err != NULL)
 			*err = st->err;

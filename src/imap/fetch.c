@@ -12,15 +12,20 @@
 
 static const struct {
 	const char	*name;
+	size_t		 len;
 	uint32_t	 bit;
 } system_flags[] = {
-	{ "\\Seen", MSG_SEEN },
-	{ "\\Answered", MSG_ANSWERED },
-	{ "\\Flagged", MSG_FLAGGED },
-	{ "\\Deleted", MSG_DELETED },
-	{ "\\Draft", MSG_DRAFT },
-	{ "$Forwarded", MSG_FORWARDED },
+	{ "\\Seen", 5, MSG_SEEN },
+	{ "\\Answered", 9, MSG_ANSWERED },
+	{ "\\Flagged", 8, MSG_FLAGGED },
+	{ "\\Deleted", 8, MSG_DELETED },
+	{ "\\Draft", 6, MSG_DRAFT },
+	{ "$Forwarded", 10, MSG_FORWARDED },
 };
+
+/* An atom equal to a literal, ignoring case: the length is checked first. */
+#define KEY_IS(a, lit) ((a)->len == sizeof(lit) - 1 && \
+	strncasecmp_ascii((a)->str, (lit), sizeof(lit) - 1) == 0)
 
 uint32_t
 imap_parse_flags(const struct imap_arg *list, struct buf *keywords)
@@ -36,7 +41,9 @@ imap_parse_flags(const struct imap_arg *list, struct buf *keywords)
 		if (a->type != IMAP_ARG_ATOM)
 			continue;
 		for (j = 0; j < sizeof system_flags / sizeof system_flags[0]; j++)
-			if (strcasecmp_ascii(a->str, system_flags[j].name) == 0)
+			if (a->len == system_flags[j].len &&
+			    strncasecmp_ascii(a->str, system_flags[j].name,
+			    a->len) == 0)
 				break;
 		if (j < sizeof system_flags / sizeof system_flags[0]) {
 			flags |= system_flags[j].bit;
@@ -182,11 +189,11 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 		if (k->type != IMAP_ARG_ATOM)
 			return error_set(err, ERR_PROTO, "FETCH item name is not "
 			    "an atom");
-		if (strcasecmp_ascii(k->str, "UID") == 0) {
+		if (KEY_IS(k, "UID")) {
 			if (imap_arg_number(v, UINT32_MAX, &n) == -1 || n == 0)
 				return error_set(err, ERR_PROTO, "bad UID in FETCH");
 			m->uid = (uint32_t)n;
-		} else if (strcasecmp_ascii(k->str, "FLAGS") == 0) {
+		} else if (KEY_IS(k, "FLAGS")) {
 			if (v->type != IMAP_ARG_LIST)
 				return error_set(err, ERR_PROTO, "FLAGS is not "
 				    "a list");
@@ -198,19 +205,19 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 				buf_add(scratch, kw.data, kw.len + 1);
 				has_kw = true;
 			}
-		} else if (strcasecmp_ascii(k->str, "MODSEQ") == 0) {
+		} else if (KEY_IS(k, "MODSEQ")) {
 			if (v->type != IMAP_ARG_LIST || v->count != 1 ||
 			    imap_arg_number(&v->list[0], UINT64_MAX >> 1, &n) == -1)
 				return error_set(err, ERR_PROTO, "bad MODSEQ");
 			m->modseq = n;
-		} else if (strcasecmp_ascii(k->str, "INTERNALDATE") == 0) {
+		} else if (KEY_IS(k, "INTERNALDATE")) {
 			if (imap_arg_cstr(v) == NULL ||
 			    imap_parse_internaldate(imap_arg_cstr(v),
 			    &m->internaldate) == -1)
 				log_debug("imap: bad INTERNALDATE ignored");
 			else
 				m->has_internaldate = true;
-		} else if (strcasecmp_ascii(k->str, "RFC822.SIZE") == 0) {
+		} else if (KEY_IS(k, "RFC822.SIZE")) {
 			if (imap_arg_number(v, INT64_MAX, &n) == -1)
 				return error_set(err, ERR_PROTO, "bad RFC822.SIZE");
 			m->size = (int64_t)n;
@@ -223,9 +230,9 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 				    "section in FETCH");
 			m->header = v->str;
 			m->header_len = v->len;
-		} else if (strcasecmp_ascii(k->str, "BODY[]") == 0 ||
-		    strcasecmp_ascii(k->str, "RFC822") == 0 ||
-		    strcasecmp_ascii(k->str, "BINARY[]") == 0) {
+		} else if (KEY_IS(k, "BODY[]") ||
+		    KEY_IS(k, "RFC822") ||
+		    KEY_IS(k, "BINARY[]")) {
 			if (v->type == IMAP_ARG_NIL)
 				continue;
 			if (v->type == IMAP_ARG_LITERAL && v->streamed)
@@ -236,7 +243,7 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 			} else
 				return error_set(err, ERR_PROTO, "bad BODY[] in "
 				    "FETCH");
-		} else if (strcasecmp_ascii(k->str, "BODYSTRUCTURE") == 0) {
+		} else if (KEY_IS(k, "BODYSTRUCTURE")) {
 			bsoff = scratch->len;
 			imap_arg_write(scratch, v);
 			buf_addc(scratch, '\0');

@@ -51,7 +51,7 @@ buf_room(struct buf *b, size_t n)
 }
 
 int
-buf_add(struct buf *b, const void *p, size_t n)
+buf_add_slow(struct buf *b, const void *p, size_t n)
 {
 	if (buf_room(b, n) == -1)
 		return -1;

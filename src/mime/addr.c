@@ -169,6 +169,13 @@ addr_comment(const char *p, const char *end, struct buf *b)
 	return end;
 }
 
+/*
+ * Working buffers, kept per thread between calls: a sync parses hundreds of
+ * thousands of address fields, and allocating five buffers for each was
+ * most of the cost. They only grow to the longest field seen.
+ */
+static __thread struct buf	addr_bufs[5];
+
 size_t
 mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
 {
@@ -178,11 +185,16 @@ mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
 	size_t			 ew;
 
 	memset(&st, 0, sizeof st);
-	buf_init(&st.phrase, 0);
-	buf_init(&st.bare, 0);
-	buf_init(&st.angle, 0);
-	buf_init(&st.comment, 0);
-	buf_init(&tmp, 0);
+	st.phrase = addr_bufs[0];
+	st.bare = addr_bufs[1];
+	st.angle = addr_bufs[2];
+	st.comment = addr_bufs[3];
+	tmp = addr_bufs[4];
+	buf_reset(&st.phrase);
+	buf_reset(&st.bare);
+	buf_reset(&st.angle);
+	buf_reset(&st.comment);
+	buf_reset(&tmp);
 	while (p < end && st.n < ADDR_MAX) {
 		char c = *p;
 
@@ -281,10 +293,11 @@ mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
 		}
 		/* An atom; an encoded word may hold specials. */
 		s = p;
-		if ((ew = mime_ew_len(p, end)) != 0)
+		if (*p == '=' && (ew = mime_ew_len(p, end)) != 0)
 			p += ew;
 		while (p < end && !a_special(*p)) {
-			if ((ew = mime_ew_len(p, end)) != 0)
+			/* Only "=?" can start an encoded word. */
+			if (*p == '=' && (ew = mime_ew_len(p, end)) != 0)
 				p += ew;
 			else
 				p++;
@@ -294,11 +307,12 @@ mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
 		addr_word(&st, s, (size_t)(p - s), false);
 	}
 	addr_finish(&st);
-	buf_free(&st.phrase);
-	buf_free(&st.bare);
-	buf_free(&st.angle);
-	buf_free(&st.comment);
-	buf_free(&tmp);
+	/* Hand the (possibly grown) buffers back for the next call. */
+	addr_bufs[0] = st.phrase;
+	addr_bufs[1] = st.bare;
+	addr_bufs[2] = st.angle;
+	addr_bufs[3] = st.comment;
+	addr_bufs[4] = tmp;
 	*out = st.v;
 	return st.n;
 }
@@ -329,4 +343,134 @@ mime_addr_format(const struct mime_addr *a)
 	else
 		s = xstrdup("");
 	return s;
+}
+
+/* Characters of an unquoted display-name word or an addr-spec (atext). */
+static bool
+fast_atext(char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	    (c >= '0' && c <= '9'))
+		return true;
+	switch (c) {
+	case '!': case '#': case '$': case '%': case '&': case '\'':
+	case '*': case '+': case '-': case '/': case '^': case '_':
+	case '`': case '{': case '|': case '}': case '~':
+		return true;
+	}
+	return false;
+}
+
+static bool
+fast_blank(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * The common case without the general parser: a list of "Name Words
+ * <local@domain>" or "local@domain" in plain ASCII, with no quotes, comments,
+ * encoded words, groups or dots in names. Anything else returns -1 (and the
+ * caller parses in full), so the result is always what the parser would give.
+ */
+static int
+fast_format(const char *p, const char *end, struct buf *out)
+{
+	const char	*w, *a, *ae;
+	bool		 any = false;
+
+	for (;;) {
+		size_t	mark = out->len, nwords = 0;
+
+		while (p < end && fast_blank(*p))
+			p++;
+		if (p == end || *p == ',')
+			return -1;	/* an empty item: leave it to the parser */
+		if (any && buf_add(out, ", ", 2) == -1)
+			return -1;
+		mark = out->len;
+		/* Words up to "<" or the end of a bare addr-spec. */
+		for (;;) {
+			w = p;
+			while (p < end && (fast_atext(*p) || *p == '.' ||
+			    *p == '@'))
+				p++;
+			if (p == w)
+				break;
+			if (nwords++ > 0 && buf_addc(out, ' ') == -1)
+				return -1;
+			if (buf_add(out, w, (size_t)(p - w)) == -1)
+				return -1;
+			while (p < end && fast_blank(*p))
+				p++;
+		}
+		if (p < end && *p == '<') {
+			/* The words were a name: no dots or "@" allowed there. */
+			if (memchr(out->data + mark, '.', out->len - mark) ||
+			    memchr(out->data + mark, '@', out->len - mark))
+				return -1;
+			a = ++p;
+			while (p < end && (fast_atext(*p) || *p == '.' ||
+			    *p == '@'))
+				p++;
+			ae = p;
+			if (p == end || *p != '>' || a == ae ||
+			    memchr(a, '@', (size_t)(ae - a)) == NULL)
+				return -1;
+			p++;
+			if (nwords > 0 && buf_add(out, " <", 2) == -1)
+				return -1;
+			if (buf_add(out, a, (size_t)(ae - a)) == -1 ||
+			    (nwords > 0 && buf_addc(out, '>') == -1))
+				return -1;
+		} else if (nwords != 1 ||
+		    memchr(out->data + mark, '@', out->len - mark) == NULL)
+			return -1;	/* not a plain addr-spec */
+		any = true;
+		while (p < end && fast_blank(*p))
+			p++;
+		if (p == end)
+			return 0;
+		if (*p != ',')
+			return -1;
+		p++;
+	}
+}
+
+char *
+mime_format_addresses(const char *value, size_t len)
+{
+	struct mime_addr	*addrs = NULL;
+	struct buf		 b = BUF_INIT(64 * 1024);
+	size_t			 n, i;
+
+	if (fast_format(value, value + len, &b) == 0)
+		return mime_steal(&b, NULL);
+	buf_reset(&b);
+	n = mime_parse_addresses(value, len, &addrs);
+	for (i = 0; i < n; i++) {
+		const struct mime_addr *a = &addrs[i];
+
+		if (a->addr == NULL && a->name == NULL)
+			continue;
+		if (b.len > 0)
+			buf_add(&b, ", ", 2);
+		if (a->name != NULL && a->addr != NULL) {
+			buf_adds(&b, a->name);
+			buf_add(&b, " <", 2);
+			buf_adds(&b, a->addr);
+			buf_addc(&b, '>');
+		} else if (a->addr != NULL)
+			buf_adds(&b, a->addr);
+		else {
+			buf_adds(&b, a->name);
+			buf_addc(&b, ':');
+		}
+	}
+	mime_addrs_free(addrs, n);
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return mime_steal(&b, NULL);
 }

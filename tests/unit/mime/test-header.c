@@ -418,7 +418,105 @@ test_sanitize(void)
 	free(s);
 }
 
+/* The slow way: parse, format each address, join. */
+static char *
+format_slow(const char *v, size_t len)
+{
+	struct mime_addr	*a = NULL;
+	struct buf		 b = BUF_INIT(0);
+	size_t			 n, i;
+	char			*s;
+
+	n = mime_parse_addresses(v, len, &a);
+	for (i = 0; i < n; i++) {
+		if (a[i].addr == NULL && a[i].name == NULL)
+			continue;
+		s = mime_addr_format(&a[i]);
+		if (b.len > 0)
+			buf_adds(&b, ", ");
+		buf_adds(&b, s);
+		free(s);
+	}
+	mime_addrs_free(a, n);
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	return buf_steal(&b, NULL);
+}
+
+/*
+ * mime_format_addresses() has a fast path for plain lists: whatever the
+ * input, it must say exactly what the general parser says. Random lists
+ * built from tricky pieces (quotes, dots, comments, groups, encoded words,
+ * folding, empty items) are compared one by one.
+ */
+static void
+test_format_addresses_same(void)
+{
+	static const char *pieces[] = {
+		"John Smith", "john@example.org", "<john@example.org>", " ",
+		"  ", "\r\n ", "\t", ",", ", ", "\"Smith, John\"", "J. Smith",
+		"(comment)", "=?UTF-8?B?w4Z0aGVscmVk?=", "Bob", "b.o.b@x.y",
+		"<bob@x.y>", "Undisclosed:;", "list: a@b.c, d@e.f;", "@", ".",
+		"<", ">", "<>", "a@b", "O'Neil", "x@[1.2.3.4]", "\\", "\"\"",
+		"Ünicode", "=", "a=b@c.d", "<a@b.c", "name <a@b.c> trailing",
+		"<a b@c.d>", "< a@b.c >", "Mr.", "@x.org", "a@",
+	};
+	const size_t	 np = sizeof pieces / sizeof pieces[0];
+	uint64_t	 x = 0x9e3779b97f4a7c15ULL;
+	char		 in[512], *fast, *slow, e1[512], e2[512];
+	int		 i, j, k, bad = 0, fastpath = 0;
+
+	/* The plain shapes, which must take the fast path. */
+	{
+		const char *plain = "John  Smith <john@example.org>,\r\n "
+		    "bob@x.org, <c@d.e>";
+
+		fast = mime_format_addresses(plain, strlen(plain));
+	}
+	T_EQ_STR(fast, "John Smith <john@example.org>, bob@x.org, c@d.e");
+	free(fast);
+	T_ASSERT(mime_format_addresses("", 0) == NULL);
+
+	for (i = 0; i < 200000 && bad < 5; i++) {
+		size_t len = 0;
+
+		k = 1 + (int)(x % 6);
+		for (j = 0; j < k; j++) {
+			const char *pc;
+
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			pc = pieces[x % np];
+			if (len + strlen(pc) + 1 >= sizeof in)
+				break;
+			memcpy(in + len, pc, strlen(pc));
+			len += strlen(pc);
+		}
+		in[len] = '\0';
+		fast = mime_format_addresses(in, len);
+		slow = format_slow(in, len);
+		if ((fast == NULL) != (slow == NULL) ||
+		    (fast != NULL && strcmp(fast, slow) != 0)) {
+			test_fail(__FILE__, __LINE__, "\"%s\": fast \"%s\", "
+			    "parser \"%s\"", test_escape(in, len, e1, sizeof e1),
+			    fast ? fast : "(null)",
+			    slow ? test_escape(slow, strlen(slow), e2,
+			    sizeof e2) : "(null)");
+			bad++;
+		}
+		if (fast != NULL && strchr(in, '"') == NULL)
+			fastpath++;
+		free(fast);
+		free(slow);
+	}
+	T_ASSERT(fastpath > 1000);
+}
+
 static const struct test tests[] = {
+	{ "format_addresses_same", test_format_addresses_same },
 	{ "hdr_iter", test_hdr_iter },
 	{ "hdr_iter_odd", test_hdr_iter_odd },
 	{ "rfc2047", test_rfc2047 },
