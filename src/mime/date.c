@@ -26,20 +26,6 @@ static const struct date_zone date_zones[] = {
 	{ "mst", -420 }, { "mdt", -360 }, { "pst", -480 }, { "pdt", -420 },
 };
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant). */
-static int64_t
-date_days(int64_t y, int m, int d)
-{
-	int64_t		era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 static int
 date_mdays(int y, int m)
 {
@@ -181,7 +167,7 @@ mime_parse_date(const char *value, size_t len, int64_t *t, int *tzoff_min)
 		return -1;
 	if (ss == 60)
 		ss = 59;
-	*t = date_days(year, mon + 1, day) * 86400 + hh * 3600 + mi * 60 + ss -
+	*t = days_from_civil(year, mon + 1, day) * 86400 + hh * 3600 + mi * 60 + ss -
 	    (int64_t)zone * 60;
 	*tzoff_min = zone;
 	return 0;
