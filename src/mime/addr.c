@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "buf.h"
@@ -172,9 +173,41 @@ addr_comment(const char *p, const char *end, struct buf *b)
 /*
  * Working buffers, kept per thread between calls: a sync parses hundreds of
  * thousands of address fields, and allocating five buffers for each was
- * most of the cost. They only grow to the longest field seen.
+ * most of the cost. They only grow to the longest field seen, and are freed
+ * when the thread exits.
  */
-static __thread struct buf	addr_bufs[5];
+#define ADDR_NBUFS	5
+static __thread struct buf	*addr_bufs;
+static pthread_key_t		 addr_key;
+static pthread_once_t		 addr_once = PTHREAD_ONCE_INIT;
+
+static void
+addr_bufs_free(void *arg)
+{
+	struct buf	*b = arg;
+	int		 i;
+
+	for (i = 0; i < ADDR_NBUFS; i++)
+		buf_free(&b[i]);
+	free(b);
+}
+
+static void
+addr_key_init(void)
+{
+	pthread_key_create(&addr_key, addr_bufs_free);
+}
+
+static struct buf *
+addr_thread_bufs(void)
+{
+	if (addr_bufs == NULL) {
+		pthread_once(&addr_once, addr_key_init);
+		addr_bufs = xcalloc(ADDR_NBUFS, sizeof *addr_bufs);
+		pthread_setspecific(addr_key, addr_bufs);
+	}
+	return addr_bufs;
+}
 
 size_t
 mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
@@ -185,6 +218,7 @@ mime_parse_addresses(const char *value, size_t len, struct mime_addr **out)
 	size_t			 ew;
 
 	memset(&st, 0, sizeof st);
+	addr_thread_bufs();
 	st.phrase = addr_bufs[0];
 	st.bare = addr_bufs[1];
 	st.angle = addr_bufs[2];
@@ -406,8 +440,9 @@ fast_format(const char *p, const char *end, struct buf *out)
 		}
 		if (p < end && *p == '<') {
 			/* The words were a name: no dots or "@" allowed there. */
-			if (memchr(out->data + mark, '.', out->len - mark) ||
-			    memchr(out->data + mark, '@', out->len - mark))
+			if (out->len > mark &&
+			    (memchr(out->data + mark, '.', out->len - mark) ||
+			    memchr(out->data + mark, '@', out->len - mark)))
 				return -1;
 			a = ++p;
 			while (p < end && (fast_atext(*p) || *p == '.' ||
@@ -423,7 +458,7 @@ fast_format(const char *p, const char *end, struct buf *out)
 			if (buf_add(out, a, (size_t)(ae - a)) == -1 ||
 			    (nwords > 0 && buf_addc(out, '>') == -1))
 				return -1;
-		} else if (nwords != 1 ||
+		} else if (nwords != 1 || out->len == mark ||
 		    memchr(out->data + mark, '@', out->len - mark) == NULL)
 			return -1;	/* not a plain addr-spec */
 		any = true;
