@@ -311,9 +311,8 @@ imap_uid_fetch(struct imap_client *c, const char *uidset, const char *items,
 	return rv;
 }
 
-/* Call cb for each range of a sequence set such as "1:3,7,9:*". */
-static int
-uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg)
+int
+imap_uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg)
 {
 	size_t		i = 0, j;
 	uint64_t	a, b;
@@ -337,8 +336,10 @@ uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg)
 				b = t;
 			}
 		}
-		if (a == 0 || cb(arg, (uint32_t)a, (uint32_t)b) != 0)
+		if (a == 0)
 			return -1;
+		if (cb(arg, (uint32_t)a, (uint32_t)b) != 0)
+			return -2;
 		i = j + 1;
 	}
 	return 0;
@@ -378,11 +379,17 @@ search_untagged(void *arg, const struct imap_resp *r)
 		for (i = 0; i < r->nargs; i++) {
 			if (!imap_arg_eq(&r->args[i], "ALL") || i + 1 >= r->nargs)
 				continue;
-			if (r->args[i + 1].type != IMAP_ARG_ATOM ||
-			    uidset_each(r->args[i + 1].str, r->args[i + 1].len,
-			    ctx->cb, ctx->arg) == -1)
+			if (r->args[i + 1].type != IMAP_ARG_ATOM)
 				return error_set(ctx->err, ERR_PROTO,
 				    "bad set in ESEARCH response");
+			switch (imap_uidset_each(r->args[i + 1].str,
+			    r->args[i + 1].len, ctx->cb, ctx->arg)) {
+			case -1:
+				return error_set(ctx->err, ERR_PROTO,
+				    "bad set in ESEARCH response");
+			case -2:
+				return -1;	/* cb set the error */
+			}
 			i++;
 		}
 	}

@@ -65,6 +65,11 @@ int	imap_wait(struct imap_client *, uint32_t tag, imap_untagged_cb cb,
 int	imap_read(struct imap_client *, struct imap_resp *, struct error *err);
 /* Apply capabilities from a CAPABILITY list of args. */
 void	imap_set_caps(struct imap_client *, const struct imap_arg *, size_t n);
+/*
+ * Call cb for each range (first <= last) of a UID set such as "1:3,7".
+ * 0, -1 for a malformed set, -2 when cb returned non-zero.
+ */
+int	imap_uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg);
 /* Decode a FETCH response's list into m (fetch.c); -1 if malformed. */
 int	imap_fetch_decode(const struct imap_resp *, struct imap_msg *m,
 	    struct buf *scratch, struct error *err);

@@ -267,12 +267,19 @@ struct select_ctx {
 };
 
 static int
+vanished_range(void *arg, uint32_t first, uint32_t last)
+{
+	struct select_ctx	*ctx = arg;
+
+	if (ctx->opts == NULL || ctx->opts->on_vanished == NULL)
+		return 0;
+	return ctx->opts->on_vanished(ctx->opts->arg, first, last);
+}
+
+static int
 select_vanished(struct select_ctx *ctx, const struct imap_resp *r)
 {
 	const struct imap_arg	*set;
-	const char		*s;
-	size_t			 i = 0, j, len;
-	uint64_t		 a, b;
 
 	/* VANISHED (EARLIER) 1:3,7 */
 	if (r->nargs == 2 && r->args[0].type == IMAP_ARG_LIST)
@@ -283,33 +290,11 @@ select_vanished(struct select_ctx *ctx, const struct imap_resp *r)
 		return error_set(ctx->err, ERR_PROTO, "malformed VANISHED");
 	if (set->type != IMAP_ARG_ATOM)
 		return error_set(ctx->err, ERR_PROTO, "malformed VANISHED set");
-	s = set->str;
-	len = set->len;
-	while (i < len) {
-		for (j = i; j < len && s[j] != ',' && s[j] != ':'; j++)
-			;
-		if (parse_u64(s + i, j - i, UINT32_MAX, &a) == -1 || a == 0)
-			return error_set(ctx->err, ERR_PROTO, "bad VANISHED set");
-		b = a;
-		if (j < len && s[j] == ':') {
-			i = j + 1;
-			for (j = i; j < len && s[j] != ','; j++)
-				;
-			if (parse_u64(s + i, j - i, UINT32_MAX, &b) == -1 || b == 0)
-				return error_set(ctx->err, ERR_PROTO,
-				    "bad VANISHED set");
-			if (b < a) {
-				uint64_t t = a;
-
-				a = b;
-				b = t;
-			}
-		}
-		if (ctx->opts != NULL && ctx->opts->on_vanished != NULL &&
-		    ctx->opts->on_vanished(ctx->opts->arg, (uint32_t)a,
-		    (uint32_t)b) != 0)
-			return -1;
-		i = j + 1;
+	switch (imap_uidset_each(set->str, set->len, vanished_range, ctx)) {
+	case -1:
+		return error_set(ctx->err, ERR_PROTO, "bad VANISHED set");
+	case -2:
+		return -1;	/* the handler set the error */
 	}
 	return 0;
 }
