@@ -26,10 +26,19 @@ enum cache_stmt {
 	ST_MSG_ID,
 	ST_MSG_COUNT,
 	ST_MSG_MAXUID,
-	ST_BODY_GET,
-	ST_BODY_PUT,
-	ST_BODY_ZERO,
+	ST_MSG_HAS_BODY,
 	ST_COUNT
+};
+
+/* Statements on the bodies file (bodies.c). */
+enum cache_bodies_stmt {
+	BST_BEGIN,
+	BST_COMMIT,
+	BST_GET,
+	BST_PUT,
+	BST_ZERO,
+	BST_DELETE,
+	BST_COUNT
 };
 
 struct cache {
@@ -38,6 +47,11 @@ struct cache {
 	int		 flags;
 	int		 in_tx;
 	sqlite3_stmt	*stmts[ST_COUNT];
+	/* The bodies file (see bodies.c), opened on first use. */
+	sqlite3		*bdb;
+	char		*bpath;
+	int		 b_in_tx;
+	sqlite3_stmt	*bstmts[BST_COUNT];
 	/* Copies of the strings handed out by the last cache_*_get(). */
 	char		*kept[32];
 	int		 nkept;
@@ -55,6 +69,20 @@ struct cache {
 sqlite3_stmt	*cache_stmt(struct cache *, enum cache_stmt, struct error *err);
 /* Fill err from the database's last error, prefixed with what was being done. */
 int		 cache_db_error(struct cache *, struct error *err, const char *what);
+/* The same for any connection of the cache, with its file's path. */
+int		 cache_sqlite_error(sqlite3 *, const char *path, struct error *err,
+		     const char *what);
+/* The bodies file (bodies.c): open (1, or 0 when absent and !create). */
+int		 cache_bodies_open(struct cache *, bool create, struct error *err);
+void		 cache_bodies_close(struct cache *);
+/* Commit its transaction, if one is open: before the main file's. */
+int		 cache_bodies_commit(struct cache *, struct error *err);
+void		 cache_bodies_rollback(struct cache *);
+/* Delete the bodies of message ids first..last (before their rows). */
+int		 cache_bodies_delete(struct cache *, int64_t first_id, int64_t last_id,
+		     struct error *err);
+/* Schema step 2 -> 3: copy the main file's bodies table over. */
+int		 cache_bodies_migrate(struct cache *, struct error *err);
 /* Bring the schema up to date (migrate.c). */
 int		 cache_migrate(struct cache *, struct error *err);
 /* Step a statement that returns no rows (or ignore them) and reset it. */

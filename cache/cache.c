@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -52,25 +53,29 @@ static const char *stmt_sql[ST_COUNT] = {
 	    "WHERE id = " MSG_ID,
 	[ST_MSG_GET] = "SELECT id, folder_id, uid, flags, keywords, modseq, "
 	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
-	    "subject, message_id, in_reply_to, refs, bodystructure, "
-	    "EXISTS(SELECT 1 FROM bodies b WHERE b.message = messages.id) "
+	    "subject, message_id, in_reply_to, refs, bodystructure, has_body "
 	    "FROM messages WHERE id = " MSG_ID,
 	[ST_MSG_ID] = "SELECT id FROM messages WHERE id = " MSG_ID,
 	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
 	[ST_MSG_MAXUID] = "SELECT MAX(id) & 4294967295 FROM messages WHERE id "
 	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4294967295)",
-	[ST_BODY_GET] = "SELECT raw FROM bodies WHERE message = " MSG_ID,
-	[ST_BODY_PUT] = "INSERT OR REPLACE INTO bodies(message, raw) VALUES(?1, ?2)",
-	[ST_BODY_ZERO] = "INSERT OR REPLACE INTO bodies(message, raw) "
-	    "VALUES(?1, zeroblob(?2))",
+	[ST_MSG_HAS_BODY] = "UPDATE messages SET has_body = 1 WHERE id = "
+	    MSG_ID,
 };
 
 int
 cache_db_error(struct cache *c, struct error *err, const char *what)
 {
+	return cache_sqlite_error(c->db, c->path, err, what);
+}
+
+int
+cache_sqlite_error(sqlite3 *db, const char *path, struct error *err,
+    const char *what)
+{
 	int	saved = errno;
-	int	code = sqlite3_errcode(c->db);
-	int	sys = sqlite3_system_errno(c->db);
+	int	code = sqlite3_errcode(db);
+	int	sys = sqlite3_system_errno(db);
 
 	/*
 	 * SQLite keeps the OS error only for some failures; for a failed
@@ -81,14 +86,14 @@ cache_db_error(struct cache *c, struct error *err, const char *what)
 
 	if (code == SQLITE_FULL)
 		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full",
-		    c->path, what);
+		    path, what);
 	/* A write refused for lack of room comes back as an I/O error. */
 	if (code == SQLITE_IOERR && (sys == ENOSPC || sys == EDQUOT ||
 	    sys == EFBIG))
 		return error_set(err, ERR_LOCAL, "cache %s: %s: disk full (%s)",
-		    c->path, what, strerror(sys));
-	return error_set(err, ERR_LOCAL, "cache %s: %s: %s", c->path, what,
-	    sqlite3_errmsg(c->db));
+		    path, what, strerror(sys));
+	return error_set(err, ERR_LOCAL, "cache %s: %s: %s", path, what,
+	    sqlite3_errmsg(db));
 }
 
 sqlite3_stmt *
@@ -149,13 +154,40 @@ cache_exec(struct cache *c, const char *sql, struct error *err)
 	return 0;
 }
 
+/* The bodies file beside the cache: ACCOUNT.db -> ACCOUNT.bodies.db. */
+static char *
+bodies_path(const char *path)
+{
+	size_t	 len = strlen(path);
+	char	*p;
+
+	if (len > 3 && strcmp(path + len - 3, ".db") == 0)
+		xasprintf(&p, "%.*s.bodies.db", (int)(len - 3), path);
+	else
+		xasprintf(&p, "%s.bodies", path);
+	return p;
+}
+
+/*
+ * Before SQLite's first use: no memory statistics. Keeping them takes a
+ * global mutex around every sqlite3_malloc() and sqlite3_free(), which
+ * the sync's writer threads pay for on every row.
+ */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int
 cache_open_path(const char *path, int flags, struct cache **cp,
     struct error *err)
 {
-	struct cache	*c;
-	int		 fd, oflags;
+	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
+	struct cache		*c;
+	int			 fd, oflags;
 
+	pthread_once(&once, sqlite_setup);
 	*cp = NULL;
 	/* Create the file ourselves so it is 0600 from the first byte; SQLite
 	 * gives its -wal and -shm files the same mode. */
@@ -170,6 +202,7 @@ cache_open_path(const char *path, int flags, struct cache **cp,
 
 	c = xcalloc(1, sizeof *c);
 	c->path = xstrdup(path);
+	c->bpath = bodies_path(path);
 	c->flags = flags;
 	if (sqlite3_open_v2(path, &c->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
 	    SQLITE_OK) {
@@ -244,8 +277,10 @@ cache_close(struct cache **cp)
 	for (i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(c->stmts[i]);
 	cache_keep_reset(c);
+	cache_bodies_close(c);
 	if (c->db != NULL)
 		sqlite3_close(c->db);
+	free(c->bpath);
 	free(c->path);
 	free(c);
 	*cp = NULL;
@@ -297,6 +332,11 @@ cache_commit(struct cache *c, struct error *err)
 {
 	sqlite3_stmt	*st;
 
+	/* Bodies first: nothing may point at a body before it is durable. */
+	if (cache_bodies_commit(c, err) == -1) {
+		cache_rollback(c);
+		return -1;
+	}
 	if ((st = cache_stmt(c, ST_COMMIT, err)) == NULL ||
 	    cache_step_done(c, st, err, "committing") == -1) {
 		cache_rollback(c);
@@ -309,6 +349,7 @@ cache_commit(struct cache *c, struct error *err)
 void
 cache_rollback(struct cache *c)
 {
+	cache_bodies_rollback(c);
 	if (sqlite3_get_autocommit(c->db) == 0)
 		sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
 	c->in_tx = 0;

@@ -140,6 +140,9 @@ cache_folder_delete(struct cache *c, int64_t id, struct error *err)
 {
 	sqlite3_stmt	*st;
 
+	if (cache_bodies_delete(c, id << 32, (id << 32) | 0xffffffff,
+	    err) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(c->db, "DELETE FROM folders WHERE id = ?1", -1,
 	    &st, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "deleting a folder");
@@ -179,6 +182,9 @@ cache_folder_reset(struct cache *c, int64_t id, uint32_t uidvalidity,
 	struct cache_folder	 f;
 	sqlite3_stmt		*st;
 
+	if (cache_bodies_delete(c, id << 32, (id << 32) | 0xffffffff,
+	    err) == -1)
+		return -1;
 	if (sqlite3_prepare_v2(c->db, "DELETE FROM messages WHERE folder_id = ?1",
 	    -1, &st, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "resetting a folder");

@@ -52,7 +52,10 @@ cache_msg_delete(struct cache *c, int64_t folder_id, uint32_t uid,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = cache_stmt(c, ST_MSG_DELETE, err)) == NULL)
+	int64_t		 id = (folder_id << 32) | uid;
+
+	if (cache_bodies_delete(c, id, id, err) == -1 ||
+	    (st = cache_stmt(c, ST_MSG_DELETE, err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, uid);
@@ -62,8 +65,7 @@ cache_msg_delete(struct cache *c, int64_t folder_id, uint32_t uid,
 /* Columns in the order of ST_MSG_GET and the list query. */
 #define MSG_COLUMNS "id, folder_id, uid, flags, keywords, modseq, " \
 	"internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, " \
-	"subject, message_id, in_reply_to, refs, bodystructure, " \
-	"EXISTS(SELECT 1 FROM bodies b WHERE b.message = messages.id)"
+	"subject, message_id, in_reply_to, refs, bodystructure, has_body"
 
 static void
 msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
@@ -197,7 +199,7 @@ cache_uid_foreach_nobody(struct cache *c, int64_t folder_id, cache_uid_cb cb,
 {
 	return uid_foreach(c, "SELECT uid FROM messages m WHERE id BETWEEN "
 	    "(?1 << 32) AND ((?1 << 32) | 4294967295) "
-	    "AND NOT EXISTS(SELECT 1 FROM bodies b WHERE b.message = m.id) "
+	    "AND has_body = 0 "
 	    "ORDER BY id", folder_id, cb, arg, err);
 }
 
@@ -207,7 +209,9 @@ cache_msg_delete_range(struct cache *c, int64_t folder_id, uint32_t first,
 {
 	sqlite3_stmt	*st;
 
-	if ((st = cache_stmt(c, ST_MSG_DELETE_RANGE, err)) == NULL)
+	if (cache_bodies_delete(c, (folder_id << 32) | first,
+	    (folder_id << 32) | last, err) == -1 ||
+	    (st = cache_stmt(c, ST_MSG_DELETE_RANGE, err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, first);

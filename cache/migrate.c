@@ -91,7 +91,19 @@ static const char *migrations[] = {
 	"  UNIQUE(uidl, hashed, dup)"
 	");"
 	"CREATE INDEX pop3_uidl_message ON pop3_uidl(message);",
+	/*
+	 * 2 -> 3: bodies move to a file of their own (see cache/bodies.c),
+	 * copied there by cache_bodies_migrate() before this step runs;
+	 * messages.has_body says which are there.
+	 */
+	"ALTER TABLE messages ADD COLUMN has_body INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE messages SET has_body = 1 "
+	"  WHERE id IN (SELECT message FROM bodies);"
+	"DROP TABLE bodies;",
 };
+
+/* Step that first needs the bodies copied to their own file. */
+#define MIGRATE_BODIES	2
 
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -129,6 +141,8 @@ cache_migrate(struct cache *c, struct error *err)
 			return error_set(err, ERR_LOCAL, "cache %s needs an "
 			    "upgrade: run a command that writes it first",
 			    c->path);
+		if (v == MIGRATE_BODIES && cache_bodies_migrate(c, err) == -1)
+			return -1;
 		if (sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
 		    SQLITE_OK)
 			return cache_db_error(c, err, "upgrading the cache");

@@ -1,8 +1,9 @@
 /*
  * The local cache: one SQLite database per account, at
  * $XDG_CACHE_HOME/petrel/ACCOUNT.db (mode 0600, WAL). It holds the folders,
- * message headers and flags, bodies fetched on demand, and local operations
- * waiting to be sent to the server.
+ * message headers and flags, and local operations waiting to be sent to the
+ * server; the bodies fetched on demand are in ACCOUNT.bodies.db beside it
+ * (see cache/bodies.c), committed before the main file in cache_commit().
  *
  * Readers (the CLI, later the UI) and the engine's writer each open their
  * own struct cache. Writers batch their changes between cache_begin() and
@@ -186,9 +187,9 @@ int	cache_body_put_file(struct cache *, int64_t folder_id, uint32_t uid, FILE *f
  * row, numbered by dup (0, 1, ...), so they are kept apart and never merged.
  *
  * first_seen is when petrel first saw the message: pop3_delete = after:DAYS
- * counts from it. stored says the message's bytes are committed in the same
- * database (its bodies row was written in the transaction that set it):
- * only stored messages are ever deleted from the server.
+ * counts from it. stored says the message's bytes are committed (its body
+ * was written in the transaction that set it, and the bodies file commits
+ * first): only stored messages are ever deleted from the server.
  */
 enum cache_pop3_server {
 	CACHE_POP3_ON_SERVER = 0,	/* listed by the last sync */

@@ -62,19 +62,34 @@ class Petrel:
     def db_path(self):
         return os.path.join(self.cache, "petrel", self.account + ".db")
 
+    def bodies_path(self):
+        return os.path.join(self.cache, "petrel",
+                            self.account + ".bodies.db")
+
     def db(self):
-        return sqlite3.connect("file:%s?mode=ro" % self.db_path(), uri=True)
+        """The cache, read-only, with its bodies file attached as b."""
+        db = sqlite3.connect("file:%s?mode=ro" % self.db_path(), uri=True)
+        if os.path.exists(self.bodies_path()):
+            db.execute("ATTACH DATABASE ? AS b",
+                       ("file:%s?mode=ro" % self.bodies_path(),))
+        else:
+            db.execute("ATTACH DATABASE ':memory:' AS b")
+            db.execute("CREATE TABLE b.bodies(message INTEGER PRIMARY KEY,"
+                       " raw BLOB)")
+        return db
 
 
 def local_bodies(p):
-    """{uid: raw bytes} of the local INBOX, read from the cache file."""
+    """{uid: raw bytes} of the local INBOX, read from the cache files: a
+    body counts only when the index row says it is there (has_body)."""
     if not os.path.exists(p.db_path()):
         return {}
     db = p.db()
     try:
         rows = db.execute(
             "SELECT m.uid, b.raw FROM messages m JOIN folders f "
-            "ON m.folder_id = f.id LEFT JOIN bodies b ON b.message = m.id "
+            "ON m.folder_id = f.id LEFT JOIN b.bodies b "
+            "ON b.message = m.id AND m.has_body "
             "WHERE f.name = 'INBOX'").fetchall()
     finally:
         db.close()

@@ -22,6 +22,10 @@ open_fresh(const char *name, int flags)
 
 	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	unlink(path);
+	snprintf(path, sizeof path, "%s/%.*s.bodies.db", tmpdir,
+	    (int)strlen(name) - 3, name);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
 	if (cache_open_path(path, flags, &c, &err) == -1) {
 		test_fail(__FILE__, __LINE__, "open: %s", err.msg);
 		exit(1);
@@ -264,6 +268,140 @@ test_bodies(void)
 	cache_close(&c);
 }
 
+static int
+count_uid(void *arg, uint32_t uid)
+{
+	(void)uid;
+	(*(int *)arg)++;
+	return 0;
+}
+
+static int
+scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return -2;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Bodies live in their own file, committed before the rows that say so. */
+static void
+test_bodies_file(void)
+{
+	struct cache	*c = open_fresh("bf.db", 0);
+	struct error	 err;
+	struct stat	 sb;
+	char		 bpath[512], *data;
+	size_t		 len;
+	int64_t		 fid, other;
+	int		 n;
+
+	snprintf(bpath, sizeof bpath, "%s/bf.bodies.db", tmpdir);
+	fid = add_folder(c, "INBOX");
+	other = add_folder(c, "Other");
+	put_msg(c, fid, 1, 1, 0, "one");
+	put_msg(c, fid, 2, 2, 0, "two");
+	put_msg(c, other, 1, 1, 0, "elsewhere");
+	/* Nothing stored yet: no file, and reading finds nothing. */
+	T_ASSERT(access(bpath, F_OK) == -1);
+	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 0);
+
+	/* A rolled-back transaction stores nothing in either file. */
+	T_EQ_INT(cache_begin(c, &err), 0);
+	T_EQ_INT(cache_body_put(c, fid, 1, "rolled back", 11, &err), 0);
+	cache_rollback(c);
+	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 0);
+	n = 0;
+	T_EQ_INT(cache_uid_foreach_nobody(c, fid, count_uid, &n, &err), 0);
+	T_EQ_INT(n, 2);
+
+	T_EQ_INT(cache_begin(c, &err), 0);
+	T_EQ_INT(cache_body_put(c, fid, 1, "body one", 8, &err), 0);
+	T_EQ_INT(cache_body_put(c, other, 1, "body other", 10, &err), 0);
+	T_EQ_INT(cache_commit(c, &err), 0);
+	T_EQ_INT(stat(bpath, &sb), 0);
+	T_EQ_INT(sb.st_mode & 0777, 0600);
+	T_EQ_INT(scalar(c->bdb, "PRAGMA page_size"), 65536);
+	T_EQ_INT(scalar(c->db, "SELECT COUNT(*) FROM sqlite_schema "
+	    "WHERE name = 'bodies'"), 0);
+	n = 0;
+	T_EQ_INT(cache_uid_foreach_nobody(c, fid, count_uid, &n, &err), 0);
+	T_EQ_INT(n, 1);
+
+	/*
+	 * A crash between the two commits leaves a body whose row does not
+	 * say so: it counts as missing, and the next store replaces it.
+	 */
+	T_EQ_INT(sqlite3_exec(c->bdb, "INSERT INTO bodies VALUES("
+	    "(1 << 32) | 2, 'orphan')", NULL, NULL, NULL), SQLITE_OK);
+	n = 0;
+	T_EQ_INT(cache_uid_foreach_nobody(c, fid, count_uid, &n, &err), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(cache_body_put(c, fid, 2, "body two", 8, &err), 0);
+	T_EQ_INT(cache_body_get(c, fid, 2, &data, &len, &err), 1);
+	T_EQ_MEM(data, len, "body two", 8);
+	free(data);
+
+	/* Resetting a folder (UIDVALIDITY) drops its bodies, not others'. */
+	T_EQ_INT(cache_begin(c, &err), 0);
+	T_EQ_INT(cache_folder_reset(c, fid, 99, &err), 0);
+	T_EQ_INT(cache_commit(c, &err), 0);
+	T_EQ_INT(scalar(c->bdb, "SELECT COUNT(*) FROM bodies"), 1);
+	put_msg(c, fid, 1, 1, 0, "new one");
+	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 0);
+	T_EQ_INT(cache_body_get(c, other, 1, &data, &len, &err), 1);
+	free(data);
+	/* Deleting a folder, outside a transaction, too. */
+	T_EQ_INT(cache_folder_delete(c, other, &err), 0);
+	T_EQ_INT(scalar(c->bdb, "SELECT COUNT(*) FROM bodies"), 0);
+	cache_close(&c);
+}
+
+/* A cache of schema 2 keeps its bodies when they move to their own file. */
+static void
+test_migrate_bodies(void)
+{
+	struct cache		*c = open_fresh("mig.db", 0);
+	struct cache_msg	 m;
+	struct error		 err;
+	char			 path[512], bpath[512], *data;
+	size_t			 len;
+	int64_t			 fid;
+
+	snprintf(path, sizeof path, "%s/mig.db", tmpdir);
+	snprintf(bpath, sizeof bpath, "%s/mig.bodies.db", tmpdir);
+	fid = add_folder(c, "INBOX");
+	put_msg(c, fid, 1, 1, 0, "had a body");
+	put_msg(c, fid, 2, 2, 0, "had none");
+	/* Turn it back into schema 2: bodies in the main file. */
+	T_EQ_INT(sqlite3_exec(c->db, "ALTER TABLE messages DROP COLUMN "
+	    "has_body; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
+	    "REFERENCES messages(id) ON DELETE CASCADE, raw BLOB NOT NULL);"
+	    "INSERT INTO bodies VALUES((1 << 32) | 1, 'old body');"
+	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
+	cache_close(&c);
+	unlink(bpath);
+
+	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
+	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 3);
+	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 1);
+	T_EQ_MEM(data, len, "old body", 8);
+	free(data);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 1);
+	T_ASSERT(m.has_body);
+	T_EQ_INT(cache_msg_get(c, fid, 2, &m, &err), 1);
+	T_ASSERT(!m.has_body);
+	T_EQ_INT(scalar(c->db, "SELECT COUNT(*) FROM sqlite_schema "
+	    "WHERE name = 'bodies'"), 0);
+	cache_close(&c);
+}
+
 static void
 test_disk_full(void)
 {
@@ -290,6 +428,21 @@ test_disk_full(void)
 		    cache_meta_set(c, big + uid, big, &err);
 	T_EQ_INT(rv, -1);
 	T_ASSERT(strstr(err.msg, "disk full") != NULL);
+	cache_rollback(c);
+	cache_close(&c);
+	/* The bodies file full: the error names it, the index is intact. */
+	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
+	T_EQ_INT(cache_body_put(c, fid, 1, "first", 5, &err), 0);
+	T_EQ_INT(sqlite3_exec(c->bdb, "PRAGMA max_page_count = 4", NULL, NULL,
+	    NULL), SQLITE_OK);
+	T_EQ_INT(cache_begin(c, &err), 0);
+	for (uid = 2, rv = 0; uid < 200 && rv == 0; uid++) {
+		put_msg(c, fid, uid, 1, 0, "x");
+		rv = cache_body_put(c, fid, uid, big, sizeof big, &err);
+	}
+	T_EQ_INT(rv, -1);
+	T_ASSERT(strstr(err.msg, "disk full") != NULL);
+	T_ASSERT(strstr(err.msg, "full.bodies.db") != NULL);
 	cache_rollback(c);
 	cache_close(&c);
 	/* Nothing lost: what was committed is still there. */
@@ -325,6 +478,8 @@ static const struct test tests[] = {
 	{ "folders", test_folders },
 	{ "messages", test_messages },
 	{ "bodies", test_bodies },
+	{ "bodies_file", test_bodies_file },
+	{ "migrate_bodies", test_migrate_bodies },
 	{ "disk_full", test_disk_full },
 	{ "reopen_readonly", test_reopen_readonly },
 	{ NULL, NULL },
