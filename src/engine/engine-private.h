@@ -19,6 +19,7 @@ struct index_fields {
 	char	*message_id;
 	char	*in_reply_to;
 	char	*references;
+	char	*packed;	/* after parsing: the one block they point into */
 	bool	 has_date;
 	int64_t	 date;
 	int	 date_tz;

@@ -108,7 +108,7 @@ parse_u64(const char *s, size_t len, uint64_t max, uint64_t *out)
 	return 0;
 }
 
-static int
+static inline int
 lower_ascii(int c)
 {
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
@@ -120,10 +120,16 @@ strncasecmp_ascii(const char *a, const char *b, size_t n)
 	size_t	i;
 	int	d;
 
+	/* Equal bytes are the common case (names as servers spell them). */
 	for (i = 0; i < n; i++) {
+		if (a[i] == b[i]) {
+			if (a[i] == '\0')
+				return 0;
+			continue;
+		}
 		d = lower_ascii((unsigned char)a[i]) -
 		    lower_ascii((unsigned char)b[i]);
-		if (d != 0 || a[i] == '\0')
+		if (d != 0)
 			return d;
 	}
 	return 0;
