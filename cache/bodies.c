@@ -21,8 +21,6 @@
  * the main file, so its lock is always taken second and two processes
  * cannot wait for each other.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -62,35 +60,14 @@ bodies_exec(struct cache *c, const char *sql, struct error *err)
 int
 cache_bodies_open(struct cache *c, bool create, struct error *err)
 {
-	int	fd, oflags;
+	bool	readonly = (c->flags & CACHE_READONLY) != 0;
 
 	if (c->bdb != NULL)
 		return 1;
-	if (c->flags & CACHE_READONLY) {
-		if (access(c->bpath, F_OK) == -1)
-			return 0;
-		oflags = SQLITE_OPEN_READONLY;
-	} else {
-		if (!create && access(c->bpath, F_OK) == -1)
-			return 0;
-		if ((fd = open(c->bpath, O_RDWR | O_CREAT | O_CLOEXEC,
-		    0600)) == -1)
-			return error_set(err, ERR_LOCAL, "cannot open %s: %s",
-			    c->bpath, strerror(errno));
-		close(fd);
-		oflags = SQLITE_OPEN_READWRITE;
-	}
-	if (sqlite3_open_v2(c->bpath, &c->bdb, oflags | SQLITE_OPEN_NOMUTEX,
-	    NULL) != SQLITE_OK) {
-		if (c->bdb == NULL)
-			error_set(err, ERR_LOCAL, "cannot open %s", c->bpath);
-		else
-			bodies_error(c, err, "opening");
-		cache_bodies_close(c);
+	if ((readonly || !create) && access(c->bpath, F_OK) == -1)
+		return 0;
+	if (cache_sqlite_open(c->bpath, readonly, &c->bdb, err) == -1)
 		return -1;
-	}
-	sqlite3_busy_timeout(c->bdb, 10000);
-	sqlite3_extended_result_codes(c->bdb, 0);
 	if (!(c->flags & CACHE_READONLY) &&
 	    (bodies_exec(c, "PRAGMA page_size = 65536", err) == -1 ||
 	    bodies_exec(c, "PRAGMA journal_mode = TRUNCATE", err) == -1 ||
@@ -124,35 +101,15 @@ cache_bodies_close(struct cache *c)
 static sqlite3_stmt *
 bodies_stmt(struct cache *c, int id, struct error *err)
 {
-	sqlite3_stmt	*st = c->bstmts[id];
-
-	if (st == NULL) {
-		if (sqlite3_prepare_v3(c->bdb, bst_sql[id], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-			bodies_error(c, err, "preparing a query");
-			return NULL;
-		}
-		c->bstmts[id] = st;
-		return st;
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
+	return cache_prepared(c->bdb, c->bpath, &c->bstmts[id], bst_sql[id],
+	    err);
 }
 
 static int
 bodies_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
     const char *what)
 {
-	int	rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		bodies_error(c, err, what);
-		sqlite3_reset(st);
-		return -1;
-	}
-	sqlite3_reset(st);
-	return 0;
+	return cache_sqlite_step_done(c->bdb, c->bpath, st, err, what);
 }
 
 /* Make the bodies file writable inside the open cache transaction. */

@@ -23,7 +23,6 @@ enum cache_stmt {
 	ST_MSG_DELETE_RANGE,
 	ST_MSG_BODYSTRUCTURE,
 	ST_MSG_GET,
-	ST_MSG_ID,
 	ST_MSG_COUNT,
 	ST_MSG_MAXUID,
 	ST_MSG_HAS_BODY,
@@ -67,6 +66,12 @@ struct cache {
 
 /* The statement for id, reset and with bindings cleared; NULL with err set. */
 sqlite3_stmt	*cache_stmt(struct cache *, enum cache_stmt, struct error *err);
+/* The same for any connection: prepared into *slot on first use. */
+sqlite3_stmt	*cache_prepared(sqlite3 *, const char *path, sqlite3_stmt **slot,
+		     const char *sql, struct error *err);
+/* Create (0600, unless readonly) and open a database file of the cache. */
+int		 cache_sqlite_open(const char *path, bool readonly, sqlite3 **,
+		     struct error *err);
 /* Fill err from the database's last error, prefixed with what was being done. */
 int		 cache_db_error(struct cache *, struct error *err, const char *what);
 /* The same for any connection of the cache, with its file's path. */
@@ -88,6 +93,8 @@ int		 cache_migrate(struct cache *, struct error *err);
 /* Step a statement that returns no rows (or ignore them) and reset it. */
 int		 cache_step_done(struct cache *, sqlite3_stmt *, struct error *err,
 		     const char *what);
+int		 cache_sqlite_step_done(sqlite3 *, const char *path, sqlite3_stmt *,
+		     struct error *err, const char *what);
 /* Free the strings of the previous get; then copy one (NULL stays NULL). */
 void		 cache_keep_reset(struct cache *);
 const char	*cache_keep(struct cache *, const char *);

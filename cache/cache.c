@@ -55,7 +55,6 @@ static const char *stmt_sql[ST_COUNT] = {
 	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
 	    "subject, message_id, in_reply_to, refs, bodystructure, has_body "
 	    "FROM messages WHERE id = " MSG_ID,
-	[ST_MSG_ID] = "SELECT id FROM messages WHERE id = " MSG_ID,
 	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
 	[ST_MSG_MAXUID] = "SELECT MAX(id) & 4294967295 FROM messages WHERE id "
 	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4294967295)",
@@ -97,22 +96,29 @@ cache_sqlite_error(sqlite3 *db, const char *path, struct error *err,
 }
 
 sqlite3_stmt *
-cache_stmt(struct cache *c, enum cache_stmt id, struct error *err)
+cache_prepared(sqlite3 *db, const char *path, sqlite3_stmt **slot,
+    const char *sql, struct error *err)
 {
-	sqlite3_stmt	*st = c->stmts[id];
+	sqlite3_stmt	*st = *slot;
 
 	if (st == NULL) {
-		if (sqlite3_prepare_v3(c->db, stmt_sql[id], -1,
-		    SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
-			cache_db_error(c, err, "preparing a query");
+		if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		    &st, NULL) != SQLITE_OK) {
+			cache_sqlite_error(db, path, err, "preparing a query");
 			return NULL;
 		}
-		c->stmts[id] = st;
+		*slot = st;
 		return st;
 	}
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return st;
+}
+
+sqlite3_stmt *
+cache_stmt(struct cache *c, enum cache_stmt id, struct error *err)
+{
+	return cache_prepared(c->db, c->path, &c->stmts[id], stmt_sql[id], err);
 }
 
 int
@@ -180,45 +186,56 @@ sqlite_setup(void)
 }
 
 int
-cache_open_path(const char *path, int flags, struct cache **cp,
+cache_sqlite_open(const char *path, bool readonly, sqlite3 **dbp,
     struct error *err)
 {
 	static pthread_once_t	 once = PTHREAD_ONCE_INIT;
-	struct cache		*c;
-	int			 fd, oflags;
+	int			 fd, oflags = SQLITE_OPEN_READONLY;
 
 	pthread_once(&once, sqlite_setup);
-	*cp = NULL;
+	*dbp = NULL;
 	/* Create the file ourselves so it is 0600 from the first byte; SQLite
-	 * gives its -wal and -shm files the same mode. */
-	if (!(flags & CACHE_READONLY)) {
+	 * gives its -wal, -shm and -journal files the same mode. */
+	if (!readonly) {
 		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
 			return error_set(err, ERR_LOCAL, "cannot open cache %s: %s",
 			    path, strerror(errno));
 		close(fd);
 		oflags = SQLITE_OPEN_READWRITE;
-	} else
-		oflags = SQLITE_OPEN_READONLY;
+	}
+	if (sqlite3_open_v2(path, dbp, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
+	    SQLITE_OK) {
+		if (*dbp == NULL)
+			error_set(err, ERR_LOCAL, "cannot open cache %s", path);
+		else
+			cache_sqlite_error(*dbp, path, err, "opening");
+		sqlite3_close(*dbp);
+		*dbp = NULL;
+		return -1;
+	}
+	sqlite3_busy_timeout(*dbp, 10000);
+	sqlite3_extended_result_codes(*dbp, 0);
+	return 0;
+}
 
+int
+cache_open_path(const char *path, int flags, struct cache **cp,
+    struct error *err)
+{
+	struct cache	*c;
+
+	*cp = NULL;
 	c = xcalloc(1, sizeof *c);
 	c->path = xstrdup(path);
 	c->bpath = bodies_path(path);
 	c->flags = flags;
-	if (sqlite3_open_v2(path, &c->db, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
-	    SQLITE_OK) {
-		if (c->db == NULL)
-			error_set(err, ERR_LOCAL, "cannot open cache %s", path);
-		else
-			cache_db_error(c, err, "opening");
+	if (cache_sqlite_open(path, flags & CACHE_READONLY, &c->db, err) == -1) {
 		cache_close(&c);
 		return -1;
 	}
-	sqlite3_busy_timeout(c->db, 10000);
-	sqlite3_extended_result_codes(c->db, 0);
 	/*
 	 * 16 KB pages (only takes effect while the file is new): a sync of
-	 * 100,000 headers writes a quarter of the pages, and bodies need fewer
-	 * overflow pages.
+	 * 100,000 headers writes a quarter of the pages.
 	 */
 	if (!(flags & CACHE_READONLY) &&
 	    (cache_exec(c, "PRAGMA page_size = 16384", err) == -1 ||
@@ -293,19 +310,26 @@ cache_path(const struct cache *c)
 }
 
 int
-cache_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
-    const char *what)
+cache_sqlite_step_done(sqlite3 *db, const char *path, sqlite3_stmt *st,
+    struct error *err, const char *what)
 {
 	int	rc = sqlite3_step(st);
 
 	/* Describe the error before the reset, which clears the OS errno. */
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		cache_db_error(c, err, what);
+		cache_sqlite_error(db, path, err, what);
 		sqlite3_reset(st);
 		return -1;
 	}
 	sqlite3_reset(st);
 	return 0;
+}
+
+int
+cache_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
+    const char *what)
+{
+	return cache_sqlite_step_done(c->db, c->path, st, err, what);
 }
 
 void
