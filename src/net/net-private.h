@@ -31,6 +31,7 @@ struct conn {
 
 	gnutls_session_t		 session;	/* NULL while plain */
 	gnutls_certificate_credentials_t cred;
+	int		 system_trust;	/* the system store is in cred */
 	char		*tls_info;
 	char		 verify_msg[900];	/* why the certificate was refused */
 

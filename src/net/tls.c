@@ -249,6 +249,18 @@ tls_reasons(struct buf *b, unsigned status, const gnutls_datum_t *der)
  * certificate ends it before any data flows. The message for the user is
  * left in c->verify_msg.
  */
+/* Add the system trust store to the credentials, once. */
+static void
+tls_system_trust(struct conn *c)
+{
+	int	r;
+
+	c->system_trust = 1;
+	r = gnutls_certificate_set_x509_system_trust(c->cred);
+	if (r < 0)
+		log_debug("TLS: no system trust store: %s", gnutls_strerror(r));
+}
+
 static int
 tls_verify(gnutls_session_t s)
 {
@@ -303,6 +315,14 @@ tls_verify(gnutls_session_t s)
 	data[1].type = GNUTLS_DT_KEY_PURPOSE_OID;
 	data[1].data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER;
 	r = gnutls_certificate_verify_peers(s, data, 2, &status);
+	/*
+	 * Only tls_ca_file was loaded: a certificate it does not vouch for
+	 * gets its second chance with the system store.
+	 */
+	if (r >= 0 && status != 0 && !c->system_trust) {
+		tls_system_trust(c);
+		r = gnutls_certificate_verify_peers(s, data, 2, &status);
+	}
 	if (r < 0) {
 		snprintf(c->verify_msg, sizeof c->verify_msg, "TLS: cannot "
 		    "verify the certificate of %s: %s", c->hostport,
@@ -375,9 +395,13 @@ tls_credentials(struct conn *c, struct error *err)
 		return 0;
 	if ((r = gnutls_certificate_allocate_credentials(&c->cred)) != 0)
 		return error_set(err, ERR_LOCAL, "TLS: %s", gnutls_strerror(r));
-	r = gnutls_certificate_set_x509_system_trust(c->cred);
-	if (r < 0)
-		log_debug("TLS: no system trust store: %s", gnutls_strerror(r));
+	/*
+	 * Parsing the system store costs more CPU than the rest of a short
+	 * session (some 150 certificates). With a tls_ca_file or a pin it is
+	 * loaded only when the certificate needs it (tls_verify).
+	 */
+	if (c->ca_file == NULL && !c->has_pin)
+		tls_system_trust(c);
 	if (c->ca_file != NULL) {
 		r = gnutls_certificate_set_x509_trust_file(c->cred, c->ca_file,
 		    GNUTLS_X509_FMT_PEM);
@@ -606,5 +630,6 @@ tls_free(struct conn *c)
 	if (c->cred != NULL) {
 		gnutls_certificate_free_credentials(c->cred);
 		c->cred = NULL;
+		c->system_trust = 0;
 	}
 }
