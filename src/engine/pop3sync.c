@@ -217,13 +217,14 @@ tab_resize(struct pop3_sync *s, size_t size)
 }
 
 /*
- * Room for n more keys at most half full, in one rehash, so entries stay
- * where they are while listed messages point at them.
+ * Room for n more keys at most three quarters full, in one rehash, so
+ * entries stay where they are while listed messages point at them. (The
+ * table is touched all over: its size is page faults at every sync.)
  */
 static void
 tab_reserve(struct pop3_sync *s, size_t n)
 {
-	size_t	need = (s->tab_used + n + 1) * 2, size;
+	size_t	need = (s->tab_used + n + 1) / 3 * 4 + 4, size;
 
 	if (s->tab != NULL && need <= s->tab_mask + 1)
 		return;
@@ -289,7 +290,6 @@ known_index(struct pop3_sync *s)
 	size_t		 i;
 	int		*tail;
 
-	tab_reserve(s, s->nknown);
 	for (i = 0; i < s->nknown; i++) {
 		e = tab_get(s, s->known[i].key, s->known[i].hashed);
 		s->known[i].next = -1;
@@ -494,7 +494,9 @@ match(struct pop3_sync *s, size_t *newp)
 	bool		 dups = false;
 
 	*newp = 0;
-	tab_reserve(s, s->count);
+	/* Sized once for both sides: a rehash would touch it all again. */
+	tab_reserve(s, s->nknown + s->count);
+	known_index(s);
 	for (i = 0; i < s->count; i++) {
 		l = &s->listed[i];
 		e = tab_get(s, l->key, l->hashed);
@@ -1353,7 +1355,6 @@ pop3_fetch_one_body(const struct account *acct, const char *password,
 	if (cache_pop3_open(cache, &s.p3, err) == -1 || open_folder(&s) == -1 ||
 	    cache_pop3_foreach(s.p3, known_cb, &s, err) == -1)
 		goto out;
-	known_index(&s);
 	if ((s.c = pop3_connect(acct, password, NULL, err)) == NULL)
 		goto out;
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
@@ -1404,7 +1405,6 @@ pop3_sync(const struct account *acct, const char *password,
 		goto out;
 	if (cache_pop3_foreach(s.p3, known_cb, &s, err) == -1)
 		goto out;
-	known_index(&s);
 	stats->folders_listed = 1;
 
 	if ((s.c = pop3_connect(acct, password, NULL, err)) == NULL)
