@@ -71,6 +71,15 @@ int		 conn_flush(struct conn *, struct error *err);
 int		 conn_wait(struct conn *, int wake_fd, int timeout_ms, struct error *err);
 /* Change the per-operation timeout. */
 void		 conn_set_timeout(struct conn *, int io_timeout_ms);
+/*
+ * Bulk mode, for a long download: a read waits until CONN_BULK_BYTES have
+ * arrived or CONN_BULK_WAIT_MS have passed since the first byte could have
+ * been read, instead of waking for every few kilobytes the server sends.
+ * Costs at most that delay per wait; meant for pipelined transfers only.
+ */
+#define CONN_BULK_BYTES		(64 * 1024)
+#define CONN_BULK_WAIT_MS	1
+void		 conn_set_bulk(struct conn *, bool on);
 /* Close (sending a TLS close_notify when possible) and free; *cp becomes NULL. */
 void		 conn_close(struct conn **cp);
 

@@ -301,12 +301,17 @@ imap_uid_fetch(struct imap_client *c, const char *uidset, const char *items,
 	buf_init(&ctx.scratch, 0);
 	if (err != NULL)
 		error_clear(err);
+	/* A FETCH streams: wake per 64 KB, not per TLS record. */
+	if (c->conn != NULL)
+		conn_set_bulk(c->conn, true);
 	if (modifiers != NULL && *modifiers != '\0')
 		rv = imap_command(c, fetch_untagged, &ctx, err,
 		    "UID FETCH %s (%s) (%s)", uidset, items, modifiers);
 	else
 		rv = imap_command(c, fetch_untagged, &ctx, err,
 		    "UID FETCH %s (%s)", uidset, items);
+	if (c->conn != NULL)
+		conn_set_bulk(c->conn, false);
 	buf_free(&ctx.scratch);
 	return rv;
 }

@@ -26,6 +26,8 @@ struct conn {
 	char		*account;
 	unsigned char	 pin[32];	/* tls_fingerprint, when has_pin */
 	int		 has_pin;
+	int		 bulk;		/* conn_set_bulk() */
+	int		 lowat;		/* SO_RCVLOWAT now set, 0 = default 1 */
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* <= 0: wait forever */
 

@@ -1128,8 +1128,27 @@ fetch_out(void *arg, const char *data, size_t len)
 	return f->sink->data(f->arg, data, len);
 }
 
+static int
+pop3_fetch_run(struct pop3_client *c, const struct pop3_item *items, size_t n,
+    int top_lines, const struct pop3_sink *sink, void *arg, struct error *err);
+
 int
 pop3_fetch(struct pop3_client *c, const struct pop3_item *items, size_t n,
+    int top_lines, const struct pop3_sink *sink, void *arg, struct error *err)
+{
+	int	rv;
+
+	/* RETRs are pipelined: wake per 64 KB, not per TLS record. */
+	if (c->conn != NULL)
+		conn_set_bulk(c->conn, true);
+	rv = pop3_fetch_run(c, items, n, top_lines, sink, arg, err);
+	if (c->conn != NULL)
+		conn_set_bulk(c->conn, false);
+	return rv;
+}
+
+static int
+pop3_fetch_run(struct pop3_client *c, const struct pop3_item *items, size_t n,
     int top_lines, const struct pop3_sink *sink, void *arg, struct error *err)
 {
 	struct pop3_fetch_ctx	 f;

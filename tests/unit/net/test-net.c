@@ -797,6 +797,65 @@ test_bulk(void)
 	}
 }
 
+/*
+ * Bulk mode (conn_set_bulk): a big echo arrives whole, a short answer still
+ * comes at once, and the 64 KB low-water mark it leaves on the socket never
+ * keeps conn_wait (IDLE) from seeing a single byte.
+ */
+static void
+test_bulk_read(void)
+{
+	static char		 big[65536 + 1];
+	struct conn_params	 p;
+	struct conn		*c;
+	struct error		 err;
+	struct srv		 s;
+	char			 chunk[65536], line[64];
+	uint64_t		 t0;
+	int			 round;
+
+	memset(chunk, 'q', sizeof chunk);
+	srv_start(&s, SRV_TLS_ECHO, &good, 0);
+	p = params("127.0.0.1", s.port, true);
+	c = conn_open(&p, &err);
+	T_ASSERT(c != NULL);
+	if (c == NULL) {
+		srv_stop(&s);
+		return;
+	}
+	conn_set_bulk(c, true);
+	for (round = 0; round < 4; round++) {
+		T_EQ_INT(conn_write(c, chunk, sizeof chunk, 0, &err), 0);
+		T_EQ_INT(conn_flush(c, &err), 0);
+		T_EQ_INT(read_n(c, big, sizeof chunk, &err), sizeof chunk);
+		T_ASSERT(memcmp(big, chunk, sizeof chunk) == 0);
+	}
+
+	/* A short answer in bulk mode: no waiting for 64 KB that never come. */
+	t0 = now_ms();
+	T_EQ_INT(conn_write(c, "ping\r\n", 6, 0, &err), 0);
+	T_EQ_INT(read_line(c, line, sizeof line, &err), 6);
+	T_EQ_STR(line, "ping\r\n");
+	T_ASSERT(now_ms() - t0 < 500);
+
+	/* Bulk mode raises the mark at once; an idle wait sees one byte. */
+	conn_set_bulk(c, false);
+	conn_set_bulk(c, true);
+	T_EQ_INT(conn_write(c, "x", 1, 0, &err), 0);
+	t0 = now_ms();
+	T_EQ_INT(conn_wait(c, -1, 3000, &err), 1);
+	T_ASSERT(now_ms() - t0 < 500);
+	T_EQ_INT(conn_read(c, line, 1, &err), 1);
+
+	/* And off again. */
+	conn_set_bulk(c, false);
+	T_EQ_INT(conn_write(c, "pong\r\n", 6, 0, &err), 0);
+	T_EQ_INT(read_line(c, line, sizeof line, &err), 6);
+	T_EQ_STR(line, "pong\r\n");
+	conn_close(&c);
+	srv_stop(&s);
+}
+
 static void
 test_peer_gone(void)
 {
@@ -908,6 +967,7 @@ static const struct test tests[] = {
 	{ "read_timeout", test_read_timeout },
 	{ "wait", test_wait },
 	{ "bulk", test_bulk },
+	{ "bulk-read", test_bulk_read },
 	{ "peer_gone", test_peer_gone },
 	{ "trace", test_trace },
 	{ NULL, NULL }
