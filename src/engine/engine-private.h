@@ -19,7 +19,6 @@ struct index_fields {
 	char	*message_id;
 	char	*in_reply_to;
 	char	*references;
-	char	*packed;	/* after parsing: the one block they point into */
 	bool	 has_date;
 	int64_t	 date;
 	int	 date_tz;
@@ -29,6 +28,14 @@ void	index_fields_init(struct index_fields *);
 void	index_fields_free(struct index_fields *);
 /* Parse a header block (replacing what f held). */
 void	index_fields_parse(struct index_fields *, const char *hdr, size_t len);
+/* Bytes of f's strings with their NULs, for index_fields_copy(). */
+size_t	index_fields_size(const struct index_fields *);
+/*
+ * Copy src's strings into room (index_fields_size(src) bytes) and point
+ * dst at them; dst does not own them (no index_fields_free).
+ */
+void	index_fields_copy(struct index_fields *dst,
+	    const struct index_fields *src, char *room);
 /* Point m's text fields at f's; the date falls back to m->internaldate. */
 void	index_fields_to_msg(const struct index_fields *, struct cache_msg *m);
 
@@ -41,7 +48,10 @@ struct cache;
 struct cache_folder;
 struct sync_stats;
 
-/* One message for the store thread; it owns the strings. */
+/*
+ * One message for the store thread. Its strings live in the room
+ * store_item_new() gave with it (the batch's arena), not on the heap.
+ */
 struct store_item {
 	uint32_t		 uid;
 	uint32_t		 flags;
@@ -50,11 +60,11 @@ struct store_item {
 	int64_t			 internaldate;
 	int64_t			 size;
 	bool			 flags_only;	/* a flag change of a cached message */
-	struct index_fields	 fields;
+	struct index_fields	 fields;	/* pointing into the room */
+	char			*heap;		/* the room, when too big for a batch */
 };
 struct store;
 
-void	store_item_free(struct store_item *);
 /*
  * Start writing a folder's new messages on a thread of its own; the caller
  * must not use the cache until store_finish(). markers are the folder's
@@ -63,7 +73,14 @@ void	store_item_free(struct store_item *);
 struct store *store_start(struct cache *, int64_t folder_id,
 	    const struct cache_folder *markers, uint32_t synced_uid,
 	    struct sync_stats *, void (*progress)(void *, uint64_t), void *arg);
-/* Queue an item (ownership passes); -1 once the writer has failed. */
+/*
+ * The next item (zeroed) with room for bytes of its strings in *roomp; the
+ * engine thread fills both, then store_push() queues it. Items travel in
+ * batches that the writer hands back for reuse: no malloc or free per
+ * message, and none across threads.
+ */
+struct store_item *store_item_new(struct store *, size_t bytes, char **roomp);
+/* Queue the item from store_item_new(); -1 once the writer has failed. */
 int	store_push(struct store *, struct store_item *, struct error *err);
 /*
  * Commit what is queued and stop. all_seen: the fetch ended normally, so

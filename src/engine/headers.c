@@ -29,42 +29,44 @@ index_fields_free(struct index_fields *f)
 	char	**v[NSTRINGS] = STRINGS(f);
 	size_t	  i;
 
-	if (f->packed != NULL)
-		free(f->packed);
-	else
-		for (i = 0; i < NSTRINGS; i++)
-			free(*v[i]);
+	for (i = 0; i < NSTRINGS; i++)
+		free(*v[i]);
 	index_fields_init(f);
 }
 
-/*
- * Copy the fields into one allocation and free the pieces. The IMAP sync
- * hands the fields to the store thread, which frees them: one block freed
- * there instead of seven, while the pieces are freed here, on the thread
- * that made them, where malloc recycles them at once.
- */
-static void
-pack(struct index_fields *f)
+size_t
+index_fields_size(const struct index_fields *f)
 {
-	char	**v[NSTRINGS] = STRINGS(f);
-	size_t	  len[NSTRINGS], total = 0, i;
-	char	 *p;
+	char *const	*v[NSTRINGS] = STRINGS(f);
+	size_t		 total = 0, i;
+
+	for (i = 0; i < NSTRINGS; i++)
+		if (*v[i] != NULL)
+			total += strlen(*v[i]) + 1;
+	return total;
+}
+
+void
+index_fields_copy(struct index_fields *dst, const struct index_fields *src,
+    char *room)
+{
+	char **const	 d[NSTRINGS] = STRINGS(dst);
+	char *const	*v[NSTRINGS] = STRINGS(src);
+	size_t		 len, i;
 
 	for (i = 0; i < NSTRINGS; i++) {
-		len[i] = *v[i] != NULL ? strlen(*v[i]) + 1 : 0;
-		total += len[i];
-	}
-	if (total == 0)
-		return;
-	p = f->packed = xmalloc(total);
-	for (i = 0; i < NSTRINGS; i++) {
-		if (*v[i] == NULL)
+		if (*v[i] == NULL) {
+			*d[i] = NULL;
 			continue;
-		memcpy(p, *v[i], len[i]);
-		free(*v[i]);
-		*v[i] = p;
-		p += len[i];
+		}
+		len = strlen(*v[i]) + 1;
+		memcpy(room, *v[i], len);
+		*d[i] = room;
+		room += len;
 	}
+	dst->has_date = src->has_date;
+	dst->date = src->date;
+	dst->date_tz = src->date_tz;
 }
 
 /* Addresses as "Name <addr>, ..." for display. */
@@ -196,7 +198,6 @@ index_fields_parse(struct index_fields *f, const char *hdr, size_t len)
 		if (slot != NULL && *slot == NULL)
 			*slot = format_ids(value, vlen);
 	}
-	pack(f);
 }
 
 void

@@ -64,6 +64,7 @@ struct imap_sync {
 	struct cache_folder	 cf;		/* its cached markers (copied) */
 	uint32_t		 synced_uid;
 	struct store		*store;		/* phase 2's writer */
+	struct index_fields	 fields;	/* the message being decoded */
 	uint64_t		 done, total;
 	struct buf		 kw;
 
@@ -274,6 +275,9 @@ new_cb(void *arg, const struct imap_msg *m)
 {
 	struct imap_sync	*s = arg;
 	struct store_item	*it;
+	size_t			 klen, flen = 0;
+	char			*room;
+	bool			 flags_only;
 
 	if (m->uid == 0) {
 		error_set(s->err, ERR_PROTO, "%s: FETCH response without UID",
@@ -282,17 +286,26 @@ new_cb(void *arg, const struct imap_msg *m)
 	}
 	if (m->uid <= s->synced_uid && !m->has_flags)
 		return 0;
-	it = xcalloc(1, sizeof *it);
+	flags_only = m->uid <= s->synced_uid;
+	if (!flags_only) {
+		/* Decoded here, copied into the store's batch below. */
+		index_fields_parse(&s->fields, m->header, m->header_len);
+		flen = index_fields_size(&s->fields);
+	}
+	klen = m->keywords != NULL ? strlen(m->keywords) + 1 : 0;
+	it = store_item_new(s->store, klen + flen, &room);
 	it->uid = m->uid;
 	it->flags = m->flags;
-	it->keywords = m->keywords != NULL ? xstrdup(m->keywords) : NULL;
 	it->modseq = m->modseq;
-	it->flags_only = m->uid <= s->synced_uid;
-	if (!it->flags_only) {
+	it->flags_only = flags_only;
+	if (klen > 0) {
+		memcpy(room, m->keywords, klen);
+		it->keywords = room;
+	}
+	if (!flags_only) {
 		it->internaldate = m->has_internaldate ? m->internaldate : 0;
 		it->size = m->size >= 0 ? m->size : 0;
-		index_fields_init(&it->fields);
-		index_fields_parse(&it->fields, m->header, m->header_len);
+		index_fields_copy(&it->fields, &s->fields, room + klen);
 	}
 	return store_push(s->store, it, s->err);
 }
@@ -720,6 +733,7 @@ imap_sync_free(struct imap_sync *s)
 	free(s->status_names);
 	free(s->status);
 	buf_free(&s->kw);
+	index_fields_free(&s->fields);
 	free(s->uids);
 	if (s->tmp != NULL)
 		fclose(s->tmp);

@@ -18,22 +18,36 @@
 #include "log.h"
 #include "xmalloc.h"
 
-/* Items in flight; a few hundred bytes each. */
-#define STORE_QUEUE	2048
-/* Items taken off the queue per lock. */
+/* Items per batch: the unit the two threads pass each other. */
 #define STORE_CHUNK	128
+/* Bytes of strings per batch (an item's decoded headers are ~300). */
+#define STORE_ARENA	(64 * 1024)
+/* Batches queued for the writer at most. */
+#define STORE_QUEUE	16
+
+struct store_batch {
+	struct store_batch	*next;		/* on the spare list */
+	size_t			 n;		/* items in use */
+	size_t			 used;		/* arena bytes in use */
+	struct store_item	 items[STORE_CHUNK];
+	char			 arena[STORE_ARENA];
+};
 
 struct store {
 	pthread_t		 th;
 	pthread_mutex_t		 mu;
-	pthread_cond_t		 cv_work;	/* items or done for the writer */
+	pthread_cond_t		 cv_work;	/* a batch or done for the writer */
 	pthread_cond_t		 cv_space;	/* room for the engine thread */
-	struct store_item	*ring[STORE_QUEUE];
+	struct store_batch	*ring[STORE_QUEUE];
 	size_t			 head, count;
+	struct store_batch	*spare;		/* batches handed back */
 	bool			 done;		/* no more items */
 	bool			 failed;	/* the writer stopped on an error */
 	bool			 all_seen;	/* the fetch finished normally */
 	struct error		 err;
+
+	/* Engine-thread state: the batch being filled. */
+	struct store_batch	*cur;
 
 	/* Writer-only state. */
 	struct cache		*cache;
@@ -49,14 +63,34 @@ struct store {
 	void			*progress_arg;
 };
 
-void
-store_item_free(struct store_item *it)
+/* Free what a batch's items hold outside it; the batch is empty again. */
+static void
+batch_clear(struct store_batch *b)
 {
-	if (it == NULL)
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->items[i].heap);
+	b->n = 0;
+	b->used = 0;
+}
+
+static void
+batch_free(struct store_batch *b)
+{
+	if (b == NULL)
 		return;
-	free(it->keywords);
-	index_fields_free(&it->fields);
-	free(it);
+	batch_clear(b);
+	free(b);
+}
+
+/* Hand a batch back to the engine thread; with st->mu held. */
+static void
+batch_recycle(struct store *st, struct store_batch *b)
+{
+	batch_clear(b);
+	b->next = st->spare;
+	st->spare = b;
 }
 
 /* Commit the open batch with the resume point it makes true. */
@@ -125,46 +159,44 @@ static void *
 store_main(void *arg)
 {
 	struct store		*st = arg;
-	struct store_item	*chunk[STORE_CHUNK];
-	size_t			 n, i;
+	struct store_batch	*b;
+	size_t			 i;
 	bool			 done, ok = true;
 
 	for (;;) {
 		pthread_mutex_lock(&st->mu);
-		/* Wake for a chunk at a time, not for every message. */
-		while (st->count < STORE_CHUNK && !st->done)
+		while (st->count == 0 && !st->done)
 			pthread_cond_wait(&st->cv_work, &st->mu);
-		for (n = 0; n < STORE_CHUNK && st->count > 0; n++) {
-			chunk[n] = st->ring[st->head];
+		b = NULL;
+		if (st->count > 0) {
+			b = st->ring[st->head];
 			st->head = (st->head + 1) % STORE_QUEUE;
 			st->count--;
 		}
 		done = st->done && st->count == 0;
-		if (st->count < STORE_QUEUE / 2)
-			pthread_cond_signal(&st->cv_space);
 		pthread_mutex_unlock(&st->mu);
+		if (b == NULL)
+			break;
 
-		for (i = 0; i < n; i++) {
-			if (ok && store_one(st, chunk[i]) == -1)
+		for (i = 0; ok && i < b->n; i++)
+			if (store_one(st, &b->items[i]) == -1)
 				ok = false;
-			store_item_free(chunk[i]);
-		}
+		pthread_mutex_lock(&st->mu);
+		batch_recycle(st, b);
 		if (!ok) {
-			pthread_mutex_lock(&st->mu);
+			/* The engine thread stops at its next push. */
 			st->failed = true;
-			pthread_cond_signal(&st->cv_space);
-			/* Drain what is queued: the engine thread stops soon. */
 			while (st->count > 0) {
-				store_item_free(st->ring[st->head]);
+				batch_recycle(st, st->ring[st->head]);
 				st->head = (st->head + 1) % STORE_QUEUE;
 				st->count--;
 			}
-			done = st->done;
-			pthread_mutex_unlock(&st->mu);
-			if (done)
-				break;
-			continue;
 		}
+		if (!ok || st->count <= STORE_QUEUE / 2)
+			pthread_cond_signal(&st->cv_space);
+		pthread_mutex_unlock(&st->mu);
+		if (!ok)
+			break;
 		if (done)
 			break;
 	}
@@ -212,24 +244,75 @@ store_start(struct cache *cache, int64_t folder_id,
 	return st;
 }
 
-int
-store_push(struct store *st, struct store_item *it, struct error *err)
+/* Queue the engine's batch, if it holds anything; -1 once the writer failed. */
+static int
+store_send(struct store *st, struct error *err)
 {
+	struct store_batch	*b = st->cur;
+
+	if (b == NULL || b->n == 0)
+		return 0;
+	st->cur = NULL;
 	pthread_mutex_lock(&st->mu);
-	/* Full: wait until the writer has made room for half a queue. */
+	/* Full: wait for half a queue of room, not one batch at a time. */
 	if (st->count == STORE_QUEUE)
-		while (st->count >= STORE_QUEUE / 2 && !st->failed)
+		while (st->count > STORE_QUEUE / 2 && !st->failed)
 			pthread_cond_wait(&st->cv_space, &st->mu);
 	if (st->failed) {
+		batch_recycle(st, b);
 		pthread_mutex_unlock(&st->mu);
-		store_item_free(it);
 		/* The writer's error is reported by store_finish(). */
 		return error_set(err, ERR_LOCAL, "storing messages failed");
 	}
-	st->ring[(st->head + st->count) % STORE_QUEUE] = it;
-	if (++st->count == STORE_CHUNK)
-		pthread_cond_signal(&st->cv_work);
+	st->ring[(st->head + st->count) % STORE_QUEUE] = b;
+	st->count++;
+	pthread_cond_signal(&st->cv_work);
 	pthread_mutex_unlock(&st->mu);
+	return 0;
+}
+
+struct store_item *
+store_item_new(struct store *st, size_t bytes, char **roomp)
+{
+	struct store_batch	*b;
+	struct store_item	*it;
+
+	/* Arena too full for this one: send the batch and take another. */
+	if (st->cur != NULL && bytes > STORE_ARENA - st->cur->used &&
+	    bytes <= STORE_ARENA)
+		(void)store_send(st, NULL);	/* a failure shows at the push */
+	if ((b = st->cur) == NULL) {
+		pthread_mutex_lock(&st->mu);
+		if ((b = st->spare) != NULL)
+			st->spare = b->next;
+		pthread_mutex_unlock(&st->mu);
+		if (b == NULL)
+			b = xmalloc(sizeof *b);
+		b->next = NULL;
+		b->n = b->used = 0;
+		st->cur = b;
+	}
+	it = &b->items[b->n];
+	memset(it, 0, sizeof *it);
+	if (bytes > STORE_ARENA - b->used)
+		*roomp = it->heap = xmalloc(bytes);
+	else {
+		*roomp = b->arena + b->used;
+		b->used += bytes;
+	}
+	return it;
+}
+
+int
+store_push(struct store *st, struct store_item *it, struct error *err)
+{
+	struct store_batch	*b = st->cur;
+
+	if (b == NULL || it != &b->items[b->n])
+		fatalx("%s: not the item of store_item_new()", __func__);
+	/* A failed writer is noticed a batch later: no lock per message. */
+	if (++b->n == STORE_CHUNK)
+		return store_send(st, err);
 	return 0;
 }
 
@@ -240,6 +323,8 @@ store_finish(struct store **stp, bool all_seen, uint32_t *synced_uidp,
 	struct store	*st = *stp;
 	int		 rv = 0;
 
+	/* The last, partly filled batch; a failure shows in st->failed. */
+	(void)store_send(st, NULL);
 	pthread_mutex_lock(&st->mu);
 	st->done = true;
 	st->all_seen = all_seen;
@@ -253,6 +338,13 @@ store_finish(struct store **stp, bool all_seen, uint32_t *synced_uidp,
 		rv = -1;
 	}
 	*synced_uidp = st->synced_uid;
+	batch_free(st->cur);
+	while (st->spare != NULL) {
+		struct store_batch *b = st->spare;
+
+		st->spare = b->next;
+		batch_free(b);
+	}
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv_work);
 	pthread_cond_destroy(&st->cv_space);

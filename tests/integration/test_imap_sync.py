@@ -208,10 +208,19 @@ def test_server_changes(d):
                    "To: alice@example.org\nSubject: %s\n"
                    "Date: Sat, 21 Nov 2026 10:00:00 +0900\n"
                    "Message-ID: <new-1@example.org>\n\nhello\n" % subject)
+    # Headers that decode to more than a store batch's 64 KB arena.
+    words = ["w%05d" % i for i in range(12000)]
+    long_subject = " ".join(words)
+    folded = "\n ".join(" ".join(words[i:i + 10])
+                         for i in range(0, len(words), 10))
+    big_uid = d.append("alice", "INBOX",
+                       "From: big@example.org\nTo: alice@example.org\n"
+                       "Subject: %s\nDate: Sat, 21 Nov 2026 11:00:00 +0000\n"
+                       "Message-ID: <big-1@example.org>\n\nbig\n" % folded)
     mark = d.log_mark()
     r = petrel(d, ["sync"])
     check.eq(r.status, 0, "sync after server changes exits 0 (%s)" % r.stderr.strip())
-    check.eq(header_fetches(d, mark), 1, "only the one new message's headers "
+    check.eq(header_fetches(d, mark), 2, "only the two new messages' headers "
              "were fetched")
     got = compare_folder(d, "INBOX")
     compare_folder(d, "Archive")
@@ -222,6 +231,10 @@ def test_server_changes(d):
           "new message: encoded display name decoded")
     check(new and new[0]["date"] == "2026-11-21T10:00:00+09:00",
           "new message: RFC 3339 date keeps the sender's offset")
+    big = [x for x in got if x["uid"] == big_uid]
+    check(big and big[0]["subject"] == long_subject,
+          "an 84 KB subject is stored whole (%d bytes)" %
+          (len(big[0]["subject"]) if big else -1))
     lab = [x for x in got if x["uid"] == 11]
     check(lab and "$Label1" in lab[0]["flags"], "keywords are listed as flags")
 
