@@ -3,6 +3,7 @@
  *
  * usage: seed --maildir DIR --count N --seed S [--folder NAME]
  *	       [--start-time T] [--to ADDR] [--jobs N] [--manifest FILE]
+ *	       [--attach-scale PERCENT]
  *
  * DIR is the Maildir root (INBOX); --folder NAME writes into the Maildir++
  * folder DIR/.NAME ('/' becomes '.'; pass non-ASCII names already in
@@ -11,7 +12,8 @@
  * (Dovecot's INTERNALDATE) set to its arrival time. Afterwards run
  * "doveadm index" so the first client does not pay for indexing.
  *
- * The output is a function of (--seed, --count, --start-time, --to) only:
+ * The output is a function of (--seed, --count, --start-time, --to,
+ * --attach-scale) only:
  * the plan of the mailbox (threads, senders, subjects, dates, flags) is made
  * in one sequential pass, then each message is generated from its own
  * random stream, so the worker threads change nothing but the speed.
@@ -288,7 +290,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: seed --maildir DIR --count N --seed S "
 	    "[--folder NAME] [--start-time T]\n"
-	    "            [--to ADDR] [--jobs N] [--manifest FILE]\n");
+	    "            [--to ADDR] [--jobs N] [--manifest FILE] "
+	    "[--attach-scale PERCENT]\n");
 	exit(2);
 }
 
@@ -754,7 +757,11 @@ seed_alternative(struct buf *b, struct rng *r, const struct buf *t,
 	buf_printf(b, "\n--%s--\n", bnd);
 }
 
-/* One base64 attachment of 2 KB to 200 KB (log-uniform). */
+/* --attach-scale: attachment sizes in percent of the usual. */
+static int attach_pct = 100;
+#define ATTACH_MAX	((size_t)200 * 1024 * (size_t)attach_pct / 100)
+
+/* One base64 attachment of 2 KB to 200 KB (log-uniform), times the scale. */
 static void
 seed_attachment(struct buf *b, struct rng *r, int n, unsigned char *scratch)
 {
@@ -764,8 +771,11 @@ seed_attachment(struct buf *b, struct rng *r, int n, unsigned char *scratch)
 	size_t m = strlen(attach_magic[k]), i;
 	const char *ext = attach_ext[k];
 
-	if (len > 200 * 1024)
-		len = 200 * 1024;
+	len = len * (size_t)attach_pct / 100;
+	if (len > ATTACH_MAX)
+		len = ATTACH_MAX;
+	if (len < m)
+		len = m;
 	memcpy(scratch, attach_magic[k], m);
 	for (i = m; i + 8 <= len; i += 8) {
 		uint64_t v = rng_next(r);
@@ -994,7 +1004,7 @@ seed_worker(void *arg)
 {
 	struct seed_ctx *c = arg;
 	struct buf b = BUF_INIT(0), t = BUF_INIT(0);
-	unsigned char *scratch = xmalloc(200 * 1024 + 16);
+	unsigned char *scratch = xmalloc(ATTACH_MAX + 16);
 	int i, natt;
 
 	while (!atomic_load(&c->failed)) {
@@ -1222,6 +1232,7 @@ main(int argc, char **argv)
 		{ "to", required_argument, NULL, 'T' },
 		{ "jobs", required_argument, NULL, 'j' },
 		{ "manifest", required_argument, NULL, 'M' },
+		{ "attach-scale", required_argument, NULL, 'A' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct seed_ctx c;
@@ -1266,6 +1277,10 @@ main(int argc, char **argv)
 			break;
 		case 'M':
 			manifest = optarg;
+			break;
+		case 'A':
+			attach_pct = (int)parse_num("--attach-scale", optarg,
+			    10, 1000);
 			break;
 		default:
 			usage();
