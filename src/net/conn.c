@@ -1,7 +1,8 @@
 /*
- * TCP connections: name resolution, a non-blocking connect to each address
- * in turn within the connect timeout, reads and writes with timeouts through
- * poll(), the write queue, and the protocol trace. TLS lives in tls.c.
+ * TCP connections: name resolution (resolve.c) and a non-blocking connect to
+ * each address in turn, both within the connect timeout; reads and writes
+ * with timeouts through poll(), the write queue, and the protocol trace.
+ * TLS lives in tls.c.
  */
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -211,27 +212,32 @@ conn_connect(struct conn *c, struct error *err)
 	struct addrinfo	 hints, *res, *ai;
 	char		 port[16], addr[INET6_ADDRSTRLEN], t[32];
 	uint64_t	 start, total, elapsed, slice;
-	int		 r, n, i, last = 0, one = 1;
+	int		 r, n, i, e, last = 0, one = 1;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_NUMERICSERV | (c->ip_family != 0 ? AI_NUMERICHOST : 0);
 	snprintf(port, sizeof port, "%d", c->port);
-	r = getaddrinfo(c->host, port, &hints, &res);
+	/* The connect timeout covers the lookup too. */
+	start = now_ms();
+	total = (uint64_t)c->connect_timeout_ms;
+	r = net_resolve(c->host, port, &hints, start + total, &res, &e);
+	if (r == NET_RESOLVE_TIMEOUT)
+		return error_set(err, ERR_TRANSIENT, "cannot resolve %s: timed "
+		    "out after %s", c->host, conn_fmt_timeout(t, sizeof t,
+		    c->connect_timeout_ms));
 	if (r == EAI_NONAME || r == EAI_NODATA || r == EAI_ADDRFAMILY)
 		return error_set(err, ERR_TRANSIENT, "unknown host %s", c->host);
 	if (r == EAI_SYSTEM)
 		return error_set(err, ERR_TRANSIENT, "cannot resolve %s: %s",
-		    c->host, strerror(errno));
+		    c->host, strerror(e));
 	if (r != 0)
 		return error_set(err, ERR_TRANSIENT, "cannot resolve %s: %s",
 		    c->host, gai_strerror(r));
 
 	for (n = 0, ai = res; ai != NULL; ai = ai->ai_next)
 		n++;
-	start = now_ms();
-	total = (uint64_t)c->connect_timeout_ms;
 	for (i = 0, ai = res; ai != NULL; ai = ai->ai_next, i++) {
 		elapsed = now_ms() - start;
 		if (elapsed >= total) {

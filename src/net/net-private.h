@@ -54,6 +54,20 @@ struct conn {
 	size_t		 nin, nout;
 };
 
+/*
+ * getaddrinfo() bounded by deadline (0: none), on a helper thread unless the
+ * host is a literal (AI_NUMERICHOST). Returns getaddrinfo()'s code, with
+ * *errnop its errno for EAI_SYSTEM, or NET_RESOLVE_TIMEOUT.
+ */
+struct addrinfo;
+#define NET_RESOLVE_TIMEOUT	(1 << 20)
+int		net_resolve(const char *host, const char *port,
+		    const struct addrinfo *hints, uint64_t deadline,
+		    struct addrinfo **resp, int *errnop);
+/* The resolver net_resolve() calls: getaddrinfo, replaced only by tests. */
+extern int	(*net_getaddrinfo)(const char *, const char *,
+		    const struct addrinfo *, struct addrinfo **);
+
 /* Deadline helpers: 0 means none. */
 uint64_t	conn_deadline(int timeout_ms);
 /*

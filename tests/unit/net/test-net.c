@@ -7,6 +7,7 @@
 #include <sys/socket.h>
 
 #include <arpa/inet.h>
+#include <netdb.h>
 #include <netinet/in.h>
 
 #include <errno.h>
@@ -20,6 +21,7 @@
 
 #include "log.h"
 #include "net.h"
+#include "net-private.h"
 #include "test.h"
 #include "tls-server.h"
 #include "util.h"
@@ -480,6 +482,63 @@ test_unknown_host(void)
 	T_EQ_INT(err.cls, ERR_TRANSIENT);
 	snprintf(want, sizeof want, "unknown host %s", host);
 	T_EQ_STR(err.msg, want);
+}
+
+/*
+ * A resolver that hangs (a dead DNS server) costs the connect timeout, not
+ * the resolver's own minutes. The test seam net_getaddrinfo stands in for
+ * getaddrinfo: this one answers for "slow.test" only after 1.5 s.
+ */
+#define SLOW_RESOLVER_MS	1500
+
+static int
+slow_getaddrinfo(const char *host, const char *port,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	struct addrinfo	h = *hints;
+
+	if (strcmp(host, "slow.test") == 0) {
+		usleep(SLOW_RESOLVER_MS * 1000);
+		h.ai_flags |= AI_NUMERICHOST;
+		return getaddrinfo("127.0.0.1", port, &h, res);
+	}
+	return getaddrinfo(host, port, hints, res);
+}
+
+static void
+test_resolve_timeout(void)
+{
+	struct conn_params	 p;
+	struct conn		*c;
+	struct error		 err;
+	struct srv		 s;
+	uint64_t		 t0, ms;
+
+	net_getaddrinfo = slow_getaddrinfo;
+	srv_start(&s, SRV_PLAIN_GREETING, NULL, 0);
+
+	p = params("slow.test", s.port, false);
+	p.connect_timeout_ms = 300;
+	t0 = now_ms();
+	c = conn_open(&p, &err);
+	ms = now_ms() - t0;
+	T_ASSERT(c == NULL);
+	T_EQ_INT(err.cls, ERR_TRANSIENT);
+	T_EQ_STR(err.msg, "cannot resolve slow.test: timed out after 0.3 s");
+	T_ASSERT(ms >= 250 && ms < 1200);
+	conn_close(&c);
+
+	/* With time enough the same lookup connects. */
+	p.connect_timeout_ms = 10000;
+	c = conn_open(&p, &err);
+	if (c == NULL)
+		test_fail(__FILE__, __LINE__, "slow.test: %s", err.msg);
+	conn_close(&c);
+	srv_stop(&s);
+
+	/* Let the abandoned lookup finish and free its own result. */
+	usleep(SLOW_RESOLVER_MS * 1000);
+	net_getaddrinfo = getaddrinfo;
 }
 
 static void
@@ -961,6 +1020,7 @@ static const struct test tests[] = {
 	{ "refused", test_refused },
 	{ "unknown_host", test_unknown_host },
 	{ "connect_timeout", test_connect_timeout },
+	{ "resolve_timeout", test_resolve_timeout },
 	{ "handshake_timeout", test_handshake_timeout },
 	{ "tls_to_plain_port", test_tls_to_plain_port },
 	{ "eof", test_eof },
