@@ -244,11 +244,6 @@ tls_reasons(struct buf *b, unsigned status, const gnutls_datum_t *der)
 		gnutls_x509_crt_deinit(crt);
 }
 
-/*
- * Certificate check, called by GnuTLS during the handshake so a refused
- * certificate ends it before any data flows. The message for the user is
- * left in c->verify_msg.
- */
 /* Add the system trust store to the credentials, once. */
 static void
 tls_system_trust(struct conn *c)
@@ -261,6 +256,11 @@ tls_system_trust(struct conn *c)
 		log_debug("TLS: no system trust store: %s", gnutls_strerror(r));
 }
 
+/*
+ * Certificate check, called by GnuTLS during the handshake so a refused
+ * certificate ends it before any data flows. The message for the user is
+ * left in c->verify_msg.
+ */
 static int
 tls_verify(gnutls_session_t s)
 {
