@@ -485,6 +485,24 @@ test_unknown_host(void)
 }
 
 /*
+ * conn_open() with a 0.3 s connect timeout, which must fail as a transient
+ * error; returns how long it took, in milliseconds.
+ */
+static uint64_t
+open_fails_timed(struct conn_params *p, struct error *err)
+{
+	struct conn	*c;
+	uint64_t	 t0 = now_ms();
+
+	p->connect_timeout_ms = 300;
+	c = conn_open(p, err);
+	T_ASSERT(c == NULL);
+	T_EQ_INT(err->cls, ERR_TRANSIENT);
+	conn_close(&c);
+	return now_ms() - t0;
+}
+
+/*
  * A resolver that hangs (a dead DNS server) costs the connect timeout, not
  * the resolver's own minutes. The test seam net_getaddrinfo stands in for
  * getaddrinfo: this one answers for "slow.test" only after 1.5 s.
@@ -512,21 +530,15 @@ test_resolve_timeout(void)
 	struct conn		*c;
 	struct error		 err;
 	struct srv		 s;
-	uint64_t		 t0, ms;
+	uint64_t		 ms;
 
 	net_getaddrinfo = slow_getaddrinfo;
 	srv_start(&s, SRV_PLAIN_GREETING, NULL, 0);
 
 	p = params("slow.test", s.port, false);
-	p.connect_timeout_ms = 300;
-	t0 = now_ms();
-	c = conn_open(&p, &err);
-	ms = now_ms() - t0;
-	T_ASSERT(c == NULL);
-	T_EQ_INT(err.cls, ERR_TRANSIENT);
+	ms = open_fails_timed(&p, &err);
 	T_EQ_STR(err.msg, "cannot resolve slow.test: timed out after 0.3 s");
 	T_ASSERT(ms >= 250 && ms < 1200);
-	conn_close(&c);
 
 	/* With time enough the same lookup connects. */
 	p.connect_timeout_ms = 10000;
@@ -546,11 +558,10 @@ test_connect_timeout(void)
 {
 	struct sockaddr_in	 sin;
 	struct conn_params	 p;
-	struct conn		*c;
 	struct error		 err;
 	struct pollfd		 pfd;
 	socklen_t		 sl;
-	uint64_t		 t0, ms;
+	uint64_t		 ms;
 	char			 want[128];
 	int			 lfd, fill[16], nfill = 0, i;
 
@@ -577,12 +588,7 @@ test_connect_timeout(void)
 	T_ASSERT(i < 16);
 
 	p = params("127.0.0.1", ntohs(sin.sin_port), true);
-	p.connect_timeout_ms = 300;
-	t0 = now_ms();
-	c = conn_open(&p, &err);
-	ms = now_ms() - t0;
-	T_ASSERT(c == NULL);
-	T_EQ_INT(err.cls, ERR_TRANSIENT);
+	ms = open_fails_timed(&p, &err);
 	snprintf(want, sizeof want, "cannot connect to 127.0.0.1:%d: timed out "
 	    "after 0.3 s", ntohs(sin.sin_port));
 	T_EQ_STR(err.msg, want);
@@ -596,21 +602,15 @@ static void
 test_handshake_timeout(void)
 {
 	struct conn_params	 p;
-	struct conn		*c;
 	struct error		 err;
 	struct srv		 s;
-	uint64_t		 t0, ms;
+	uint64_t		 ms;
 	char			 want[128];
 
 	/* TCP connects (the kernel accepts), but nobody speaks TLS. */
 	srv_start(&s, SRV_NO_ACCEPT, NULL, 0);
 	p = params("127.0.0.1", s.port, true);
-	p.connect_timeout_ms = 300;
-	t0 = now_ms();
-	c = conn_open(&p, &err);
-	ms = now_ms() - t0;
-	T_ASSERT(c == NULL);
-	T_EQ_INT(err.cls, ERR_TRANSIENT);
+	ms = open_fails_timed(&p, &err);
 	snprintf(want, sizeof want, "TLS handshake with 127.0.0.1:%d timed out "
 	    "after 0.3 s", s.port);
 	T_EQ_STR(err.msg, want);
