@@ -26,6 +26,8 @@ enum cache_stmt {
 	ST_MSG_COUNT,
 	ST_MSG_MAXUID,
 	ST_MSG_HAS_BODY,
+	ST_PENDING_ANY,
+	ST_PENDING_FLAGS_OF,
 	ST_COUNT
 };
 
@@ -45,6 +47,9 @@ struct cache {
 	char		*path;
 	int		 flags;
 	int		 in_tx;
+	/* The open transaction began with rows in pending: merge them under
+	 * the flags a sync writes (pending.c). */
+	bool		 has_pending;
 	sqlite3_stmt	*stmts[ST_COUNT];
 	/* The bodies file (see bodies.c), opened on first use. */
 	sqlite3		*bdb;
@@ -88,6 +93,13 @@ int		 cache_bodies_delete(struct cache *, int64_t first_id, int64_t last_id,
 		     struct error *err);
 /* Schema step 2 -> 3: copy the main file's bodies table over. */
 int		 cache_bodies_migrate(struct cache *, struct error *err);
+/*
+ * Apply the pending flag changes of (folder_id, uid) on top of flags and
+ * keywords from the server (pending.c); *kwp is NULL or malloc'd.
+ */
+int		 cache_pending_merge(struct cache *, int64_t folder_id, uint32_t uid,
+		     uint32_t *flagsp, const char *keywords, char **kwp,
+		     struct error *err);
 /* Bring the schema up to date (migrate.c). */
 int		 cache_migrate(struct cache *, struct error *err);
 /* Step a statement that returns no rows (or ignore them) and reset it. */

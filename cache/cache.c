@@ -53,13 +53,18 @@ static const char *stmt_sql[ST_COUNT] = {
 	    "WHERE id = " MSG_ID,
 	[ST_MSG_GET] = "SELECT id, folder_id, uid, flags, keywords, modseq, "
 	    "internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, "
-	    "subject, message_id, in_reply_to, refs, bodystructure, has_body "
-	    "FROM messages WHERE id = " MSG_ID,
-	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1",
+	    "subject, message_id, in_reply_to, refs, bodystructure, has_body, "
+	    "hidden FROM messages WHERE id = " MSG_ID,
+	/* Server UIDs only: placeholders sit at CACHE_LOCAL_UID_MIN and up. */
+	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE id "
+	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4278190079)",
 	[ST_MSG_MAXUID] = "SELECT MAX(id) & 4294967295 FROM messages WHERE id "
-	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4294967295)",
+	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4278190079)",
 	[ST_MSG_HAS_BODY] = "UPDATE messages SET has_body = 1 WHERE id = "
 	    MSG_ID,
+	[ST_PENDING_ANY] = "SELECT EXISTS (SELECT 1 FROM pending)",
+	[ST_PENDING_FLAGS_OF] = "SELECT op, flags, keywords FROM pending "
+	    "WHERE folder_id = ?1 AND uid = ?2 AND op IN (1, 2) ORDER BY id",
 };
 
 int
@@ -348,6 +353,15 @@ cache_begin(struct cache *c, struct error *err)
 	    cache_step_done(c, st, err, "starting a transaction") == -1)
 		return -1;
 	c->in_tx = 1;
+	/* BEGIN IMMEDIATE holds the write lock: nobody adds rows meanwhile. */
+	c->has_pending = false;
+	if ((st = cache_stmt(c, ST_PENDING_ANY, err)) == NULL) {
+		cache_rollback(c);
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW)
+		c->has_pending = sqlite3_column_int(st, 0) != 0;
+	sqlite3_reset(st);
 	return 0;
 }
 

@@ -116,7 +116,8 @@ cache_folder_foreach(struct cache *c, bool counts, cache_folder_cb cb,
 	    "SELECT " FOLDER_COLUMNS ", "
 	    "COALESCE(n.total, 0), COALESCE(n.unseen, 0) FROM folders f "
 	    "LEFT JOIN (SELECT folder_id, COUNT(*) AS total, "
-	    "SUM((flags & 1) = 0) AS unseen FROM messages GROUP BY folder_id) n "
+	    "SUM((flags & 1) = 0) AS unseen FROM messages WHERE hidden = 0 "
+	    "GROUP BY folder_id) n "
 	    "ON n.folder_id = f.id ORDER BY f.name <> 'INBOX', f.name" :
 	    "SELECT " FOLDER_COLUMNS ", -1, -1 FROM folders f "
 	    "ORDER BY f.name <> 'INBOX', f.name",
@@ -187,6 +188,18 @@ cache_folder_reset(struct cache *c, int64_t id, uint32_t uidvalidity,
 		return -1;
 	if (sqlite3_prepare_v2(c->db, "DELETE FROM messages WHERE folder_id = ?1",
 	    -1, &st, NULL) != SQLITE_OK)
+		return cache_db_error(c, err, "resetting a folder");
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) != SQLITE_DONE) {
+		cache_db_error(c, err, "resetting a folder");
+		sqlite3_finalize(st);
+		return -1;
+	}
+	sqlite3_finalize(st);
+	/* Pending actions lose their UIDs, keeping Message-IDs to be
+	 * retargeted by (cache_pending_retarget). */
+	if (sqlite3_prepare_v2(c->db, "UPDATE pending SET uid = 0 WHERE "
+	    "folder_id = ?1", -1, &st, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "resetting a folder");
 	sqlite3_bind_int64(st, 1, id);
 	if (sqlite3_step(st) != SQLITE_DONE) {

@@ -1,4 +1,5 @@
 /* Message rows: headers for the index, flags, expunges. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cache-private.h"
@@ -7,13 +8,22 @@ int
 cache_msg_put(struct cache *c, const struct cache_msg *m, struct error *err)
 {
 	sqlite3_stmt	*st;
+	uint32_t	 flags = m->flags;
+	char		*kw = NULL;
+	int		 rv;
 
-	if ((st = cache_stmt(c, ST_MSG_PUT, err)) == NULL)
+	/* A local flag change still pending wins over the server's flags. */
+	if (c->has_pending && cache_pending_merge(c, m->folder_id, m->uid,
+	    &flags, m->keywords, &kw, err) == -1)
 		return -1;
+	if ((st = cache_stmt(c, ST_MSG_PUT, err)) == NULL) {
+		free(kw);
+		return -1;
+	}
 	sqlite3_bind_int64(st, 1, m->folder_id);
 	sqlite3_bind_int64(st, 2, m->uid);
-	sqlite3_bind_int64(st, 3, m->flags);
-	cache_bind_text(st, 4, m->keywords);
+	sqlite3_bind_int64(st, 3, flags);
+	cache_bind_text(st, 4, c->has_pending ? kw : m->keywords);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)m->modseq);
 	sqlite3_bind_int64(st, 6, m->internaldate);
 	sqlite3_bind_int64(st, 7, m->size);
@@ -27,7 +37,9 @@ cache_msg_put(struct cache *c, const struct cache_msg *m, struct error *err)
 	cache_bind_text(st, 15, m->in_reply_to);
 	cache_bind_text(st, 16, m->references);
 	cache_bind_text(st, 17, m->bodystructure);
-	return cache_step_done(c, st, err, "saving a message");
+	rv = cache_step_done(c, st, err, "saving a message");
+	free(kw);
+	return rv;
 }
 
 int
@@ -35,15 +47,27 @@ cache_msg_set_flags(struct cache *c, int64_t folder_id, uint32_t uid,
     uint32_t flags, const char *keywords, uint64_t modseq, struct error *err)
 {
 	sqlite3_stmt	*st;
+	char		*kw = NULL;
+	int		 rv;
 
-	if ((st = cache_stmt(c, ST_MSG_FLAGS, err)) == NULL)
+	if (c->has_pending) {
+		if (cache_pending_merge(c, folder_id, uid, &flags, keywords, &kw,
+		    err) == -1)
+			return -1;
+		keywords = kw;
+	}
+	if ((st = cache_stmt(c, ST_MSG_FLAGS, err)) == NULL) {
+		free(kw);
 		return -1;
+	}
 	sqlite3_bind_int64(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, uid);
 	sqlite3_bind_int64(st, 3, flags);
 	cache_bind_text(st, 4, keywords);
 	sqlite3_bind_int64(st, 5, (sqlite3_int64)modseq);
-	return cache_step_done(c, st, err, "saving flags");
+	rv = cache_step_done(c, st, err, "saving flags");
+	free(kw);
+	return rv;
 }
 
 int
@@ -65,7 +89,7 @@ cache_msg_delete(struct cache *c, int64_t folder_id, uint32_t uid,
 /* Columns in the order of ST_MSG_GET and the list query. */
 #define MSG_COLUMNS "id, folder_id, uid, flags, keywords, modseq, " \
 	"internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, " \
-	"subject, message_id, in_reply_to, refs, bodystructure, has_body"
+	"subject, message_id, in_reply_to, refs, bodystructure, has_body, hidden"
 
 static void
 msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
@@ -90,6 +114,7 @@ msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
 	m->references = cache_col_text(st, 16);
 	m->bodystructure = cache_col_text(st, 17);
 	m->has_body = sqlite3_column_int(st, 18) != 0;
+	m->hidden = sqlite3_column_int(st, 19) != 0;
 }
 
 int
@@ -141,7 +166,8 @@ cache_msg_foreach(struct cache *c, int64_t folder_id, enum cache_order order,
 	int			 rc, stop = 0;
 
 	sql = sqlite3_mprintf("SELECT " MSG_COLUMNS " FROM messages "
-	    "WHERE folder_id = ?1 ORDER BY %s LIMIT ?2 OFFSET ?3", orders[order]);
+	    "WHERE folder_id = ?1 AND hidden = 0 ORDER BY %s LIMIT ?2 "
+	    "OFFSET ?3", orders[order]);
 	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
 	sqlite3_free(sql);
 	if (rc != SQLITE_OK)
@@ -188,8 +214,9 @@ int
 cache_uid_foreach(struct cache *c, int64_t folder_id, cache_uid_cb cb,
     void *arg, struct error *err)
 {
+	/* Server UIDs only: placeholders are not the server's to expunge. */
 	return uid_foreach(c, "SELECT uid FROM messages WHERE id BETWEEN "
-	    "(?1 << 32) AND ((?1 << 32) | 4294967295) ORDER BY id", folder_id,
+	    "(?1 << 32) AND ((?1 << 32) | 4278190079) ORDER BY id", folder_id,
 	    cb, arg, err);
 }
 
@@ -198,7 +225,7 @@ cache_uid_foreach_nobody(struct cache *c, int64_t folder_id, cache_uid_cb cb,
     void *arg, struct error *err)
 {
 	return uid_foreach(c, "SELECT uid FROM messages m WHERE id BETWEEN "
-	    "(?1 << 32) AND ((?1 << 32) | 4294967295) "
+	    "(?1 << 32) AND ((?1 << 32) | 4278190079) "
 	    "AND has_body = 0 "
 	    "ORDER BY id", folder_id, cb, arg, err);
 }

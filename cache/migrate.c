@@ -100,6 +100,28 @@ static const char *migrations[] = {
 	"UPDATE messages SET has_body = 1 "
 	"  WHERE id IN (SELECT message FROM bodies);"
 	"DROP TABLE bodies;",
+	/*
+	 * 3 -> 4: local actions (cache/pending.c). The old pending table had
+	 * no code writing it. A message moved or expunged locally is hidden
+	 * until the server confirms, so a refusal can bring it back.
+	 */
+	"DROP TABLE pending;"
+	"CREATE TABLE pending("
+	"  id INTEGER PRIMARY KEY,"		/* replay order */
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  uid INTEGER NOT NULL,"		/* 0: lost to a UIDVALIDITY change */
+	"  op INTEGER NOT NULL,"		/* enum cache_op */
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  keywords TEXT,"
+	"  dest_id INTEGER REFERENCES folders(id) ON DELETE CASCADE,"
+	"  dest_uid INTEGER NOT NULL DEFAULT 0,"	/* placeholder in dest */
+	"  message_id TEXT,"
+	"  created INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"	/* sent, answer not recorded */
+	"  last_error TEXT"
+	");"
+	"CREATE INDEX pending_by_message ON pending(folder_id, uid);"
+	"ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;",
 };
 
 /* Step that first needs the bodies copied to their own file. */

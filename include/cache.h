@@ -1,9 +1,10 @@
 /*
  * The local cache: one SQLite database per account, at
  * $XDG_CACHE_HOME/petrel/ACCOUNT.db (mode 0600, WAL). It holds the folders,
- * message headers and flags, and local operations waiting to be sent to the
- * server; the bodies fetched on demand are in ACCOUNT.bodies.db beside it
- * (see cache/bodies.c), committed before the main file in cache_commit().
+ * message headers and flags, and the user's local actions waiting to be
+ * replayed to the server (cache/pending.c, "Local actions" below); the
+ * bodies fetched on demand are in ACCOUNT.bodies.db beside it (see
+ * cache/bodies.c), committed before the main file in cache_commit().
  *
  * Readers (the CLI, later the UI) and the engine's writer each open their
  * own struct cache. Writers batch their changes between cache_begin() and
@@ -125,7 +126,17 @@ struct cache_msg {
 	const char	*references;
 	const char	*bodystructure;	/* IMAP BODYSTRUCTURE text, or NULL */
 	bool		 has_body;	/* filled by reads */
+	bool		 hidden;	/* filled by reads: moved or expunged locally,
+					 * still on the server until replayed */
 };
+
+/*
+ * UIDs from here up are local placeholders: a message copied or moved
+ * into a folder shows there at once under such a UID, until the server's
+ * COPYUID (or the next sync) gives it its real one. Servers hand out UIDs
+ * from 1 upwards; none comes near 2^32 - 2^24.
+ */
+#define CACHE_LOCAL_UID_MIN	0xff000000u
 
 /* Insert or replace the message (folder_id, uid). */
 int	cache_msg_put(struct cache *, const struct cache_msg *, struct error *err);
@@ -158,9 +169,10 @@ int	cache_msg_set_bodystructure(struct cache *, int64_t folder_id, uint32_t uid,
 /* UIDs of a folder's messages whose body is not cached, ascending. */
 int	cache_uid_foreach_nobody(struct cache *, int64_t folder_id, cache_uid_cb,
 	    void *arg, struct error *err);
-/* Count of messages cached in a folder. */
+/* Count of messages cached in a folder with server UIDs (hidden included,
+ * placeholders not): what the server's EXISTS should match. */
 int64_t	cache_msg_count(struct cache *, int64_t folder_id);
-/* Highest UID cached in a folder, 0 if none. */
+/* Highest server UID cached in a folder, 0 if none. */
 uint32_t cache_msg_max_uid(struct cache *, int64_t folder_id);
 
 /* ---- Bodies ------------------------------------------------------------- */
@@ -173,6 +185,110 @@ int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *
 /* The same from a file, copied in chunks so memory does not grow with size. */
 int	cache_body_put_file(struct cache *, int64_t folder_id, uint32_t uid, FILE *f,
 	    uint64_t len, struct error *err);
+
+/* ---- Local actions (cache/pending.c) ----------------------------------- */
+
+/*
+ * A triage action changes the cache and, for a server that must hear of it,
+ * appends one row per message to `pending`, in one transaction: the cache
+ * shows the new state the moment the call returns, and the action is
+ * durable. The engine's replayer sends the rows in id order (coalescing
+ * neighbours into UID sets) and retires them with cache_pending_done() or
+ * cache_pending_fail().
+ *
+ * Exactly once: before a row is sent, cache_pending_attempt() commits
+ * attempts + 1. A row with attempts > 0 was sent and its answer may never
+ * have come, so the replayer asks the server what happened before sending a
+ * copy or move again; flag changes and expunges are idempotent and are sent
+ * again as they are.
+ *
+ * While a flag change is pending, a sync's flags for that message are merged
+ * under it (cache_msg_put and cache_msg_set_flags apply the pending rows), so
+ * a sync never undoes a local change.
+ */
+enum cache_op {
+	CACHE_OP_ADD = 1,	/* +flags */
+	CACHE_OP_REMOVE,	/* -flags */
+	CACHE_OP_COPY,		/* to dest_id, placeholder dest_uid */
+	CACHE_OP_MOVE,
+	CACHE_OP_EXPUNGE,	/* remove a message the user saw as \Deleted */
+};
+
+struct cache_pending {
+	int64_t		 id;
+	int64_t		 folder_id;
+	uint32_t	 uid;		/* 0: lost with a UIDVALIDITY change */
+	enum cache_op	 op;
+	uint32_t	 flags;		/* ADD/REMOVE: MSG_* bits */
+	char		*keywords;	/* ADD/REMOVE: other flags, space-separated */
+	int64_t		 dest_id;	/* COPY/MOVE */
+	uint32_t	 dest_uid;	/* its placeholder UID in dest */
+	char		*message_id;	/* for the exactly-once checks */
+	int64_t		 created;
+	int		 attempts;	/* times sent with no answer recorded */
+	char		*last_error;
+};
+
+const char *cache_op_name(enum cache_op);
+
+/*
+ * Set (CACHE_OP_ADD) or clear (CACHE_OP_REMOVE) flags and keywords on the
+ * messages uids[0..n) of a folder. queue: also record them for the server
+ * (false for POP3, whose flags live only here). A UID that is not in the
+ * cache (or already moved away) is ERR_USAGE and nothing is changed.
+ */
+int	cache_act_flags(struct cache *, int64_t folder_id, const uint32_t *uids,
+	    size_t n, enum cache_op, uint32_t flags, const char *keywords,
+	    bool queue, struct error *err);
+/*
+ * Copy or move messages to dest: each shows in dest at once under a
+ * placeholder UID (queue) or a new local UID (!queue); a moved one is
+ * hidden in its source until the server confirms.
+ */
+int	cache_act_copy(struct cache *, int64_t folder_id, const uint32_t *uids,
+	    size_t n, int64_t dest_id, bool move, bool queue, struct error *err);
+/*
+ * Expunge what the cache shows as \Deleted in a folder, now: exactly those
+ * messages are hidden (queue) or deleted (!queue). *uidsp (malloc'd, may be
+ * NULL) and *np get their UIDs.
+ */
+int	cache_act_expunge(struct cache *, int64_t folder_id, bool queue,
+	    uint32_t **uidsp, size_t *np, struct error *err);
+
+/* Rows waiting, in replay order (all when max is 0); free with cache_pending_free. */
+int	cache_pending_load(struct cache *, size_t max, struct cache_pending **rowsp,
+	    size_t *np, struct error *err);
+void	cache_pending_free(struct cache_pending *, size_t n);
+int64_t	cache_pending_count(struct cache *);
+/* Commit attempts + 1 of the rows, before sending them. */
+int	cache_pending_attempt(struct cache *, const struct cache_pending *, size_t n,
+	    struct error *err);
+/*
+ * The server did it: retire the rows. For a copy or move, real_uids[i] is
+ * the destination UID of rows[i] (COPYUID, or found by the exactly-once
+ * check), 0 when unknown: the placeholder then goes and the next sync of the
+ * destination brings the message.
+ */
+int	cache_pending_done(struct cache *, const struct cache_pending *, size_t n,
+	    const uint32_t *real_uids, struct error *err);
+/*
+ * The server refused (undo: true, the cache change is undone) or the message
+ * is gone (undo false): retire the rows.
+ */
+int	cache_pending_fail(struct cache *, const struct cache_pending *, size_t n,
+	    bool undo, struct error *err);
+/* Keep the rows but note why they could not be sent (shown by `petrel pending`). */
+int	cache_pending_note(struct cache *, const struct cache_pending *, size_t n,
+	    const char *why, struct error *err);
+/*
+ * UIDVALIDITY of a folder changed: its rows lose their UIDs (uid 0) inside the
+ * transaction that resets the folder, and after the new messages are stored
+ * cache_pending_retarget() gives each the UID of the message with its
+ * Message-ID where exactly one has it, re-applying its local change. *lostp
+ * gets how many could not be retargeted (dropped).
+ */
+int	cache_pending_retarget(struct cache *, int64_t folder_id, uint64_t *lostp,
+	    struct error *err);
 
 /* ---- POP3 (cache/pop3.c) ------------------------------------------------- */
 

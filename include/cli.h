@@ -67,5 +67,10 @@ int	cmd_folders(struct cli_ctx *, int, char **);
 int	cmd_list(struct cli_ctx *, int, char **);
 int	cmd_show(struct cli_ctx *, int, char **);
 int	cmd_render(struct cli_ctx *, int, char **);
+int	cmd_flag(struct cli_ctx *, int, char **);
+int	cmd_move(struct cli_ctx *, int, char **);
+int	cmd_copy(struct cli_ctx *, int, char **);
+int	cmd_expunge(struct cli_ctx *, int, char **);
+int	cmd_pending(struct cli_ctx *, int, char **);
 
 #endif

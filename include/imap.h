@@ -143,6 +143,31 @@ void		 imap_set_literal_sink(struct imap_client *,
 /* NOOP, to see whether the connection is alive and collect updates. */
 int		 imap_noop(struct imap_client *, struct error *err);
 
+/* ---- Changing a mailbox (actions.c) ------------------------------------- */
+
+/* What COPYUID (RFC 4315) said: src[i] became dst[i] in the destination. */
+struct imap_copyuid {
+	bool		 valid;
+	uint32_t	 uidvalidity;
+	uint32_t	*src, *dst;
+	size_t		 n;
+};
+void		 imap_copyuid_free(struct imap_copyuid *);
+/* The destination UID of src, 0 when not named. */
+uint32_t	 imap_copyuid_lookup(const struct imap_copyuid *, uint32_t src);
+/* UID STORE uidset +FLAGS.SILENT (flags) (or -FLAGS.SILENT). */
+int		 imap_uid_store(struct imap_client *, const char *uidset, bool add,
+		     const char *flags, struct error *err);
+/* UID COPY, or UID MOVE (RFC 6851) when move; *cu gets the COPYUID answer. */
+int		 imap_uid_copy(struct imap_client *, const char *uidset,
+		     const char *dest, bool move, struct imap_copyuid *cu,
+		     struct error *err);
+/* UID EXPUNGE (needs UIDPLUS): only these UIDs, never other \Deleted ones. */
+int		 imap_uid_expunge(struct imap_client *, const char *uidset,
+		     struct error *err);
+/* Bare EXPUNGE: every \Deleted message of the folder. */
+int		 imap_expunge(struct imap_client *, struct error *err);
+
 /* ---- Low level (also used by tests) ------------------------------------- */
 
 /*

@@ -11,6 +11,11 @@ const struct cli_cmd cli_cmds[] = {
 	{ "list", "[--json] [FOLDER]", cmd_list },
 	{ "show", "[--raw] [--headers all|default] [--save N DIR] FOLDER UID", cmd_show },
 	{ "render", "[--json] [--headers all|default] [--save N DIR] FILE|-", cmd_render },
+	{ "flag", "add|remove [--json] FOLDER UIDS NAME...", cmd_flag },
+	{ "move", "[--json] FOLDER UIDS DEST", cmd_move },
+	{ "copy", "[--json] FOLDER UIDS DEST", cmd_copy },
+	{ "expunge", "[--json] FOLDER", cmd_expunge },
+	{ "pending", "[--json]", cmd_pending },
 	{ NULL, NULL, NULL },
 };
 

@@ -103,7 +103,10 @@ msg_cb(void *arg, const struct cache_msg *m)
 		add_json_or_null(&ctx->b, m->subject);
 		buf_adds(&ctx->b, ",\"flags\":");
 		add_flags_json(&ctx->b, m);
-		buf_printf(&ctx->b, ",\"size\":%lld}\n", (long long)m->size);
+		buf_printf(&ctx->b, ",\"size\":%lld", (long long)m->size);
+		buf_adds(&ctx->b, ",\"message_id\":");
+		add_json_or_null(&ctx->b, m->message_id);
+		buf_adds(&ctx->b, "}\n");
 	} else {
 		struct tm	tm;
 		time_t		t = (time_t)(m->date + m->date_tz * 60);

@@ -38,6 +38,12 @@ show_progress(void *arg, const char *folder, uint64_t done, uint64_t total)
 	fflush(stderr);
 }
 
+static void
+sync_notice(void *arg, const char *line)
+{
+	fprintf(stderr, "petrel: %s\n", line);
+}
+
 int
 cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -80,8 +86,18 @@ cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	prog.tty = isatty(STDERR_FILENO);
 	opts.progress = show_progress;
 	opts.progress_arg = &prog;
+	opts.notice = sync_notice;
 	memset(&stats, 0, sizeof stats);
 	rv = engine_sync(acct, cache, &opts, &stats, &err);
+	if (stats.replay.done + stats.replay.failed + stats.replay.dropped > 0)
+		printf("replayed %llu action(s): %llu done (%llu found already "
+		    "done), %llu refused, %llu dropped\n",
+		    (unsigned long long)(stats.replay.done +
+		    stats.replay.failed + stats.replay.dropped),
+		    (unsigned long long)stats.replay.done,
+		    (unsigned long long)stats.replay.recovered,
+		    (unsigned long long)stats.replay.failed,
+		    (unsigned long long)stats.replay.dropped);
 	if (prog.shown)
 		fprintf(stderr, "\r\033[K");
 	cache_close(&cache);

@@ -1,6 +1,7 @@
 /* The engine's entry points: pick the protocol, get the password. */
 #include <stdlib.h>
 
+#include "cache.h"
 #include "conf.h"
 #include "engine.h"
 #include "xmalloc.h"
@@ -41,6 +42,23 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 	else
 		rv = imap_fetch_one_body(acct, password, cache, folder, uid,
 		    err);
+	freezero_str(password);
+	return rv;
+}
+
+int
+engine_replay(const struct account *acct, struct cache *cache,
+    engine_notice_cb cb, void *arg, struct replay_stats *stats,
+    struct error *err)
+{
+	char	*password = NULL;
+	int	 rv;
+
+	if (acct->proto == PROTO_POP3 || cache_pending_count(cache) == 0)
+		return 0;
+	if (account_password(acct, &password, err) == -1)
+		return -1;
+	rv = imap_replay_account(acct, password, cache, cb, arg, stats, err);
 	freezero_str(password);
 	return rv;
 }

@@ -39,9 +39,23 @@ struct folder_state {
 	char			*name;		/* UTF-8 */
 	char			*remote;	/* server name */
 	bool			 noselect;
+	bool			 subscribed;
+	char			 delim;
+	char			*special_use;
+	char			*attributes;
 	struct imap_folder_info	 info;		/* status fields only */
 	int64_t			 id;
 };
+
+struct flag_update {
+	uint32_t	 uid;
+	uint32_t	 flags;
+	char		*keywords;
+	uint64_t	 modseq;
+};
+
+/* Updates buffered at most before they are written. */
+#define UPDATE_BATCH	1000
 
 struct imap_sync {
 	const struct account	*acct;
@@ -67,6 +81,16 @@ struct imap_sync {
 	struct index_fields	 fields;	/* the message being decoded */
 	uint64_t		 done, total;
 	struct buf		 kw;
+
+	/*
+	 * Flag changes and expunges the server reports while a command
+	 * runs, applied in short transactions (flush_updates) so no write
+	 * transaction waits on the network.
+	 */
+	struct flag_update	*upd;
+	size_t			 nupd, updsize;
+	uint32_t		(*gone)[2];
+	size_t			 ngone, gonesize;
 
 	/* Body download. */
 	FILE			*tmp;
@@ -102,24 +126,14 @@ list_cb(void *arg, const struct imap_folder_info *f)
 	fs->name = utf8 != NULL ? utf8 : xstrdup(f->name);
 	fs->remote = xstrdup(f->name);
 	fs->noselect = f->noselect;
+	fs->subscribed = f->subscribed;
+	fs->delim = f->delim;
+	fs->special_use = f->special_use != NULL ? xstrdup(f->special_use) :
+	    NULL;
+	fs->attributes = f->attributes != NULL ? xstrdup(f->attributes) : NULL;
 	for (i = 0; i < s->nstatus; i++)
 		if (strcmp(s->status_names[i], f->name) == 0)
 			fs->info = s->status[i];
-
-	{
-		struct cache_folder cf;
-
-		memset(&cf, 0, sizeof cf);
-		cf.name = fs->name;
-		cf.remote = fs->remote;
-		cf.delim = f->delim;
-		cf.special_use = f->special_use;
-		cf.attributes = f->attributes;
-		cf.subscribed = f->subscribed;
-		cf.noselect = f->noselect;
-		if (cache_folder_put(s->cache, &cf, &fs->id, s->err) == -1)
-			return -1;
-	}
 	return 0;
 }
 
@@ -192,13 +206,29 @@ static int
 sync_folder_list(struct imap_sync *s)
 {
 	struct stale_ctx	ctx;
+	struct cache_folder	cf;
 	size_t			i;
 	int			rv = -1;
 
+	/* The answer first, then one short transaction to store it. */
+	if (imap_list(s->c, list_cb, s, s->err) == -1)
+		return -1;
 	if (cache_begin(s->cache, s->err) == -1)
 		return -1;
-	if (imap_list(s->c, list_cb, s, s->err) == -1)
-		goto out;
+	for (i = 0; i < s->nfolders; i++) {
+		struct folder_state *fs = &s->folders[i];
+
+		memset(&cf, 0, sizeof cf);
+		cf.name = fs->name;
+		cf.remote = fs->remote;
+		cf.delim = fs->delim;
+		cf.special_use = fs->special_use;
+		cf.attributes = fs->attributes;
+		cf.subscribed = fs->subscribed;
+		cf.noselect = fs->noselect;
+		if (cache_folder_put(s->cache, &cf, &fs->id, s->err) == -1)
+			goto out;
+	}
 	/* Folders gone from the server go from the cache too. */
 	memset(&ctx, 0, sizeof ctx);
 	ctx.s = s;
@@ -227,32 +257,89 @@ save_markers(struct imap_sync *s, const struct cache_folder *cf)
 	return cache_folder_set_sync(s->cache, s->fs->id, cf, s->err);
 }
 
+static void
+clear_updates(struct imap_sync *s)
+{
+	size_t	i;
+
+	for (i = 0; i < s->nupd; i++)
+		free(s->upd[i].keywords);
+	s->nupd = 0;
+	s->ngone = 0;
+}
+
+/*
+ * Write the buffered flag changes and expunges in one short transaction.
+ * Called between reads, never while one is waited for.
+ */
+static int
+flush_updates(struct imap_sync *s)
+{
+	uint64_t	n;
+	size_t		i;
+
+	if (s->nupd == 0 && s->ngone == 0)
+		return 0;
+	if (cache_begin(s->cache, s->err) == -1)
+		return -1;
+	for (i = 0; i < s->nupd; i++) {
+		if (cache_msg_set_flags(s->cache, s->fs->id, s->upd[i].uid,
+		    s->upd[i].flags, s->upd[i].keywords, s->upd[i].modseq,
+		    s->err) == -1)
+			goto fail;
+		s->stats->flag_updates++;
+	}
+	for (i = 0; i < s->ngone; i++) {
+		if (cache_msg_delete_range(s->cache, s->fs->id, s->gone[i][0],
+		    s->gone[i][1], &n, s->err) == -1)
+			goto fail;
+		s->stats->expunged += n;
+	}
+	if (cache_commit(s->cache, s->err) == -1)
+		goto fail;
+	clear_updates(s);
+	return 0;
+fail:
+	cache_rollback(s->cache);
+	clear_updates(s);
+	return -1;
+}
+
 /* A flag change of a cached message (phase 1 and QRESYNC). */
 static int
 flags_cb(void *arg, const struct imap_msg *m)
 {
 	struct imap_sync	*s = arg;
 
+	struct flag_update	*u;
+
 	if (m->uid == 0 || !m->has_flags || m->uid > s->synced_uid)
 		return 0;
-	if (cache_msg_set_flags(s->cache, s->fs->id, m->uid, m->flags,
-	    m->keywords, m->modseq, s->err) == -1)
-		return -1;
-	s->stats->flag_updates++;
-	return 0;
+	if (s->nupd == s->updsize) {
+		s->updsize = s->updsize ? s->updsize * 2 : 64;
+		s->upd = xreallocarray(s->upd, s->updsize, sizeof *s->upd);
+	}
+	u = &s->upd[s->nupd++];
+	u->uid = m->uid;
+	u->flags = m->flags;
+	u->keywords = m->keywords != NULL ? xstrdup(m->keywords) : NULL;
+	u->modseq = m->modseq;
+	return s->nupd >= UPDATE_BATCH ? flush_updates(s) : 0;
 }
 
 static int
 vanished_cb(void *arg, uint32_t first, uint32_t last)
 {
 	struct imap_sync	*s = arg;
-	uint64_t		 n = 0;
 
-	if (cache_msg_delete_range(s->cache, s->fs->id, first, last, &n,
-	    s->err) == -1)
-		return -1;
-	s->stats->expunged += n;
-	return 0;
+	if (s->ngone == s->gonesize) {
+		s->gonesize = s->gonesize ? s->gonesize * 2 : 64;
+		s->gone = xreallocarray(s->gone, s->gonesize, sizeof *s->gone);
+	}
+	s->gone[s->ngone][0] = first;
+	s->gone[s->ngone][1] = last;
+	s->ngone++;
+	return s->ngone >= UPDATE_BATCH ? flush_updates(s) : 0;
 }
 
 /* Progress from the store thread. */
@@ -381,12 +468,18 @@ expunge_check(struct imap_sync *s, uint32_t exists)
 	g.r = &r;
 	if (cache_uid_foreach(s->cache, s->fs->id, gone_cb, &g, s->err) == -1)
 		goto out;
+	if (g.gone.n > 0 && cache_begin(s->cache, s->err) == -1)
+		goto out;
 	for (i = 0; i < g.gone.n; i++) {
 		if (cache_msg_delete_range(s->cache, s->fs->id, g.gone.v[i][0],
-		    g.gone.v[i][1], &n, s->err) == -1)
+		    g.gone.v[i][1], &n, s->err) == -1) {
+			cache_rollback(s->cache);
 			goto out;
+		}
 		s->stats->expunged += n;
 	}
+	if (g.gone.n > 0 && cache_commit(s->cache, s->err) == -1)
+		goto out;
 	rv = 0;
 out:
 	free(r.v);
@@ -422,6 +515,8 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	struct cache_folder	 cf;
 	char			 set[64], items[256];
 	int			 found;
+	bool			 reset = false;
+	uint64_t		 lost;
 
 	s->fs = fs;
 	s->done = s->total = 0;
@@ -438,8 +533,6 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		return s->opts->bodies ? sync_bodies(s) : 0;
 	}
 
-	if (cache_begin(s->cache, s->err) == -1)
-		return -1;
 	memset(&so, 0, sizeof so);
 	so.readonly = false;
 	if (s->cf.uidvalidity != 0 && s->cf.highestmodseq != 0) {
@@ -451,7 +544,8 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	so.arg = s;
 	s->synced_uid = s->cf.synced_uid;
 	s->selected = NULL;
-	if (imap_select(s->c, fs->remote, &so, &mb, s->err) == -1)
+	if (imap_select(s->c, fs->remote, &so, &mb, s->err) == -1 ||
+	    flush_updates(s) == -1)
 		goto fail;
 	s->selected = fs;
 	if (mb.uidvalidity == 0) {
@@ -464,9 +558,14 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		if (s->cf.uidvalidity != 0)
 			log_warnx("%s: UIDVALIDITY of %s changed, re-reading it",
 			    s->acct->name, fs->name);
-		if (cache_folder_reset(s->cache, fs->id, mb.uidvalidity,
-		    s->err) == -1)
+		if (cache_begin(s->cache, s->err) == -1)
 			goto fail;
+		if (cache_folder_reset(s->cache, fs->id, mb.uidvalidity,
+		    s->err) == -1 || cache_commit(s->cache, s->err) == -1) {
+			cache_rollback(s->cache);
+			goto fail;
+		}
+		reset = true;
 		memset(&s->cf, 0, sizeof s->cf);
 		s->cf.uidvalidity = mb.uidvalidity;
 		s->synced_uid = 0;
@@ -490,12 +589,14 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		    "UID FLAGS MODSEQ" : "UID FLAGS", NULL, flags_cb, s,
 		    s->err) == -1)
 			goto fail;
+		if (flush_updates(s) == -1)
+			goto fail;
 	}
 
 	/*
 	 * Phase 2: new messages. What phases 0 and 1 changed is committed
-	 * first (flag changes are safe to keep: the markers do not move), and
-	 * the store thread takes the cache over until the fetch ends.
+	 * already (flag changes are safe to keep: the markers do not move),
+	 * and the store thread takes the cache over until the fetch ends.
 	 */
 	if (mb.exists > 0 && (mb.uidnext == 0 || mb.uidnext > s->synced_uid + 1)) {
 		int64_t		have = cache_msg_count(s->cache, fs->id);
@@ -505,8 +606,6 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		s->total = mb.exists > have ? (uint64_t)(mb.exists - have) : 0;
 		s->done = 0;
 		progress(s);
-		if (cache_commit(s->cache, s->err) == -1)
-			return -1;
 		s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
 		    s->stats, store_progress, s);
 		snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
@@ -523,12 +622,26 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		}
 		if (frv == -1)
 			return -1;
-		if (cache_begin(s->cache, s->err) == -1)
-			return -1;
 	}
 
 	if (expunge_check(s, mb.exists) == -1)
 		goto fail;
+	if (cache_begin(s->cache, s->err) == -1)
+		goto fail;
+	if (reset) {
+		if (cache_pending_retarget(s->cache, fs->id, &lost,
+		    s->err) == -1)
+			goto fail;
+		if (lost > 0 && s->opts->notice != NULL) {
+			char line[512];
+
+			snprintf(line, sizeof line, "%llu pending action(s) in "
+			    "%s dropped: the folder changed on the server "
+			    "(UIDVALIDITY) and their messages cannot be found "
+			    "by Message-ID", (unsigned long long)lost, fs->name);
+			s->opts->notice(s->opts->notice_arg, line);
+		}
+	}
 
 	s->cf.uidvalidity = mb.uidvalidity;
 	s->cf.uidnext = mb.uidnext != 0 ? mb.uidnext : s->synced_uid + 1;
@@ -545,6 +658,7 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 fail:
 	/* Keep what the finished batches committed; drop the open one. */
 	cache_rollback(s->cache);
+	clear_updates(s);
 	return -1;
 }
 
@@ -609,13 +723,19 @@ store_body(struct imap_sync *s, int64_t folder_id, const struct imap_msg *m)
 	return 0;
 }
 
+/* Each body in its own short transaction, between reads. */
 static int
 body_cb(void *arg, const struct imap_msg *m)
 {
 	struct imap_sync	*s = arg;
 
-	if (store_body(s, s->fs->id, m) == -1)
+	if (cache_begin(s->cache, s->err) == -1)
 		return -1;
+	if (store_body(s, s->fs->id, m) == -1 ||
+	    cache_commit(s->cache, s->err) == -1) {
+		cache_rollback(s->cache);
+		return -1;
+	}
 	s->done++;
 	return 0;
 }
@@ -680,15 +800,9 @@ sync_bodies(struct imap_sync *s)
 	for (i = 0; i < s->nuids; i += n) {
 		n = s->nuids - i < BODY_BATCH ? s->nuids - i : BODY_BATCH;
 		uidset(&set, s->uids + i, n);
-		/* Each batch is its own transaction: a crash keeps the rest. */
-		if (cache_begin(s->cache, s->err) == -1)
-			goto out;
-		if (imap_uid_fetch(s->c, set.data, "UID BODYSTRUCTURE BODY.PEEK[]",
-		    NULL, body_cb, s, s->err) == -1) {
-			cache_rollback(s->cache);
-			goto out;
-		}
-		if (cache_commit(s->cache, s->err) == -1)
+		/* Nothing reads BODYSTRUCTURE yet: fetch only the bytes. */
+		if (imap_uid_fetch(s->c, set.data, "UID BODY.PEEK[]",
+		    NULL, body_cb, s, s->err) == -1)
 			goto out;
 		progress(s);
 	}
@@ -726,7 +840,12 @@ imap_sync_free(struct imap_sync *s)
 	for (i = 0; i < s->nfolders; i++) {
 		free(s->folders[i].name);
 		free(s->folders[i].remote);
+		free(s->folders[i].special_use);
+		free(s->folders[i].attributes);
 	}
+	clear_updates(s);
+	free(s->upd);
+	free(s->gone);
 	free(s->folders);
 	for (i = 0; i < s->nstatus; i++)
 		free(s->status_names[i]);
@@ -757,6 +876,10 @@ imap_sync(const struct account *acct, const char *password,
 	s.err = err;
 	if ((s.c = imap_connect(acct, password, err)) == NULL)
 		return -1;
+	/* What the user did locally goes first, so the sync sees it done. */
+	if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
+	    &stats->replay, err) == -1)
+		goto out;
 	if (sync_known_status(&s) == -1 || sync_folder_list(&s) == -1)
 		goto out;
 	if (opts->nfolders > 0) {
@@ -785,6 +908,13 @@ imap_sync(const struct account *acct, const char *password,
 				goto out;
 		}
 	}
+	/* Actions held back by a UIDVALIDITY change were retargeted above. */
+	if (stats->replay.waiting > 0) {
+		stats->replay.waiting = 0;
+		if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
+		    &stats->replay, err) == -1)
+			goto out;
+	}
 	rv = 0;
 out:
 	if (s.c != NULL)
@@ -808,8 +938,13 @@ one_body_cb(void *arg, const struct imap_msg *m)
 
 	if (m->uid != ob->uid || (!m->body_streamed && m->body == NULL))
 		return 0;
-	if (store_body(ob->s, ob->folder_id, m) == -1)
+	if (cache_begin(ob->s->cache, ob->s->err) == -1)
 		return -1;
+	if (store_body(ob->s, ob->folder_id, m) == -1 ||
+	    cache_commit(ob->s->cache, ob->s->err) == -1) {
+		cache_rollback(ob->s->cache);
+		return -1;
+	}
 	ob->got = true;
 	return 0;
 }
@@ -857,25 +992,33 @@ imap_fetch_one_body(const struct account *acct, const char *password,
 	ob.uid = uid;
 	imap_set_literal_sink(s.c, &body_sink, &s, BODY_STREAM_MIN);
 	snprintf(set, sizeof set, "%u", uid);
-	if (cache_begin(cache, err) == -1)
+	if (imap_uid_fetch(s.c, set, "UID BODY.PEEK[]", NULL, one_body_cb,
+	    &ob, err) == -1)
 		goto out;
-	if (imap_uid_fetch(s.c, set, "UID BODYSTRUCTURE BODY.PEEK[]", NULL,
-	    one_body_cb, &ob, err) == -1) {
-		cache_rollback(cache);
-		goto out;
-	}
 	if (!ob.got) {
-		cache_rollback(cache);
 		error_set(err, ERR_PROTO, "message %u is no longer in %s on the "
 		    "server", uid, folder);
 		goto out;
 	}
-	if (cache_commit(cache, err) == -1)
-		goto out;
 	rv = 0;
 out:
 	imap_logout(&s.c);
 	imap_sync_free(&s);
 	free(remote);
+	return rv;
+}
+
+int
+imap_replay_account(const struct account *acct, const char *password,
+    struct cache *cache, engine_notice_cb cb, void *arg,
+    struct replay_stats *stats, struct error *err)
+{
+	struct imap_client	*c;
+	int			 rv;
+
+	if ((c = imap_connect(acct, password, err)) == NULL)
+		return -1;
+	rv = imap_replay(c, cache, cb, arg, stats, err);
+	imap_logout(&c);
 	return rv;
 }

@@ -165,6 +165,22 @@ store_main(void *arg)
 
 	for (;;) {
 		pthread_mutex_lock(&st->mu);
+		/*
+		 * Nothing queued: commit before waiting, so the transaction
+		 * never stays open while the engine waits on the network.
+		 */
+		if (st->count == 0 && !st->done && st->in_tx) {
+			pthread_mutex_unlock(&st->mu);
+			if (store_commit(st) == -1) {
+				ok = false;
+				pthread_mutex_lock(&st->mu);
+				st->failed = true;
+				pthread_cond_signal(&st->cv_space);
+				pthread_mutex_unlock(&st->mu);
+				break;
+			}
+			pthread_mutex_lock(&st->mu);
+		}
 		while (st->count == 0 && !st->done)
 			pthread_cond_wait(&st->cv_work, &st->mu);
 		b = NULL;

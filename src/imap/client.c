@@ -292,6 +292,9 @@ imap_wait(struct imap_client *c, uint32_t tag, imap_untagged_cb cb, void *arg,
 			if (r.code != NULL &&
 			    strcasecmp_ascii(r.code, "CAPABILITY") == 0)
 				imap_set_caps(c, r.code_args, r.ncode_args);
+			/* COPYUID and APPENDUID ride on the tagged OK. */
+			if (c->tagged_cb != NULL && r.code != NULL)
+				c->tagged_cb(c->tagged_arg, &r);
 			p->done = true;
 			p->status = r.status;
 			p->text = xstrdup(r.text);

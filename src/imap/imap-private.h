@@ -43,6 +43,9 @@ struct imap_client {
 	/* Where untagged responses go while a command runs. */
 	imap_untagged_cb	 untagged_cb;
 	void			*untagged_arg;
+	/* Sees tagged completions that carry a response code, while set. */
+	imap_untagged_cb	 tagged_cb;
+	void			*tagged_arg;
 	/* Answers continuation requests ("+ ...") while set. */
 	int			(*cont_cb)(struct imap_client *, void *,
 				    const char *text, struct error *);
