@@ -1,11 +1,12 @@
 /*
  * IMAP client (RFC 3501/9051 with CONDSTORE/QRESYNC, LIST-EXTENDED,
- * LIST-STATUS, SPECIAL-USE, ESEARCH, SASL-IR, ENABLE, ID).
+ * SPECIAL-USE, ESEARCH, SASL-IR, ENABLE, ID). It does not use LIST-STATUS:
+ * imap_status() asks STATUS before LIST instead (see there why).
  *
  * The client is synchronous: each call sends its commands (pipelined where
  * it helps) and reads until they complete, never waiting longer than the
- * account's timeout for the server. The engine runs it on the account's own
- * thread, so the UI never waits on it.
+ * io timeout of its proto_params for the server. The engine runs it on the
+ * account's own thread, so the UI never waits on it.
  *
  * Any protocol error, timeout or lost connection leaves the client broken:
  * every later call fails at once with the first error, and the caller
@@ -19,20 +20,21 @@
 #include <stdint.h>
 
 #include "imap-parser.h"
+#include "proto.h"
 #include "util.h"
 
-struct account;
 struct imap_client;
 
 /*
- * Connect, read the greeting, upgrade with STARTTLS when the account says so,
+ * Connect, read the greeting, upgrade with STARTTLS when pp->tls says so,
  * authenticate (AUTHENTICATE PLAIN with SASL-IR when offered, else LOGIN),
- * ENABLE QRESYNC (or CONDSTORE) and send ID when offered. NULL with err set:
- * ERR_TRANSIENT (network), ERR_TLS, ERR_AUTH (credentials refused),
- * ERR_PROTO (the server misbehaved).
+ * ENABLE QRESYNC (or CONDSTORE) and send ID when offered. The POP3 fields of
+ * pp are ignored; the client keeps copies of what it needs. NULL with err
+ * set: ERR_TRANSIENT (network), ERR_TLS, ERR_AUTH (credentials refused),
+ * ERR_CONFIG (no user name), ERR_PROTO (the server misbehaved).
  */
-struct imap_client *imap_connect(const struct account *, const char *password,
-		    struct error *err);
+struct imap_client *imap_connect(const struct proto_params *pp,
+		    const char *password, struct error *err);
 /* LOGOUT (when the connection is healthy), close and free; *cp becomes NULL. */
 void		 imap_logout(struct imap_client **cp);
 /* Capability, as advertised after login (case-insensitive). */
@@ -140,7 +142,10 @@ int		 imap_uid_search(struct imap_client *, const char *criteria,
 /* Literals of at least min bytes go to sink instead of memory (BODY[] fetches). */
 void		 imap_set_literal_sink(struct imap_client *,
 		     const struct imap_literal_sink *sink, void *arg, uint64_t min);
-/* NOOP, to see whether the connection is alive and collect updates. */
+/*
+ * NOOP, only to see whether the connection is alive: untagged responses it
+ * brings (EXISTS, EXPUNGE, FETCH...) are read and dropped, not collected.
+ */
 int		 imap_noop(struct imap_client *, struct error *err);
 
 /* ---- Changing a mailbox (actions.c) ------------------------------------- */

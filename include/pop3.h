@@ -6,8 +6,9 @@
  * Like the IMAP client it is synchronous: each call sends its commands
  * (many at once when the server offers PIPELINING, with at most
  * limits.window of them in flight) and reads until they are answered,
- * never waiting longer than the account's timeout. It knows nothing about
- * the cache: message bytes go to a sink the caller provides.
+ * never waiting longer than the io timeout of its proto_params. It knows
+ * nothing about the cache or the configuration: message bytes go to a sink
+ * the caller provides.
  *
  * Any protocol error, timeout or lost connection leaves the client broken:
  * every later call fails at once with the first error. A -ERR to a single
@@ -24,9 +25,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "proto.h"
 #include "util.h"
 
-struct account;
 struct pop3_client;
 
 /* Every bound on what the server may send, as named fields. */
@@ -41,19 +42,21 @@ struct pop3_limits {
 void		 pop3_limits_default(struct pop3_limits *);
 
 /*
- * Connect, read the greeting, CAPA, STLS when the account says pop3://,
- * authenticate, CAPA again. Authentication: the account's "auth" when set
+ * Connect, read the greeting, CAPA, STLS when pp->tls is PROTO_TLS_STARTTLS
+ * (pop3://), authenticate, CAPA again. Authentication: pp->auth when set
  * (plain, login, user, apop), else the best the server offers: SASL PLAIN,
- * SASL LOGIN, USER/PASS, then APOP (only with apop = yes; on a connection
+ * SASL LOGIN, USER/PASS, then APOP (only with pp->apop; on a connection
  * without TLS APOP comes first, so the password is not sent in clear).
- * A password is never sent on a connection without TLS unless the account
- * is pop3+insecure://. lim may be NULL (defaults).
+ * A password is never sent on a connection without TLS unless pp->tls is
+ * PROTO_TLS_NONE (pop3+insecure://). The client keeps copies of what it
+ * needs of pp. lim may be NULL (defaults).
  * NULL with err set: ERR_TRANSIENT (network, [SYS/TEMP], [IN-USE]),
  * ERR_TLS, ERR_AUTH (credentials refused: the server's text is in the
  * message), ERR_CONFIG, ERR_PROTO (the server misbehaved).
  */
-struct pop3_client *pop3_connect(const struct account *, const char *password,
-		    const struct pop3_limits *lim, struct error *err);
+struct pop3_client *pop3_connect(const struct proto_params *pp,
+		    const char *password, const struct pop3_limits *lim,
+		    struct error *err);
 /* QUIT: 0 only when the server answered +OK (marked messages are gone). Always frees; *cp becomes NULL. */
 int		 pop3_quit(struct pop3_client **cp, struct error *err);
 /* Leave without deleting anything (RSET + QUIT when healthy, else just close); *cp becomes NULL. */

@@ -94,4 +94,12 @@ int	store_finish(struct store **, bool all_seen, uint32_t *synced_uidp,
 #define INDEX_HEADER_FIELDS \
 	"FROM TO CC SUBJECT DATE MESSAGE-ID IN-REPLY-TO REFERENCES"
 
+/*
+ * Fill pp from the account for imap_connect()/pop3_connect() (params.c);
+ * returns pp. The strings stay the account's.
+ */
+struct proto_params;
+const struct proto_params *engine_proto_params(const struct account *,
+	    struct proto_params *pp);
+
 #endif

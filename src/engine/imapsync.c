@@ -874,7 +874,8 @@ imap_sync(const struct account *acct, const char *password,
 	s.opts = opts;
 	s.stats = stats;
 	s.err = err;
-	if ((s.c = imap_connect(acct, password, err)) == NULL)
+	if ((s.c = imap_connect(engine_proto_params(acct,
+	    &(struct proto_params){ 0 }), password, err)) == NULL)
 		return -1;
 	/* What the user did locally goes first, so the sync sees it done. */
 	if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
@@ -975,7 +976,8 @@ imap_fetch_one_body(const struct account *acct, const char *password,
 		return error_set(err, ERR_LOCAL, "folder %s is local only",
 		    folder);
 	remote = xstrdup(cf.remote);
-	if ((s.c = imap_connect(acct, password, err)) == NULL)
+	if ((s.c = imap_connect(engine_proto_params(acct,
+	    &(struct proto_params){ 0 }), password, err)) == NULL)
 		goto out;
 	memset(&so, 0, sizeof so);
 	so.readonly = true;	/* reading must not change the mailbox */
@@ -1016,7 +1018,8 @@ imap_replay_account(const struct account *acct, const char *password,
 	struct imap_client	*c;
 	int			 rv;
 
-	if ((c = imap_connect(acct, password, err)) == NULL)
+	if ((c = imap_connect(engine_proto_params(acct,
+	    &(struct proto_params){ 0 }), password, err)) == NULL)
 		return -1;
 	rv = imap_replay(c, cache, cb, arg, stats, err);
 	imap_logout(&c);

@@ -1355,7 +1355,8 @@ pop3_fetch_one_body(const struct account *acct, const char *password,
 	if (cache_pop3_open(cache, &s.p3, err) == -1 || open_folder(&s) == -1 ||
 	    cache_pop3_foreach(s.p3, known_cb, &s, err) == -1)
 		goto out;
-	if ((s.c = pop3_connect(acct, password, NULL, err)) == NULL)
+	if ((s.c = pop3_connect(engine_proto_params(acct,
+	    &(struct proto_params){ 0 }), password, NULL, err)) == NULL)
 		goto out;
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
 	    download_bodies(&s) == -1)
@@ -1407,7 +1408,8 @@ pop3_sync(const struct account *acct, const char *password,
 		goto out;
 	stats->folders_listed = 1;
 
-	if ((s.c = pop3_connect(acct, password, NULL, err)) == NULL)
+	if ((s.c = pop3_connect(engine_proto_params(acct,
+	    &(struct proto_params){ 0 }), password, NULL, err)) == NULL)
 		goto out;
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
 	    update_server_state(&s) == -1)

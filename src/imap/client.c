@@ -8,7 +8,6 @@
 #include <string.h>
 
 #include "config.h"
-#include "conf.h"
 #include "imap-private.h"
 #include "log.h"
 #include "sasl.h"
@@ -27,7 +26,7 @@ void
 imap_set_state(struct imap_client *c, enum imap_state state)
 {
 	if (c->state != state)
-		log_debug("imap %s: %s -> %s", c->acct->name,
+		log_debug("imap %s: %s -> %s", c->name,
 		    state_names[c->state], state_names[state]);
 	c->state = state;
 }
@@ -129,7 +128,7 @@ imap_read(struct imap_client *c, struct imap_resp *resp, struct error *err)
 			return 0;
 		if (r == IMAP_PARSE_ERROR) {
 			error_set(&e, ERR_PROTO, "%s: bad response from the "
-			    "server: %s", c->acct->host,
+			    "server: %s", c->host,
 			    imap_parser_error(c->parser));
 			break;
 		}
@@ -143,10 +142,10 @@ imap_read(struct imap_client *c, struct imap_resp *resp, struct error *err)
 		if (n == 0 || (c->bye != NULL && e.cls == ERR_TRANSIENT)) {
 			if (c->bye != NULL)
 				error_set(&e, ERR_TRANSIENT, "%s closed the "
-				    "connection: %s", c->acct->host, c->bye);
+				    "connection: %s", c->host, c->bye);
 			else
 				error_set(&e, ERR_TRANSIENT, "%s closed the "
-				    "connection unexpectedly", c->acct->host);
+				    "connection unexpectedly", c->host);
 		}
 		break;
 	}
@@ -228,7 +227,7 @@ imap_common_untagged(struct imap_client *c, const struct imap_resp *r)
 	    strcasecmp_ascii(r->name, "CAPABILITY") == 0)
 		imap_set_caps(c, r->args, r->nargs);
 	if (r->code != NULL && strcasecmp_ascii(r->code, "ALERT") == 0)
-		log_warnx("%s: server alert: %s", c->acct->host, r->text);
+		log_warnx("%s: server alert: %s", c->host, r->text);
 	return 0;
 }
 
@@ -276,7 +275,7 @@ imap_wait(struct imap_client *c, uint32_t tag, imap_untagged_cb cb, void *arg,
 				break;
 			}
 			error_set(&e, ERR_PROTO, "%s: unexpected continuation "
-			    "request", c->acct->host);
+			    "request", c->host);
 			if (err != NULL)
 				*err = e;
 			return imap_break(c, &e);
@@ -284,7 +283,7 @@ imap_wait(struct imap_client *c, uint32_t tag, imap_untagged_cb cb, void *arg,
 			if ((p = imap_find_pending(c, r.tag)) == NULL) {
 				error_set(&e, ERR_PROTO, "%s: response for a "
 				    "command never sent (tag %.20s)",
-				    c->acct->host, r.tag);
+				    c->host, r.tag);
 				if (err != NULL)
 					*err = e;
 				return imap_break(c, &e);
@@ -307,11 +306,11 @@ imap_wait(struct imap_client *c, uint32_t tag, imap_untagged_cb cb, void *arg,
 	if (p->status != IMAP_STATUS_OK) {
 		if (p->code != NULL)
 			error_set(err, ERR_PROTO, "%s said %s: [%s] %s",
-			    c->acct->host, p->status == IMAP_STATUS_NO ? "NO" :
+			    c->host, p->status == IMAP_STATUS_NO ? "NO" :
 			    "BAD", p->code, p->text);
 		else
 			error_set(err, ERR_PROTO, "%s said %s: %s",
-			    c->acct->host, p->status == IMAP_STATUS_NO ? "NO" :
+			    c->host, p->status == IMAP_STATUS_NO ? "NO" :
 			    "BAD", p->text);
 		rv = -1;
 	}
@@ -374,18 +373,18 @@ imap_greeting(struct imap_client *c, bool *preauth, struct error *err)
 	if (imap_read(c, &r, err) == -1) {
 		if (err->cls == ERR_PROTO)
 			error_set(err, ERR_PROTO, "%s:%d does not greet like an "
-			    "IMAP server", c->acct->host, c->acct->port);
+			    "IMAP server", c->host, c->port);
 		return error_prefix(err, "reading the greeting");
 	}
 	if (r.kind != IMAP_RESP_UNTAGGED || (r.status != IMAP_STATUS_OK &&
 	    r.status != IMAP_STATUS_PREAUTH && r.status != IMAP_STATUS_BYE)) {
 		error_set(err, ERR_PROTO, "%s:%d does not greet like an IMAP "
-		    "server", c->acct->host, c->acct->port);
+		    "server", c->host, c->port);
 		return imap_break(c, err);
 	}
 	if (r.status == IMAP_STATUS_BYE) {
 		error_set(err, ERR_TRANSIENT, "%s refused the connection: %s",
-		    c->acct->host, r.text);
+		    c->host, r.text);
 		return imap_break(c, err);
 	}
 	if (r.code != NULL && strcasecmp_ascii(r.code, "CAPABILITY") == 0)
@@ -406,7 +405,7 @@ imap_starttls(struct imap_client *c, struct error *err)
 	if (!imap_has_cap(c, "STARTTLS")) {
 		error_set(err, ERR_TLS, "%s does not offer STARTTLS; refusing "
 		    "to log in without TLS (use imaps://, or imap+insecure:// "
-		    "to allow plain text)", c->acct->host);
+		    "to allow plain text)", c->host);
 		return imap_break(c, err);
 	}
 	if (imap_command(c, NULL, NULL, err, "STARTTLS") == -1) {
@@ -420,7 +419,7 @@ imap_starttls(struct imap_client *c, struct error *err)
 	 */
 	if (imap_parser_pending(c->parser) != 0) {
 		error_set(err, ERR_TLS, "%s sent data after STARTTLS before "
-		    "the TLS handshake; refusing the connection", c->acct->host);
+		    "the TLS handshake; refusing the connection", c->host);
 		return imap_break(c, err);
 	}
 	if (conn_starttls(c->conn, err) == -1)
@@ -468,18 +467,18 @@ imap_authenticate(struct imap_client *c, const char *password,
 	int			 rv;
 	const char		*how;
 
-	if (c->acct->user == NULL || *c->acct->user == '\0')
+	if (c->user == NULL || *c->user == '\0')
 		return error_set(err, ERR_CONFIG, "account %s: no user name in "
-		    "the imap URL", c->acct->name);
+		    "the imap URL", c->name);
 	/* The TLS policy was enforced before we got here; make sure. */
-	if (!conn_is_tls(c->conn) && c->acct->tls != TLS_NONE)
+	if (!conn_is_tls(c->conn) && c->tls != PROTO_TLS_NONE)
 		fatalx("%s: refusing to send a password without TLS", __func__);
 
 	memset(&ctx, 0, sizeof ctx);
 	tag = ++c->next_tag;
 	if (imap_has_cap(c, "AUTH=PLAIN")) {
 		how = "AUTHENTICATE PLAIN";
-		if ((ctx.sasl = sasl_new("PLAIN", c->acct->user, password,
+		if ((ctx.sasl = sasl_new("PLAIN", c->user, password,
 		    err)) == NULL)
 			return -1;
 		if (imap_has_cap(c, "SASL-IR")) {
@@ -494,9 +493,9 @@ imap_authenticate(struct imap_client *c, const char *password,
 		if (imap_has_cap(c, "LOGINDISABLED"))
 			return error_set(err, ERR_AUTH, "%s does not allow "
 			    "login on this connection (LOGINDISABLED)",
-			    c->acct->host);
+			    c->host);
 		how = "LOGIN";
-		if (imap_quote(&b, c->acct->user) == -1 ||
+		if (imap_quote(&b, c->user) == -1 ||
 		    buf_addc(&b, ' ') == -1 || imap_quote(&b, password) == -1) {
 			explicit_bzero(b.data, b.len);
 			buf_free(&b);
@@ -528,7 +527,7 @@ imap_authenticate(struct imap_client *c, const char *password,
 		if (imap_broken(c) == NULL)
 			e.cls = ERR_AUTH;
 		return error_set(err, e.cls, "%s: login as %s failed (%s): %s",
-		    c->acct->host, c->acct->user, how, e.msg);
+		    c->host, c->user, how, e.msg);
 	}
 	return 0;
 }
@@ -585,7 +584,7 @@ imap_post_login(struct imap_client *c, bool have_caps, struct error *err)
 }
 
 struct imap_client *
-imap_connect(const struct account *acct, const char *password,
+imap_connect(const struct proto_params *pp, const char *password,
     struct error *err)
 {
 	struct imap_client	*c;
@@ -594,18 +593,22 @@ imap_connect(const struct account *acct, const char *password,
 	bool			 preauth = false;
 
 	memset(&p, 0, sizeof p);
-	p.host = acct->host;
-	p.port = acct->port;
-	p.tls = acct->tls == TLS_IMPLICIT;
-	p.ca_file = acct->tls_ca_file;
-	p.fingerprint = acct->tls_fingerprint;
-	p.account = acct->name;
-	p.connect_timeout_ms = acct->connect_timeout * 1000;
-	p.io_timeout_ms = acct->timeout * 1000;
+	p.host = pp->host;
+	p.port = pp->port;
+	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
+	p.ca_file = pp->ca_file;
+	p.fingerprint = pp->fingerprint;
+	p.account = pp->name;
+	p.connect_timeout_ms = pp->connect_timeout_ms;
+	p.io_timeout_ms = pp->io_timeout_ms;
 	p.trace_name = "imap";
 
 	c = xcalloc(1, sizeof *c);
-	c->acct = acct;
+	c->name = xstrdup(pp->name != NULL ? pp->name : "");
+	c->host = xstrdup(pp->host != NULL ? pp->host : "");
+	c->port = pp->port;
+	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
+	c->tls = pp->tls;
 	imap_limits_default(&lim);
 	c->parser = imap_parser_new(&lim);
 	if ((c->conn = conn_open(&p, err)) == NULL)
@@ -618,10 +621,10 @@ imap_connect(const struct account *acct, const char *password,
 		 * PREAUTH leaves no chance to start TLS: accept it only when
 		 * the connection is already what the account asked for.
 		 */
-		if (acct->tls == TLS_STARTTLS) {
+		if (c->tls == PROTO_TLS_STARTTLS) {
 			error_set(err, ERR_TLS, "%s sent PREAUTH on a connection "
 			    "that must be upgraded with STARTTLS; refusing",
-			    acct->host);
+			    c->host);
 			goto fail;
 		}
 		imap_set_state(c, IMAP_S_AUTH);
@@ -631,7 +634,7 @@ imap_connect(const struct account *acct, const char *password,
 	}
 	if (c->ncaps == 0 && imap_capability(c, err) == -1)
 		goto fail;
-	if (acct->tls == TLS_STARTTLS && imap_starttls(c, err) == -1)
+	if (c->tls == PROTO_TLS_STARTTLS && imap_starttls(c, err) == -1)
 		goto fail;
 	c->caps_seen = false;
 	if (imap_authenticate(c, password, err) == -1)
@@ -669,6 +672,9 @@ imap_logout(struct imap_client **cp)
 		free(c->pending[i].code);
 	}
 	free(c->bye);
+	free(c->name);
+	free(c->host);
+	free(c->user);
 	free(c);
 	*cp = NULL;
 }

@@ -5,7 +5,6 @@
 #include <time.h>
 
 #include "msgflags.h"
-#include "conf.h"
 #include "imap-private.h"
 #include "log.h"
 #include "xmalloc.h"
@@ -278,7 +277,7 @@ fetch_untagged(void *arg, const struct imap_resp *r)
 	    strcasecmp_ascii(r->name, "FETCH") != 0)
 		return 0;
 	if (imap_fetch_decode(r, &m, &ctx->scratch, ctx->err) == -1) {
-		error_prefix(ctx->err, "%s", ctx->c->acct->host);
+		error_prefix(ctx->err, "%s", ctx->c->host);
 		return -1;
 	}
 	if (ctx->cb == NULL)

@@ -5,6 +5,7 @@
 #include "buf.h"
 #include "imap.h"
 #include "net.h"
+#include "proto.h"
 
 enum imap_state {
 	IMAP_S_CONNECTED,	/* greeting read, not authenticated */
@@ -26,7 +27,12 @@ struct imap_pending {
 #define IMAP_MAX_PENDING	64
 
 struct imap_client {
-	const struct account	*acct;
+	/* Copied from the proto_params at connect. */
+	char			*name;		/* account, for messages */
+	char			*host;
+	int			 port;
+	char			*user;
+	enum proto_tls		 tls;
 	struct conn		*conn;
 	struct imap_parser	*parser;
 	enum imap_state		 state;

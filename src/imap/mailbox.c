@@ -1,8 +1,10 @@
-/* Mailbox commands: LIST (with SPECIAL-USE and LIST-STATUS) and SELECT. */
+/*
+ * Mailbox commands: LIST (with SPECIAL-USE), STATUS (pipelined, asked
+ * before LIST, not LIST-STATUS) and SELECT.
+ */
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf.h"
 #include "imap-private.h"
 #include "log.h"
 #include "xmalloc.h"

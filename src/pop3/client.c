@@ -17,10 +17,10 @@
 #include <string.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "log.h"
 #include "net.h"
 #include "pop3-private.h"
+#include "proto.h"
 #include "sasl.h"
 #include "xmalloc.h"
 
@@ -47,7 +47,13 @@ static const char *state_names[] = {
 };
 
 struct pop3_client {
-	const struct account	*acct;
+	/* Copied from the proto_params at connect. */
+	char			*name;		/* account, for messages */
+	char			*host;
+	char			*user;
+	enum proto_tls		 tls;
+	bool			 apop;		/* APOP allowed */
+	char			*auth;		/* wanted method, or NULL */
 	struct conn		*conn;
 	enum pop3_state		 state;
 	struct error		 error;		/* what broke it */
@@ -85,7 +91,7 @@ static void
 pop3_set_state(struct pop3_client *c, enum pop3_state state)
 {
 	if (c->state != state)
-		log_debug("pop3 %s: %s -> %s", c->acct->name,
+		log_debug("pop3 %s: %s -> %s", c->name,
 		    state_names[c->state], state_names[state]);
 	c->state = state;
 }
@@ -309,7 +315,7 @@ pop3_fill(struct pop3_client *c, struct error *err)
 	}
 	if (n == 0)
 		error_set(&e, ERR_TRANSIENT, "%s closed the connection "
-		    "unexpectedly", c->acct->host);
+		    "unexpectedly", c->host);
 	if (err != NULL)
 		*err = e;
 	return pop3_break(c, &e);
@@ -340,7 +346,7 @@ pop3_read_line(struct pop3_client *c, char **linep, struct error *err)
 		scan = c->rend - c->rstart;
 		if (scan > c->lim.resp_line_max)
 			return pop3_fail(c, err, ERR_PROTO, "%s: response line "
-			    "longer than %zu bytes", c->acct->host,
+			    "longer than %zu bytes", c->host,
 			    c->lim.resp_line_max);
 		if (pop3_fill(c, err) == -1)
 			return -1;
@@ -363,7 +369,7 @@ pop3_read_status(struct pop3_client *c, struct error *err)
 	if (pop3_parse_status(line, &st) == -1) {
 		pop3_clean_text(c->text, 80, line);
 		return pop3_fail(c, err, ERR_PROTO, "%s: not a POP3 response: "
-		    "\"%s\"", c->acct->host, c->text);
+		    "\"%s\"", c->host, c->text);
 	}
 	c->st = st;
 	c->code[0] = '\0';
@@ -443,7 +449,7 @@ pop3_simple(struct pop3_client *c, struct error *err, const char *cmd)
 		return -1;
 	if ((r = pop3_read_status(c, err)) == 2)
 		return pop3_fail(c, err, ERR_PROTO, "%s: unexpected \"+\" "
-		    "continuation to %s", c->acct->host, cmd);
+		    "continuation to %s", c->host, cmd);
 	return r;
 }
 
@@ -458,7 +464,7 @@ pop3_expect_ok(struct pop3_client *c, struct error *err, const char *cmd,
 	if ((r = pop3_simple(c, err, cmd)) != 1)
 		return r;
 	return error_set(err, pop3_code_class(&c->st, dflt), "%s: %s refused: "
-	    "%s", c->acct->host, cmd, pop3_last_err(c, text, sizeof text));
+	    "%s", c->host, cmd, pop3_last_err(c, text, sizeof text));
 }
 
 /* ---- Multi-line bodies -------------------------------------------------- */
@@ -485,12 +491,12 @@ pop3_read_body(struct pop3_client *c, size_t line_max, uint64_t max,
 				return 0;
 			if (r == POP3_ML_ERROR && ml.too_big)
 				return pop3_fail(c, err, ERR_PROTO, "%s: %s: %s "
-				    "(more than %llu bytes)", c->acct->host,
+				    "(more than %llu bytes)", c->host,
 				    what, ml.error,
 				    (unsigned long long)ml.max);
 			if (r == POP3_ML_ERROR)
 				return pop3_fail(c, err, ERR_PROTO, "%s: %s: %s",
-				    c->acct->host, what, ml.error);
+				    c->host, what, ml.error);
 			if (r == POP3_ML_ABORT) {
 				struct error e;
 
@@ -498,7 +504,7 @@ pop3_read_body(struct pop3_client *c, size_t line_max, uint64_t max,
 					e = *err;
 				else
 					error_set(&e, ERR_LOCAL, "%s: %s: "
-					    "stopped", c->acct->host, what);
+					    "stopped", c->host, what);
 				if (err != NULL)
 					*err = e;
 				return pop3_break(c, &e);
@@ -565,7 +571,7 @@ pop3_read_lines(struct pop3_client *c, struct pop3_lines *l, const char *what,
 	    what, err);
 	if (rv == -1 && l->bad)
 		error_set(err, ERR_PROTO, "%s: %s: line longer than %zu bytes",
-		    c->acct->host, what, c->lim.resp_line_max);
+		    c->host, what, c->lim.resp_line_max);
 	buf_free(&l->line);
 	return rv;
 }
@@ -612,12 +618,12 @@ pop3_stls(struct pop3_client *c, struct error *err)
 	if (c->capa_ok && !pop3_has_cap(c, "STLS"))
 		return pop3_fail(c, err, ERR_TLS, "%s does not offer STLS; "
 		    "refusing to log in without TLS (use pop3s://, or "
-		    "pop3+insecure:// to allow plain text)", c->acct->host);
+		    "pop3+insecure:// to allow plain text)", c->host);
 	if ((r = pop3_simple(c, err, "STLS")) == -1)
 		return -1;
 	if (r == 1)
 		return pop3_fail(c, err, ERR_TLS, "%s refused STLS: %s; "
-		    "refusing to log in without TLS", c->acct->host,
+		    "refusing to log in without TLS", c->host,
 		    pop3_last_err(c, text, sizeof text));
 	/*
 	 * Bytes after the +OK arrived before the handshake and could have
@@ -626,7 +632,7 @@ pop3_stls(struct pop3_client *c, struct error *err)
 	if (c->rstart != c->rend)
 		return pop3_fail(c, err, ERR_TLS, "%s sent data after its STLS "
 		    "answer, before the TLS handshake; refusing the "
-		    "connection", c->acct->host);
+		    "connection", c->host);
 	if (conn_starttls(c->conn, err) == -1)
 		return pop3_break(c, err);
 	/* Forget what was said in plain text and ask again. */
@@ -637,7 +643,7 @@ pop3_stls(struct pop3_client *c, struct error *err)
 static void
 pop3_assert_secure(struct pop3_client *c)
 {
-	if (!conn_is_tls(c->conn) && c->acct->tls != TLS_NONE)
+	if (!conn_is_tls(c->conn) && c->tls != PROTO_TLS_NONE)
 		fatalx("%s: refusing to send a password without TLS", __func__);
 }
 
@@ -647,7 +653,7 @@ pop3_login_failed(struct pop3_client *c, const char *how, struct error *err)
 	char	text[POP3_TEXT_MAX + 80];
 
 	return error_set(err, pop3_code_class(&c->st, ERR_AUTH), "%s: login "
-	    "as %s failed (%s): %s", c->acct->host, c->acct->user, how,
+	    "as %s failed (%s): %s", c->host, c->user, how,
 	    pop3_last_err(c, text, sizeof text));
 }
 
@@ -657,19 +663,19 @@ pop3_user_pass(struct pop3_client *c, const char *password, struct error *err)
 	int	r;
 
 	pop3_assert_secure(c);
-	if (pop3_send(c, 0, err, "USER %s\r\n", c->acct->user) == -1 ||
+	if (pop3_send(c, 0, err, "USER %s\r\n", c->user) == -1 ||
 	    (r = pop3_read_status(c, err)) == -1)
 		return -1;
 	if (r != 0)
 		return r == 2 ? pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
-		    "continuation to USER", c->acct->host) :
+		    "continuation to USER", c->host) :
 		    pop3_login_failed(c, "USER", err);
 	if (pop3_send(c, 1, err, "PASS %s\r\n", password) == -1 ||
 	    (r = pop3_read_status(c, err)) == -1)
 		return -1;
 	if (r != 0)
 		return r == 2 ? pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
-		    "continuation to PASS", c->acct->host) :
+		    "continuation to PASS", c->host) :
 		    pop3_login_failed(c, "USER/PASS", err);
 	c->auth_used = "USER";
 	return 0;
@@ -683,19 +689,19 @@ pop3_apop(struct pop3_client *c, const char *password, struct error *err)
 
 	if (c->timestamp == NULL)
 		return error_set(err, ERR_AUTH, "%s does not offer APOP (no "
-		    "timestamp in its greeting)", c->acct->host);
+		    "timestamp in its greeting)", c->host);
 	pop3_assert_secure(c);
 	if (pop3_apop_digest(c->timestamp, password, digest) == -1)
 		return error_set(err, ERR_CONFIG, "APOP needs MD5, which this "
 		    "GnuTLS refuses (FIPS mode?)");
 	/* The digest is replayable for this timestamp: keep it secret too. */
-	r = pop3_send(c, 1, err, "APOP %s %s\r\n", c->acct->user, digest);
+	r = pop3_send(c, 1, err, "APOP %s %s\r\n", c->user, digest);
 	explicit_bzero(digest, sizeof digest);
 	if (r == -1 || (r = pop3_read_status(c, err)) == -1)
 		return -1;
 	if (r != 0)
 		return r == 2 ? pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
-		    "continuation to APOP", c->acct->host) :
+		    "continuation to APOP", c->host) :
 		    pop3_login_failed(c, "APOP", err);
 	c->auth_used = "APOP";
 	return 0;
@@ -712,7 +718,7 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 	int		 r;
 	bool		 ir_pending = false;
 
-	if ((s = sasl_new(mech, c->acct->user, password, err)) == NULL)
+	if ((s = sasl_new(mech, c->user, password, err)) == NULL)
 		return -1;
 	snprintf(how, sizeof how, "AUTH %s", sasl_name(s));
 	pop3_assert_secure(c);
@@ -766,19 +772,19 @@ static int
 pop3_authenticate(struct pop3_client *c, const char *password,
     struct error *err)
 {
-	const char	*want = c->acct->pop3_auth;
+	const char	*want = c->auth;
 	const char	*offered[8], *mech;
 	char		*sasl_line, *p;
 	size_t		 i, n;
 	int		 rv;
 
-	if (c->acct->user == NULL || *c->acct->user == '\0')
+	if (c->user == NULL || *c->user == '\0')
 		return error_set(err, ERR_CONFIG, "account %s: no user name in "
-		    "the pop3 URL", c->acct->name);
-	if (strpbrk(c->acct->user, "\r\n") != NULL ||
+		    "the pop3 URL", c->name);
+	if (strpbrk(c->user, "\r\n") != NULL ||
 	    (password != NULL && strpbrk(password, "\r\n") != NULL))
 		return error_set(err, ERR_CONFIG, "account %s: the user name or "
-		    "password contains a line break", c->acct->name);
+		    "password contains a line break", c->name);
 	if (password == NULL)
 		password = "";
 
@@ -792,7 +798,7 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 		return pop3_user_pass(c, password, err);
 	}
 	/* Without TLS, APOP keeps the password off the wire. */
-	if (!conn_is_tls(c->conn) && c->acct->pop3_apop && c->timestamp != NULL)
+	if (!conn_is_tls(c->conn) && c->apop && c->timestamp != NULL)
 		return pop3_apop(c, password, err);
 
 	/* "SASL PLAIN LOGIN ...": split the words in place. */
@@ -819,19 +825,19 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 	}
 	if (!c->capa_ok || pop3_has_cap(c, "USER"))
 		return pop3_user_pass(c, password, err);
-	if (c->acct->pop3_apop && c->timestamp != NULL)
+	if (c->apop && c->timestamp != NULL)
 		return pop3_apop(c, password, err);
 	if (!conn_is_tls(c->conn) && pop3_has_cap(c, "STLS"))
 		return error_set(err, ERR_AUTH, "%s allows no login without "
 		    "TLS: use pop3:// (STLS) or pop3s:// instead of "
-		    "pop3+insecure://", c->acct->host);
+		    "pop3+insecure://", c->host);
 	return error_set(err, ERR_AUTH, "%s offers no login method petrel "
-	    "can use (SASL PLAIN or LOGIN, USER%s)", c->acct->host,
+	    "can use (SASL PLAIN or LOGIN, USER%s)", c->host,
 	    c->timestamp != NULL ? ", or APOP with apop = yes" : "");
 }
 
 struct pop3_client *
-pop3_connect(const struct account *acct, const char *password,
+pop3_connect(const struct proto_params *pp, const char *password,
     const struct pop3_limits *lim, struct error *err)
 {
 	struct pop3_client	*c;
@@ -840,18 +846,23 @@ pop3_connect(const struct account *acct, const char *password,
 	int			 r;
 
 	memset(&p, 0, sizeof p);
-	p.host = acct->host;
-	p.port = acct->port;
-	p.tls = acct->tls == TLS_IMPLICIT;
-	p.ca_file = acct->tls_ca_file;
-	p.fingerprint = acct->tls_fingerprint;
-	p.account = acct->name;
-	p.connect_timeout_ms = acct->connect_timeout * 1000;
-	p.io_timeout_ms = acct->timeout * 1000;
+	p.host = pp->host;
+	p.port = pp->port;
+	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
+	p.ca_file = pp->ca_file;
+	p.fingerprint = pp->fingerprint;
+	p.account = pp->name;
+	p.connect_timeout_ms = pp->connect_timeout_ms;
+	p.io_timeout_ms = pp->io_timeout_ms;
 	p.trace_name = "pop3";
 
 	c = xcalloc(1, sizeof *c);
-	c->acct = acct;
+	c->name = xstrdup(pp->name != NULL ? pp->name : "");
+	c->host = xstrdup(pp->host != NULL ? pp->host : "");
+	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
+	c->tls = pp->tls;
+	c->apop = pp->apop;
+	c->auth = pp->auth != NULL ? xstrdup(pp->auth) : NULL;
 	if (lim != NULL)
 		c->lim = *lim;
 	else
@@ -869,14 +880,14 @@ pop3_connect(const struct account *acct, const char *password,
 		goto fail;
 	if (r != 0) {
 		error_set(err, r == 1 ? pop3_code_class(&c->st, ERR_TRANSIENT) :
-		    ERR_PROTO, "%s refused the connection: %s", acct->host,
+		    ERR_PROTO, "%s refused the connection: %s", c->host,
 		    pop3_last_err(c, text, sizeof text));
 		goto fail;
 	}
 	c->timestamp = pop3_greeting_timestamp(c->text);
 	if (pop3_capa(c, err) == -1)
 		goto fail;
-	if (acct->tls == TLS_STARTTLS && pop3_stls(c, err) == -1)
+	if (c->tls == PROTO_TLS_STARTTLS && pop3_stls(c, err) == -1)
 		goto fail;
 	if (pop3_authenticate(c, password, err) == -1)
 		goto fail;
@@ -899,6 +910,10 @@ pop3_free(struct pop3_client *c)
 	pop3_clear_caps(c);
 	free(c->timestamp);
 	free(c->rbuf);
+	free(c->name);
+	free(c->host);
+	free(c->user);
+	free(c->auth);
 	free(c);
 }
 
@@ -928,7 +943,7 @@ pop3_quit(struct pop3_client **cp, struct error *err)
 	if (r != 0) {
 		error_set(err, pop3_code_class(&c->st, ERR_PROTO), "%s answered "
 		    "-ERR to QUIT: %s (some messages marked for deletion may "
-		    "still be on the server)", c->acct->host,
+		    "still be on the server)", c->host,
 		    pop3_last_err(c, text, sizeof text));
 		goto out;
 	}
@@ -966,7 +981,7 @@ pop3_transaction(struct pop3_client *c, struct error *err)
 		return -1;
 	if (c->state != POP3_S_TRANSACTION)
 		return error_set(err, ERR_LOCAL, "POP3 %s: not logged in",
-		    c->acct->name);
+		    c->name);
 	return 0;
 }
 
@@ -988,7 +1003,7 @@ pop3_stat(struct pop3_client *c, uint32_t *countp, uint64_t *sizep,
 	    parse_u64(p, (size_t)(sp - p), UINT32_MAX, &n) == -1 ||
 	    parse_u64(sp + 1, strcspn(sp + 1, " "), UINT64_MAX, &size) == -1)
 		return pop3_fail(c, err, ERR_PROTO, "%s: bad STAT answer: "
-		    "\"%s\"", c->acct->host, c->text);
+		    "\"%s\"", c->host, c->text);
 	*countp = (uint32_t)n;
 	*sizep = size;
 	return 0;
@@ -1043,7 +1058,7 @@ list_line(struct pop3_lines *l, char *line)
 	    parse_u64(rest, strcspn(rest, " "), UINT64_MAX, &size) == -1) {
 		pop3_clean_text(text, sizeof text, line);
 		return error_set(l->err, ERR_PROTO, "%s: bad LIST line: \"%s\"",
-		    l->c->acct->host, text);
+		    l->c->host, text);
 	}
 	return l->list_cb(l->arg, msgno, size) == 0 ? 0 : -1;
 }
@@ -1089,7 +1104,7 @@ uidl_line(struct pop3_lines *l, char *line)
 bad:
 	pop3_clean_text(text, sizeof text, line);
 	return error_set(l->err, ERR_PROTO, "%s: bad UIDL line: \"%s\"",
-	    l->c->acct->host, text);
+	    l->c->host, text);
 }
 
 int
@@ -1189,7 +1204,7 @@ pop3_fetch_run(struct pop3_client *c, const struct pop3_item *items, size_t n,
 			return error_prefix(err, "%s", what);
 		if (r == 2)
 			return pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
-			    "continuation to %s", c->acct->host, what);
+			    "continuation to %s", c->host, what);
 		if (r == 1) {
 			if (sink->refused != NULL && sink->refused(arg,
 			    items[got].msgno, c->text) == -1)
@@ -1258,7 +1273,7 @@ pop3_dele(struct pop3_client *c, const uint32_t *msgnos, size_t n,
 			return -1;
 		if (r == 2)
 			return pop3_fail(c, err, ERR_PROTO, "%s: unexpected "
-			    "continuation to DELE", c->acct->host);
+			    "continuation to DELE", c->host);
 		if (r == 0)
 			c->marked++;
 		if (cb != NULL && cb(arg, msgnos[got], r == 0, c->text) == -1) {

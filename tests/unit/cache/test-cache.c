@@ -381,7 +381,7 @@ test_migrate_bodies(void)
 	put_msg(c, fid, 2, 2, 0, "had none");
 	/* Turn it back into schema 2: bodies in the main file. */
 	T_EQ_INT(sqlite3_exec(c->db, "ALTER TABLE messages DROP COLUMN "
-	    "has_body; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
+	    "has_body; ALTER TABLE messages DROP COLUMN hidden; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
 	    "REFERENCES messages(id) ON DELETE CASCADE, raw BLOB NOT NULL);"
 	    "INSERT INTO bodies VALUES((1 << 32) | 1, 'old body');"
 	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
@@ -389,7 +389,7 @@ test_migrate_bodies(void)
 	unlink(bpath);
 
 	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
-	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 3);
+	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 4);
 	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 1);
 	T_EQ_MEM(data, len, "old body", 8);
 	free(data);
@@ -451,6 +451,98 @@ test_disk_full(void)
 	cache_close(&c);
 }
 
+/* Local actions: applied at once, merged under a sync, undone, settled. */
+static void
+test_pending(void)
+{
+	struct cache		*c = open_fresh("pending.db", 0);
+	struct cache_pending	*v;
+	struct cache_msg	 m;
+	struct error		 err;
+	uint32_t		 uids[] = { 1, 2 }, bad[] = { 1, 9 }, real[2];
+	uint32_t		*gone;
+	size_t			 n;
+	int64_t			 fid, aid;
+
+	fid = add_folder(c, "INBOX");
+	aid = add_folder(c, "Archive");
+	put_msg(c, fid, 1, 1, 0, "one");
+	put_msg(c, fid, 2, 2, 0, "two");
+	put_msg(c, fid, 3, 3, MSG_DELETED, "three");
+
+	/* A missing UID changes nothing. */
+	T_EQ_INT(cache_act_flags(c, fid, bad, 2, CACHE_OP_ADD, MSG_SEEN, NULL,
+	    true, &err), -1);
+	T_EQ_INT(err.cls, ERR_USAGE);
+	T_EQ_INT(cache_pending_count(c), 0);
+
+	T_EQ_INT(cache_act_flags(c, fid, uids, 2, CACHE_OP_ADD, MSG_FLAGGED,
+	    "todo", true, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 1);
+	T_EQ_INT(m.flags, MSG_FLAGGED);
+	T_EQ_STR(m.keywords, "todo");
+	T_EQ_INT(cache_pending_count(c), 2);
+
+	/* A sync writing the server's flags keeps the pending ones. */
+	T_EQ_INT(cache_begin(c, &err), 0);
+	T_EQ_INT(cache_msg_set_flags(c, fid, 1, MSG_SEEN, "other", 7, &err), 0);
+	T_EQ_INT(cache_commit(c, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 1);
+	T_EQ_INT(m.flags, MSG_SEEN | MSG_FLAGGED);
+	T_EQ_STR(m.keywords, "other todo");
+
+	/* Refused: undone. */
+	T_EQ_INT(cache_pending_load(c, 0, &v, &n, &err), 0);
+	T_EQ_INT(n, 2);
+	T_EQ_INT(cache_pending_fail(c, v, 1, true, &err), 0);
+	T_EQ_INT(cache_pending_done(c, v + 1, 1, NULL, &err), 0);
+	cache_pending_free(v, n);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 1);
+	T_EQ_INT(m.flags, MSG_SEEN);
+	T_EQ_STR(m.keywords, "other");
+	T_EQ_INT(cache_msg_get(c, fid, 2, &m, &err), 1);
+	T_EQ_INT(m.flags, MSG_FLAGGED);
+
+	/* A move shows in Archive under a placeholder, hidden in INBOX. */
+	T_EQ_INT(cache_act_copy(c, fid, uids, 2, aid, true, true, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 1);
+	T_ASSERT(m.hidden);
+	T_EQ_INT(cache_msg_get(c, aid, CACHE_LOCAL_UID_MIN, &m, &err), 1);
+	T_EQ_STR(m.subject, "one");
+	T_EQ_INT(cache_msg_count(c, aid), 0);	/* not the server's yet */
+	/* Hidden messages cannot be acted on again. */
+	T_EQ_INT(cache_act_flags(c, fid, uids, 1, CACHE_OP_ADD, MSG_SEEN, NULL,
+	    true, &err), -1);
+	T_EQ_INT(cache_pending_load(c, 0, &v, &n, &err), 0);
+	T_EQ_INT(n, 2);
+	/* COPYUID named the first; the second waits for a sync. */
+	real[0] = 40;
+	real[1] = 0;
+	T_EQ_INT(cache_pending_done(c, v, 2, real, &err), 0);
+	cache_pending_free(v, n);
+	T_EQ_INT(cache_msg_get(c, aid, 40, &m, &err), 1);
+	T_EQ_STR(m.subject, "one");
+	T_EQ_INT(cache_msg_get(c, aid, CACHE_LOCAL_UID_MIN, &m, &err), 0);
+	T_EQ_INT(cache_msg_get(c, aid, CACHE_LOCAL_UID_MIN + 1, &m, &err), 0);
+	T_EQ_INT(cache_msg_get(c, fid, 1, &m, &err), 0);
+
+	/* Expunge takes exactly what shows as \Deleted. */
+	T_EQ_INT(cache_act_expunge(c, fid, true, &gone, &n, &err), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(gone[0], 3);
+	free(gone);
+	T_EQ_INT(cache_msg_get(c, fid, 3, &m, &err), 1);
+	T_ASSERT(m.hidden);
+	T_EQ_INT(cache_pending_load(c, 0, &v, &n, &err), 0);
+	T_EQ_INT(n, 1);
+	T_EQ_INT(v[0].op, CACHE_OP_EXPUNGE);
+	T_EQ_INT(cache_pending_fail(c, v, 1, true, &err), 0);
+	cache_pending_free(v, n);
+	T_EQ_INT(cache_msg_get(c, fid, 3, &m, &err), 1);
+	T_ASSERT(!m.hidden);
+	cache_close(&c);
+}
+
 static void
 test_reopen_readonly(void)
 {
@@ -482,6 +574,7 @@ static const struct test tests[] = {
 	{ "migrate_bodies", test_migrate_bodies },
 	{ "disk_full", test_disk_full },
 	{ "reopen_readonly", test_reopen_readonly },
+	{ "pending", test_pending },
 	{ NULL, NULL },
 };
 

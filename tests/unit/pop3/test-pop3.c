@@ -21,8 +21,8 @@
 #include <unistd.h>
 
 #include "buf.h"
-#include "conf.h"
 #include "pop3-private.h"
+#include "proto.h"
 #include "test.h"
 #include "xmalloc.h"
 
@@ -484,17 +484,16 @@ srv_stop(struct srv *s)
 }
 
 static void
-acct_init(struct account *a, int port, enum tls_mode tls)
+params_init(struct proto_params *a, int port, enum proto_tls tls)
 {
 	memset(a, 0, sizeof *a);
 	a->name = "test";
-	a->proto = PROTO_POP3;
 	a->tls = tls;
 	a->host = "127.0.0.1";
 	a->port = port;
 	a->user = "alice";
-	a->connect_timeout = 5;
-	a->timeout = 5;
+	a->connect_timeout_ms = 5000;
+	a->io_timeout_ms = 5000;
 }
 
 /* Answer CAPA with these lines. */
@@ -573,14 +572,14 @@ static void
 test_client_user_pass(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	uint32_t		 n = 0;
 	uint64_t		 size = 0;
 
 	srv_start(&s, script_user_pass);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "s3cret", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -679,7 +678,7 @@ test_client_sasl_pipelined(void)
 	struct pop3_limits	 lim;
 	struct pop3_item	 items[3] = { { 1, 100 }, { 2, 100 }, { 3, 100 } };
 	uint32_t		 dele[3] = { 1, 2, 3 };
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	struct fetched		 f;
@@ -687,7 +686,7 @@ test_client_sasl_pipelined(void)
 
 	srv_start(&s, script_sasl_plain);
 	s.window_wait = 3;
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	pop3_limits_default(&lim);
 	lim.window = 2;
 	c = pop3_connect(&a, "s3cret", &lim, &err);
@@ -742,12 +741,12 @@ static void
 test_client_sasl_login_refused(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_sasl_login);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "s3cret", NULL, &err);
 	T_ASSERT(c == NULL);
 	T_EQ_INT(err.cls, ERR_AUTH);
@@ -779,13 +778,13 @@ static void
 test_client_apop(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_apop);
-	acct_init(&a, s.port, TLS_NONE);
-	a.pop3_apop = true;
+	params_init(&a, s.port, PROTO_TLS_NONE);
+	a.apop = true;
 	c = pop3_connect(&a, "tanstaaf", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -821,12 +820,12 @@ static void
 test_client_apop_not_allowed(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_no_apop);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL)
@@ -850,12 +849,12 @@ static void
 test_client_stls_required(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_no_stls);
-	acct_init(&a, s.port, TLS_STARTTLS);
+	params_init(&a, s.port, PROTO_TLS_STARTTLS);
 	c = pop3_connect(&a, "s3cret", NULL, &err);
 	T_ASSERT(c == NULL);
 	T_EQ_INT(err.cls, ERR_TLS);
@@ -880,12 +879,12 @@ static void
 test_client_stls_injection(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_stls_inject);
-	acct_init(&a, s.port, TLS_STARTTLS);
+	params_init(&a, s.port, PROTO_TLS_STARTTLS);
 	c = pop3_connect(&a, "s3cret", NULL, &err);
 	T_ASSERT(c == NULL);
 	T_EQ_INT(err.cls, ERR_TLS);
@@ -911,12 +910,12 @@ static void
 test_client_in_use(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 
 	srv_start(&s, script_in_use);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c == NULL);
 	T_EQ_INT(err.cls, ERR_TRANSIENT);
@@ -948,14 +947,14 @@ static void
 test_client_long_status_line(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	uint32_t		 n;
 	uint64_t		 size;
 
 	srv_start(&s, script_bad_lines);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -993,14 +992,14 @@ test_client_endless_response(void)
 {
 	struct pop3_client	*c;
 	struct pop3_item	 item = { 1, 100 };
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	struct fetched		 f;
 
 	srv_start(&s, script_endless);
-	acct_init(&a, s.port, TLS_NONE);
-	a.timeout = 1;
+	params_init(&a, s.port, PROTO_TLS_NONE);
+	a.io_timeout_ms = 1000;
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -1040,13 +1039,13 @@ static void
 test_client_quit_err(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	uint32_t		 one = 1;
 
 	srv_start(&s, script_quit_err);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {
@@ -1083,13 +1082,13 @@ static void
 test_client_close_rset(void)
 {
 	struct pop3_client	*c;
-	struct account		 a;
+	struct proto_params	 a;
 	struct error		 err;
 	struct srv		 s;
 	uint32_t		 one = 1;
 
 	srv_start(&s, script_rset);
-	acct_init(&a, s.port, TLS_NONE);
+	params_init(&a, s.port, PROTO_TLS_NONE);
 	c = pop3_connect(&a, "pw", NULL, &err);
 	T_ASSERT(c != NULL);
 	if (c != NULL) {

@@ -1,0 +1,45 @@
+/*
+ * What a protocol client (imap.h, pop3.h) needs to know to connect and log
+ * in: where, as whom, how the connection is secured, and how long to wait.
+ * The engine fills it from the account (conf.h), so the protocol modules
+ * need nothing of the configuration.
+ *
+ * It lives in a header of its own, not in net.h beside struct conn_params:
+ * net only moves bytes, while these are protocol policy (STARTTLS, the user
+ * name, POP3's login methods) that net must not know about, and both
+ * protocol clients share it. It is header only (row "proto" of the module
+ * table in doc/design.md): imap, pop3 and the engine may include it.
+ *
+ * The clients copy what they keep, so the strings need to stay valid only
+ * during the connect call.
+ */
+#ifndef PETREL_PROTO_H
+#define PETREL_PROTO_H
+
+#include <stdbool.h>
+
+/* How the connection is secured. */
+enum proto_tls {
+	PROTO_TLS_IMPLICIT,	/* TLS from the first byte (imaps://, pop3s://) */
+	PROTO_TLS_STARTTLS,	/* upgrade with STARTTLS/STLS before login, or fail */
+	PROTO_TLS_NONE,		/* plain text, the password included */
+};
+
+struct proto_params {
+	const char	*name;		/* account name, for messages */
+	const char	*host;		/* name, IPv4 or IPv6 literal */
+	int		 port;
+	const char	*user;		/* NULL or "" is an ERR_CONFIG at login */
+	enum proto_tls	 tls;
+	const char	*ca_file;	/* extra trust anchors, may be NULL */
+	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
+	int		 connect_timeout_ms;
+	int		 io_timeout_ms;	/* silence allowed on a read or write */
+
+	/* POP3 only (the IMAP client ignores them). */
+	bool		 apop;		/* APOP (MD5) may be used */
+	const char	*auth;		/* "plain", "login", "user", "apop";
+					   NULL: the best the server offers */
+};
+
+#endif
