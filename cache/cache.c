@@ -65,6 +65,13 @@ static const char *stmt_sql[ST_COUNT] = {
 	[ST_PENDING_ANY] = "SELECT EXISTS (SELECT 1 FROM pending)",
 	[ST_PENDING_FLAGS_OF] = "SELECT op, flags, keywords FROM pending "
 	    "WHERE folder_id = ?1 AND uid = ?2 AND op IN (1, 2) ORDER BY id",
+	[ST_PENDING_ADD] = "INSERT INTO pending(folder_id, uid, op, flags, "
+	    "keywords, dest_id, dest_uid, message_id, created) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[ST_PENDING_DELETE] = "DELETE FROM pending WHERE id = ?1",
+	[ST_PENDING_ATTEMPT] = "UPDATE pending SET attempts = attempts + 1 "
+	    "WHERE id = ?1",
+	[ST_MSG_HIDE] = "UPDATE messages SET hidden = ?3 WHERE id = " MSG_ID,
 };
 
 int

@@ -140,12 +140,27 @@ exec_bind(struct cache *c, const char *sql, int64_t a, int64_t b, int64_t d,
 	return rv;
 }
 
+/* The same with a kept statement, for what runs once per message. */
+static int
+stmt_bind(struct cache *c, enum cache_stmt id, int64_t a, int64_t b,
+    int64_t d, struct error *err, const char *what)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = cache_stmt(c, id, err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, a);
+	sqlite3_bind_int64(st, 2, b);
+	sqlite3_bind_int64(st, 3, d);
+	return cache_step_done(c, st, err, what);
+}
+
 static int
 set_hidden(struct cache *c, int64_t fid, uint32_t uid, bool hidden,
     struct error *err)
 {
-	return exec_bind(c, "UPDATE messages SET hidden = ?3 WHERE id = "
-	    MSG_ID, fid, uid, hidden, err, "hiding a message");
+	return stmt_bind(c, ST_MSG_HIDE, fid, uid, hidden, err,
+	    "hiding a message");
 }
 
 /* Apply one flag change to a message row. */
@@ -181,14 +196,10 @@ apply_flags(struct cache *c, int64_t fid, uint32_t uid, bool add,
 static int
 add_row(struct cache *c, const struct cache_pending *p, struct error *err)
 {
-	static const char sql[] = "INSERT INTO pending(folder_id, uid, op, "
-	    "flags, keywords, dest_id, dest_uid, message_id, created) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)";
 	sqlite3_stmt	*st;
-	int		 rv;
 
-	if (sqlite3_prepare_v2(c->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return cache_db_error(c, err, "recording an action");
+	if ((st = cache_stmt(c, ST_PENDING_ADD, err)) == NULL)
+		return -1;
 	sqlite3_bind_int64(st, 1, p->folder_id);
 	sqlite3_bind_int64(st, 2, p->uid);
 	sqlite3_bind_int(st, 3, p->op);
@@ -199,10 +210,7 @@ add_row(struct cache *c, const struct cache_pending *p, struct error *err)
 	sqlite3_bind_int64(st, 7, p->dest_uid);
 	cache_bind_text(st, 8, p->message_id);
 	sqlite3_bind_int64(st, 9, p->created);
-	rv = sqlite3_step(st) == SQLITE_DONE ? 0 :
-	    cache_db_error(c, err, "recording an action");
-	sqlite3_finalize(st);
-	return rv;
+	return cache_step_done(c, st, err, "recording an action");
 }
 
 /* Every UID must be a visible message of the folder. */
@@ -517,7 +525,7 @@ cache_pending_count(struct cache *c)
 static int
 delete_row(struct cache *c, int64_t id, struct error *err)
 {
-	return exec_bind(c, "DELETE FROM pending WHERE id = ?1", id, 0, 0, err,
+	return stmt_bind(c, ST_PENDING_DELETE, id, 0, 0, err,
 	    "retiring an action");
 }
 
@@ -530,8 +538,7 @@ cache_pending_attempt(struct cache *c, const struct cache_pending *v,
 	if (cache_begin(c, err) == -1)
 		return -1;
 	for (i = 0; i < n; i++)
-		if (exec_bind(c, "UPDATE pending SET attempts = attempts + 1 "
-		    "WHERE id = ?1", v[i].id, 0, 0, err,
+		if (stmt_bind(c, ST_PENDING_ATTEMPT, v[i].id, 0, 0, err,
 		    "recording an attempt") == -1) {
 			cache_rollback(c);
 			return -1;

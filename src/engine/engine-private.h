@@ -98,6 +98,13 @@ int	store_finish(struct store **, bool all_seen, uint32_t *synced_uidp,
  * Fill pp from the account for imap_connect()/pop3_connect() (params.c);
  * returns pp. The strings stay the account's.
  */
+/*
+ * A compact UID set ("1:5,9") of uids[0..n), ascending; a UID given twice
+ * is named once.
+ */
+struct buf;
+void	engine_uidset(struct buf *, const uint32_t *uids, size_t n);
+
 struct proto_params;
 const struct proto_params *engine_proto_params(const struct account *,
 	    struct proto_params *pp);

@@ -753,25 +753,6 @@ nobody_cb(void *arg, uint32_t uid)
 	return 0;
 }
 
-/* A compact UID set ("1:5,9") of uids[0..n). */
-static void
-uidset(struct buf *b, const uint32_t *uids, size_t n)
-{
-	size_t	i, j;
-
-	buf_reset(b);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && uids[j] == uids[j - 1] + 1; j++)
-			;
-		if (b->len > 0)
-			buf_addc(b, ',');
-		if (j - i > 1)
-			buf_printf(b, "%u:%u", uids[i], uids[j - 1]);
-		else
-			buf_printf(b, "%u", uids[i]);
-	}
-}
-
 static int
 sync_bodies(struct imap_sync *s)
 {
@@ -799,7 +780,7 @@ sync_bodies(struct imap_sync *s)
 	imap_set_literal_sink(s->c, &body_sink, s, BODY_STREAM_MIN);
 	for (i = 0; i < s->nuids; i += n) {
 		n = s->nuids - i < BODY_BATCH ? s->nuids - i : BODY_BATCH;
-		uidset(&set, s->uids + i, n);
+		engine_uidset(&set, s->uids + i, n);
 		/* Nothing reads BODYSTRUCTURE yet: fetch only the bytes. */
 		if (imap_uid_fetch(s->c, set.data, "UID BODY.PEEK[]",
 		    NULL, body_cb, s, s->err) == -1)

@@ -155,22 +155,12 @@ static void
 make_set(struct replay *r, const struct cache_pending *v, size_t n)
 {
 	uint32_t	*u = xreallocarray(NULL, n, sizeof *u);
-	size_t		 i, j;
+	size_t		 i;
 
 	for (i = 0; i < n; i++)
 		u[i] = v[i].uid;
 	qsort(u, n, sizeof *u, uid_cmp);
-	buf_reset(&r->set);
-	for (i = 0; i < n; i = j) {
-		for (j = i + 1; j < n && u[j] <= u[j - 1] + 1; j++)
-			;
-		if (r->set.len > 0)
-			buf_addc(&r->set, ',');
-		if (u[j - 1] != u[i])
-			buf_printf(&r->set, "%u:%u", u[i], u[j - 1]);
-		else
-			buf_printf(&r->set, "%u", u[i]);
-	}
+	engine_uidset(&r->set, u, n);
 	free(u);
 }
 
