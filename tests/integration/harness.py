@@ -650,7 +650,14 @@ protocol pop3 {{
         self.doveadm("force-resync", "-u", user, folder)
 
     def seed_tool(self):
-        return find_seed_tool()
+        """The seed tool, copied into our own directory: it runs as the
+        mail user, who may not reach a checkout under a 0700 directory
+        (mktemp -d)."""
+        tool = os.path.join(self.dir, "seed")
+        if not os.path.exists(tool):
+            shutil.copy(find_seed_tool(), tool)
+            os.chmod(tool, 0o755)
+        return tool
 
     def seed(self, user, folder="INBOX", count=100, seed=1, start_time=None,
              manifest=True, index=True, extra_args=()):
