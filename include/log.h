@@ -1,6 +1,7 @@
 /*
- * Logging. Messages go to a log file when one is set (log_open), else to
- * stderr at warning level and above. Protocol traces are a separate switch
+ * Logging. Messages go to a log file when one is set (log_open), else to a
+ * callback when one is set (the TUI's status line: never the terminal behind
+ * ncurses), else to stderr, at warning level and above. Any thread may log. Protocol traces are a separate switch
  * (PETREL_TRACE=1 or -v -v) and pass through log_trace(), which never prints
  * a line the caller marked secret.
  */
@@ -12,6 +13,9 @@
 enum log_level { LOG_DEBUG, LOG_INFO, LOG_WARN, LOG_ERROR };
 
 void	log_init(const char *progname);
+/* Lines at the log level and above go to cb (called under the log lock). */
+typedef void (*log_cb)(void *arg, enum log_level, const char *line);
+void	log_set_callback(log_cb, void *arg);
 void	log_set_level(enum log_level);
 int	log_open(const char *path);
 void	log_set_trace(int on);

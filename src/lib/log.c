@@ -1,5 +1,6 @@
 /* Logging and protocol traces. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,19 @@ static const char	*log_progname = "petrel";
 static enum log_level	 log_level = LOG_WARN;
 static FILE		*log_file;
 static int		 log_trace_on;
+static log_cb		 log_callback;
+static void		*log_callback_arg;
+/* Engine threads log too: one line is written whole, never interleaved. */
+static pthread_mutex_t	 log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+log_set_callback(log_cb cb, void *arg)
+{
+	pthread_mutex_lock(&log_lock);
+	log_callback = cb;
+	log_callback_arg = arg;
+	pthread_mutex_unlock(&log_lock);
+}
 
 void
 log_init(const char *progname)
@@ -71,6 +85,21 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 	if (level < log_level && log_file == NULL)
 		return;
 	vsnprintf(msg, sizeof msg, fmt, ap);
+	pthread_mutex_lock(&log_lock);
+	if (log_callback != NULL && log_file == NULL) {
+		if (level >= log_level) {
+			if (with_errno) {
+				size_t	n = strlen(msg);
+
+				snprintf(msg + n, sizeof msg - n, ": %s",
+				    strerror(saved));
+			}
+			log_callback(log_callback_arg, level, msg);
+		}
+		pthread_mutex_unlock(&log_lock);
+		errno = saved;
+		return;
+	}
 	if (log_file != NULL) {
 		struct timespec	ts;
 		struct tm	tm;
@@ -87,6 +116,7 @@ log_vwrite(enum log_level level, int with_errno, const char *fmt, va_list ap)
 		fprintf(f, "%s: %s\n", msg, strerror(saved));
 	else
 		fprintf(f, "%s\n", msg);
+	pthread_mutex_unlock(&log_lock);
 	errno = saved;
 }
 
@@ -137,8 +167,10 @@ log_trace(const char *who, char dir, const void *data, size_t len, int secret)
 
 	if (!log_trace_on)
 		return;
+	pthread_mutex_lock(&log_lock);
 	if (secret) {
 		fprintf(f, "%s %c <redacted>\n", who, dir);
+		pthread_mutex_unlock(&log_lock);
 		return;
 	}
 	/* Long literals are cut: a trace is for reading, not for archiving. */
@@ -157,4 +189,5 @@ log_trace(const char *who, char dir, const void *data, size_t len, int secret)
 	if (shown < len)
 		fprintf(f, "...(%zu bytes)", len);
 	fputc('\n', f);
+	pthread_mutex_unlock(&log_lock);
 }
