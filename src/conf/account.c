@@ -2,6 +2,7 @@
  * Account sections: URL parsing (imaps://user@host:port), the typed keys,
  * checks across keys, and the password (plain or from password_command).
  */
+#include <sys/mman.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
@@ -451,8 +452,66 @@ account_read_first_line(int fd, char **linep, struct error *err,
 }
 
 /*
- * Run password_command through /bin/sh -c with stdin and stderr shared (so
- * a pinentry or an error message reaches the user), stdout to a pipe.
+ * What the command wrote on stderr, for the error message: its last line
+ * that is not blank, at most 200 bytes, control bytes replaced. The command
+ * writes there behind the TUI's back otherwise, so it is never inherited.
+ */
+static void
+account_stderr_tail(int fd, char *out, size_t outsz)
+{
+	char		 buf[1024];
+	const char	*p, *e, *start;
+	ssize_t		 r;
+	off_t		 size;
+	size_t		 i, n;
+
+	out[0] = '\0';
+	if ((size = lseek(fd, 0, SEEK_END)) <= 0)
+		return;
+	if (lseek(fd, size > (off_t)sizeof buf ? size - (off_t)sizeof buf : 0,
+	    SEEK_SET) == -1)
+		return;
+	if ((r = read(fd, buf, sizeof buf)) <= 0)
+		return;
+	e = buf + r;
+	while (e > buf && (e[-1] == '\n' || e[-1] == '\r' || e[-1] == ' '))
+		e--;
+	for (start = p = buf; p < e; p++)
+		if (*p == '\n')
+			start = p + 1;
+	n = (size_t)(e - start);
+	if (n > 200)
+		n = 200;
+	if (n > outsz - 1)
+		n = outsz - 1;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)start[i];
+
+		out[i] = c < 0x20 || c == 0x7f ? '?' : (char)c;
+	}
+	out[n] = '\0';
+}
+
+/* err gets ": stderr said" appended when the command said anything. */
+static int
+account_command_error(struct error *err, int efd)
+{
+	char	tail[256];
+	size_t	n;
+
+	account_stderr_tail(efd, tail, sizeof tail);
+	if (tail[0] != '\0' && err != NULL) {
+		n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n, ": %s", tail);
+	}
+	return -1;
+}
+
+/*
+ * Run password_command through /bin/sh -c with petrel's stdin (so a
+ * passphrase prompt on the terminal, e.g. pinentry-tty, works), stdout to a
+ * pipe and stderr to an anonymous file: what it says there goes into the
+ * error message, never onto the terminal under the TUI.
  */
 static int
 account_run_command(const struct account *a, char **pwp, struct error *err)
@@ -460,12 +519,18 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 	posix_spawn_file_actions_t	 fa;
 	char				*argv[4], *line = NULL;
 	pid_t				 pid;
-	int				 fds[2], status, e, rv;
+	int				 fds[2], efd, status, e, rv;
 
-	if (pipe2(fds, O_CLOEXEC) == -1)
+	if ((efd = memfd_create("petrel-pwcmd-stderr", MFD_CLOEXEC)) == -1)
+		return error_set(err, ERR_LOCAL, "memfd_create: %s",
+		    strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		close(efd);
 		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
+	}
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
 	argv[0] = (char *)"sh";
 	argv[1] = (char *)"-c";
 	argv[2] = a->password_command;
@@ -475,6 +540,7 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 	close(fds[1]);
 	if (e != 0) {
 		close(fds[0]);
+		close(efd);
 		return error_set(err, ERR_CONFIG, "account %s: cannot run "
 		    "password_command: %s", a->name, strerror(e));
 	}
@@ -483,35 +549,38 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			freezero_str(line);
+			close(efd);
 			return error_set(err, ERR_LOCAL, "waitpid: %s",
 			    strerror(errno));
 		}
 	}
-	if (rv == -1)
+	if (rv == -1) {
+		close(efd);
 		return -1;
-	if (WIFSIGNALED(status)) {
-		freezero_str(line);
-		return error_set(err, ERR_AUTH, "account %s: password_command "
-		    "killed by signal %d", a->name, WTERMSIG(status));
 	}
-	if (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126) {
-		freezero_str(line);
-		return error_set(err, ERR_CONFIG, "account %s: password_command "
+	rv = -1;
+	if (WIFSIGNALED(status))
+		error_set(err, ERR_AUTH, "account %s: password_command "
+		    "killed by signal %d", a->name, WTERMSIG(status));
+	else if (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126)
+		error_set(err, ERR_CONFIG, "account %s: password_command "
 		    "could not be run (exit status %d: command not found or "
 		    "not executable)", a->name, WEXITSTATUS(status));
-	}
-	if (WEXITSTATUS(status) != 0) {
-		freezero_str(line);
-		return error_set(err, ERR_AUTH, "account %s: password_command "
+	else if (WEXITSTATUS(status) != 0)
+		error_set(err, ERR_AUTH, "account %s: password_command "
 		    "failed (exit status %d)", a->name, WEXITSTATUS(status));
-	}
-	if (line[0] == '\0') {
-		freezero_str(line);
-		return error_set(err, ERR_AUTH, "account %s: password_command "
+	else if (line[0] == '\0')
+		error_set(err, ERR_AUTH, "account %s: password_command "
 		    "printed no password", a->name);
-	}
-	*pwp = line;
-	return 0;
+	else
+		rv = 0;
+	if (rv == -1) {
+		freezero_str(line);
+		account_command_error(err, efd);
+	} else
+		*pwp = line;
+	close(efd);
+	return rv;
 }
 
 int
