@@ -7,9 +7,16 @@
  * whole, and parsing resumes where it stopped (nothing is re-scanned).
  *
  * Nothing from the wire is trusted: every size is checked against a named
- * limit, lists are nested with an explicit stack (no recursion), and a
- * violation is a parse error that names what was wrong. After an error the
- * connection must be dropped: the stream position is unknown.
+ * limit, and lists are nested with an explicit stack (no recursion). One item
+ * over a limit that the parser can pass without storing it costs only that
+ * item: a list nested deeper than depth_max, a literal over literal_mem_max
+ * that no sink takes, a quoted string over literal_mem_max. The parser counts
+ * its way to the item's end and the response comes out with an
+ * IMAP_ARG_SKIPPED argument in its place (see enum imap_arg_type). Every
+ * other violation is a parse error that names what was wrong (a literal over
+ * literal_max, a line over line_max, too many arguments, a response over
+ * resp_mem_max, bad syntax). After an error the connection must be dropped:
+ * the stream position is unknown.
  *
  *	p = imap_parser_new(NULL);
  *	while ((n = read(fd, buf, sizeof buf)) > 0) {
@@ -33,7 +40,18 @@ enum imap_arg_type {
 	IMAP_ARG_LITERAL,	/* {n} or ~{n} literal */
 	IMAP_ARG_NIL,
 	IMAP_ARG_LIST,		/* ( ... ) */
+	IMAP_ARG_SKIPPED,	/* an item over a limit, parsed but not stored */
 };
+
+/*
+ * SKIPPED stands for one whole item: the element of an outermost list (for a
+ * FETCH, the value of one attribute such as BODYSTRUCTURE) that holds what
+ * was over the limit, or that top-level argument itself. For
+ * "* 1 FETCH (UID 7 BODYSTRUCTURE ((((...)))) FLAGS (\Seen))" nested past
+ * depth_max, args is [LIST [UID 7 BODYSTRUCTURE SKIPPED FLAGS LIST]]: the
+ * rest of the response is intact. A SKIPPED argument occupies one slot where
+ * the item was, so the items around it keep their positions.
+ */
 
 struct imap_arg {
 	enum imap_arg_type	 type;
@@ -44,7 +62,9 @@ struct imap_arg {
 	 * NIL has str "NIL", len 3, so a mailbox sent as the atom NIL can be
 	 * recovered; imap_arg_cstr() still returns NULL for it. In quoted
 	 * strings only \" and \\ are escapes; a backslash before any other
-	 * byte is kept (both bytes).
+	 * byte is kept (both bytes). SKIPPED has str why the item was skipped
+	 * (static text such as "lists nested deeper than 64"), len its length;
+	 * it is not a string to the helpers below.
 	 */
 	const char		*str;
 	size_t			 len;
@@ -104,9 +124,11 @@ struct imap_resp {
 
 struct imap_limits {
 	size_t		line_max;	/* bytes of one line outside literals */
-	size_t		literal_mem_max; /* larger literals need a sink (else error) */
-	uint64_t	literal_max;	/* no literal at all may be larger */
-	unsigned	depth_max;	/* list nesting */
+	size_t		literal_mem_max; /* larger literals need a sink (else the item
+					  * is skipped), larger quoted strings are
+					  * skipped (their bytes between the quotes) */
+	uint64_t	literal_max;	/* no literal at all may be larger (error) */
+	unsigned	depth_max;	/* list nesting; deeper lists are skipped */
 	size_t		args_max;	/* atoms/strings/lists in one response */
 	size_t		resp_mem_max;	/* bytes held for one response */
 };
@@ -126,7 +148,9 @@ void	imap_limits_default(struct imap_limits *);
  * "* 5 FETCH (UID 9 BODY[] {N}" partial->args is [LIST [UID 9 BODY[]]] and
  * key is that BODY[] (NULL when the literal follows no atom); partial is
  * valid during begin() only. A non-zero return from any of them makes
- * imap_parser_next() fail with the error "literal sink failed".
+ * imap_parser_next() fail with the error "literal sink failed". A literal
+ * inside an item being skipped (a list nested too deeply) is read and
+ * dropped, never given to the sink.
  */
 struct imap_literal_sink {
 	int	(*begin)(void *arg, const struct imap_resp *partial,

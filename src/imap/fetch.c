@@ -124,6 +124,7 @@ imap_arg_write(struct buf *b, const struct imap_arg *a)
 
 	switch (a->type) {
 	case IMAP_ARG_NIL:
+	case IMAP_ARG_SKIPPED:	/* what was there was not kept */
 		buf_adds(b, "NIL");
 		break;
 	case IMAP_ARG_ATOM:
@@ -162,13 +163,40 @@ imap_arg_write(struct buf *b, const struct imap_arg *a)
 	}
 }
 
+/*
+ * Say which FETCH items the parser skipped (over a limit): the message is
+ * stored without them. The item name comes from the server: only printable
+ * ASCII of it is shown.
+ */
+static void
+warn_skipped(const struct imap_arg *list, const struct imap_msg *m)
+{
+	const struct imap_arg	*k, *v;
+	char			 name[64];
+	size_t			 i, j;
+
+	for (i = 0; i + 1 < list->count; i += 2) {
+		k = &list->list[i];
+		v = &list->list[i + 1];
+		if (v->type != IMAP_ARG_SKIPPED)
+			continue;
+		for (j = 0; j < k->len && j < sizeof name - 1; j++)
+			name[j] = k->str[j] >= 0x20 && k->str[j] < 0x7f ?
+			    k->str[j] : '?';
+		name[j] = '\0';
+		log_warnx("imap: message UID %u (number %u): FETCH item %s%s "
+		    "skipped (%s); the message is kept without it", m->uid,
+		    m->seq, name, j < k->len ? "..." : "", v->str);
+	}
+}
+
 int
 imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
     struct buf *scratch, struct error *err)
 {
 	const struct imap_arg	*list, *k, *v;
 	struct buf		 kw = BUF_INIT(0);
-	size_t			 i, kwoff = 0, bsoff = 0;
+	size_t			 i, kwoff = 0, bsoff = 0, nskipped = 0;
 	bool			 has_kw = false, has_bs = false;
 	uint64_t		 n;
 
@@ -188,6 +216,11 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 		if (k->type != IMAP_ARG_ATOM)
 			return error_set(err, ERR_PROTO, "FETCH item name is not "
 			    "an atom");
+		/* Over a parser limit: the message goes on without it. */
+		if (v->type == IMAP_ARG_SKIPPED) {
+			nskipped++;
+			continue;
+		}
 		if (KEY_IS(k, "UID")) {
 			if (imap_arg_number(v, UINT32_MAX, &n) == -1 || n == 0)
 				return error_set(err, ERR_PROTO, "bad UID in FETCH");
@@ -251,6 +284,8 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 		/* Anything else (X-GM-*, ENVELOPE...) is not ours to judge. */
 	}
 	buf_free(&kw);
+	if (nskipped > 0)
+		warn_skipped(list, m);
 	/* The scratch buffer no longer moves: hand out pointers into it. */
 	if (has_kw)
 		m->keywords = scratch->data + kwoff;

@@ -34,7 +34,22 @@
  * Rejected with an error: NUL or control bytes outside literals and quoted
  * text, a CR not before LF, an argument starting with ']', an unbalanced ')',
  * an unterminated list or quoted string, a bad tag character, a tagged
- * response that is not OK/NO/BAD, a bad literal size, and every limit.
+ * response that is not OK/NO/BAD, a bad literal size, and every limit but
+ * the three below.
+ *
+ * Skipping. One bad item must not cost the whole response (and with it the
+ * connection, and a folder that fails at the same message on every sync), so
+ * the limits the parser can pass without losing its place make it skip the
+ * item instead: a '(' past depth_max, a literal over literal_mem_max that no
+ * sink takes, a quoted string over literal_mem_max. The item skipped is the
+ * element of the outermost list that holds the offender (a FETCH attribute's
+ * value), or the offender itself at that level or above: skip_item() drops
+ * what was stored of it and puts one SKIPPED argument in its slot. Until the
+ * item ends, skip_nest counts the lists open inside it and nothing is stored:
+ * atoms and strings are scanned and checked as usual, literals are read and
+ * dropped. Depth is only counted there, so memory stays bounded by depth_max
+ * frames and line_max bytes (which also bounds the count); syntax is checked
+ * exactly as when storing, so skipping never makes the parser laxer.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -96,6 +111,14 @@ enum prev_token {
 	PV_CLOSE,	/* ')': a missing space after it is tolerated */
 };
 
+/* Why an item was skipped; the texts (with the limits) are made once. */
+enum skip_why {
+	SKIP_DEPTH,
+	SKIP_STRING,
+	SKIP_LITERAL,
+	SKIP_NWHY,
+};
+
 enum seg_result {
 	SEG_ERROR = -1,
 	SEG_END,	/* the segment ended the response */
@@ -126,7 +149,13 @@ struct imap_parser {
 	uint64_t		 lit_size;
 	uint64_t		 lit_left;
 	bool			 lit_stream;
+	bool			 lit_discard;	/* read and dropped (skipped item) */
 	char			*lit_buf;
+
+	/* Skipping an item: lists open inside it; the skip began at depth_max. */
+	size_t			 skip_nest;
+	bool			 skip_deep;
+	char			 why[SKIP_NWHY][64];
 
 	/* Arguments of all open lists; frames[d] is where level d starts. */
 	struct imap_arg		*stk;
@@ -276,9 +305,12 @@ arena_strdup(struct imap_parser *p, const char *s, size_t len)
 	return d;
 }
 
+/* Store an argument in the open list; inside a skipped item, drop it. */
 static int
 push_arg(struct imap_parser *p, const struct imap_arg *a)
 {
+	if (p->skip_nest != 0)
+		return 0;
 	if (p->nargs >= p->lim.args_max)
 		return perr(p, "too many arguments (over %zu)", p->lim.args_max);
 	if (!mem_ok(p, 0, 1))
@@ -297,6 +329,8 @@ push_str(struct imap_parser *p, enum imap_arg_type type, const char *s, size_t l
 {
 	struct imap_arg	a = { .type = type };
 
+	if (p->skip_nest != 0)
+		return 0;
 	if ((a.str = arena_strdup(p, s, len)) == NULL)
 		return -1;
 	a.len = len;
@@ -322,17 +356,51 @@ args_to_arena(struct imap_parser *p, size_t start, size_t n)
 }
 
 /*
+ * The item at the current position is over a limit the parser can pass:
+ * from depth 2 down, the list open at depth 2 (an element of an outermost
+ * list) becomes SKIPPED, its elements are dropped and the lists still open in
+ * it are counted in skip_nest; at depth 0 or 1 the offender itself is the
+ * item, and its SKIPPED takes the slot it would have had. Inside an item
+ * already being skipped there is nothing more to do.
+ */
+static int
+skip_item(struct imap_parser *p, enum skip_why why)
+{
+	struct imap_arg	a = { .type = IMAP_ARG_SKIPPED };
+
+	if (p->skip_nest != 0)
+		return 0;
+	a.str = p->why[why];
+	a.len = strlen(a.str);
+	p->skip_deep = why == SKIP_DEPTH;
+	if (p->depth <= 1)
+		return push_arg(p, &a);
+	p->nstk = p->frames[2];
+	p->stk[p->nstk - 1] = a;
+	p->skip_nest = p->depth - 1;
+	p->depth = 1;
+	return 0;
+}
+
+/*
  * '(' pushes the LIST argument at once (its slot, and it counts against
  * args_max), and the list's elements follow it on the vector; ')' moves them
- * into the arena and fills in the LIST.
+ * into the arena and fills in the LIST. Past depth_max, and inside a skipped
+ * item, a list is only counted.
  */
 static int
 list_open(struct imap_parser *p)
 {
 	static const struct imap_arg list = { .type = IMAP_ARG_LIST };
 
-	if (p->depth >= p->lim.depth_max)
-		return perr(p, "lists nested too deeply (over %u)", p->lim.depth_max);
+	if (p->skip_nest == 0 && p->depth >= p->lim.depth_max &&
+	    skip_item(p, SKIP_DEPTH) == -1)
+		return -1;
+	if (p->skip_nest != 0 || p->depth >= p->lim.depth_max) {
+		/* Counted only; skip_item() has made the item SKIPPED. */
+		p->skip_nest++;
+		return 0;
+	}
 	if (push_arg(p, &list) == -1)
 		return -1;
 	if (p->depth + 1 >= p->frames_size) {
@@ -378,11 +446,28 @@ push_quoted_escaped(struct imap_parser *p, const char *s, const char *e)
 	return push_arg(p, &a);
 }
 
+/*
+ * A quoted string [q, end) that was checked: skipped when it is over the
+ * in-memory limit (or inside a skipped item), else stored.
+ */
+static bool
+quoted_skip(struct imap_parser *p, const char *q, const char *end, int *rv)
+{
+	*rv = 0;
+	if (p->skip_nest != 0)
+		return true;
+	if ((size_t)(end - q) <= p->lim.literal_mem_max)
+		return false;
+	*rv = skip_item(p, SKIP_STRING);
+	return true;
+}
+
 /* Parse a quoted string starting at the '"' at *sp. */
 static int
 parse_quoted(struct imap_parser *p, const char **sp, const char *e)
 {
 	const char	*q = *sp + 1, *dq, *t;
+	int		 rv;
 
 	if ((dq = memchr(q, '"', (size_t)(e - q))) == NULL)
 		return perr(p, "unterminated quoted string");
@@ -390,6 +475,8 @@ parse_quoted(struct imap_parser *p, const char **sp, const char *e)
 		if (memchr(q, '\0', (size_t)(dq - q)) != NULL)
 			return perr(p, "NUL byte in quoted string");
 		*sp = dq + 1;
+		if (quoted_skip(p, q, dq, &rv))
+			return rv;
 		return push_str(p, IMAP_ARG_STRING, q, (size_t)(dq - q));
 	}
 	for (t = q; t < e; t++) {
@@ -407,12 +494,16 @@ parse_quoted(struct imap_parser *p, const char **sp, const char *e)
 	if (t >= e)
 		return perr(p, "unterminated quoted string");
 	*sp = t + 1;
+	if (quoted_skip(p, q, t, &rv))
+		return rv;
 	return push_quoted_escaped(p, q, t);
 }
 
 /*
  * Parse "{n}", "{n+}" or "~{n}" at *sp, which must end the segment; set up
- * the literal. Nothing is allocated for a size that fails a limit.
+ * the literal. Nothing is allocated for a size that fails a limit: over
+ * literal_max is an error, over literal_mem_max without a sink skips the
+ * item, and the bytes are read and dropped.
  */
 static int
 parse_literal_header(struct imap_parser *p, const char *s, const char *e)
@@ -439,15 +530,21 @@ parse_literal_header(struct imap_parser *p, const char *s, const char *e)
 		return perr(p, "literal too big (%llu bytes, over %llu)",
 		    (unsigned long long)size, (unsigned long long)p->lim.literal_max);
 	p->lit_size = p->lit_left = size;
-	p->lit_stream = p->have_sink && size >= p->stream_min;
 	p->lit_buf = NULL;
-	if (!p->lit_stream) {
-		if (size > p->lim.literal_mem_max)
-			return perr(p, "literal too big to buffer (%llu bytes, over %zu)",
-			    (unsigned long long)size, p->lim.literal_mem_max);
-		if ((p->lit_buf = arena_alloc(p, (size_t)size + 1, 1)) == NULL)
-			return -1;
+	p->lit_stream = false;
+	p->lit_discard = p->skip_nest != 0;
+	if (p->lit_discard)
+		return 0;
+	if (p->have_sink && size >= p->stream_min) {
+		p->lit_stream = true;
+		return 0;
 	}
+	if (size > p->lim.literal_mem_max) {
+		p->lit_discard = true;
+		return skip_item(p, SKIP_LITERAL);
+	}
+	if ((p->lit_buf = arena_alloc(p, (size_t)size + 1, 1)) == NULL)
+		return -1;
 	return 0;
 }
 
@@ -528,9 +625,11 @@ parse_args(struct imap_parser *p, const char *s, const char *e, bool in_code)
 			continue;
 		}
 		if (c == ')') {
-			if (p->depth == 0)
+			if (p->skip_nest != 0)
+				p->skip_nest--;
+			else if (p->depth == 0)
 				return perr(p, "unbalanced ')'");
-			if (list_close(p) == -1)
+			else if (list_close(p) == -1)
 				return SEG_ERROR;
 			s++;
 			p->prev = PV_CLOSE;
@@ -553,7 +652,11 @@ parse_args(struct imap_parser *p, const char *s, const char *e, bool in_code)
 		} else if (parse_atom(p, &s, e, &rbr) == -1)
 			return SEG_ERROR;
 	}
-	if (p->depth != 0)
+	/* A line cannot end inside a list: that is not one bad item. */
+	if (p->skip_nest != 0 && p->skip_deep)
+		return perr(p, "lists nested too deeply (over %u) and not closed",
+		    p->lim.depth_max);
+	if (p->depth != 0 || p->skip_nest != 0)
 		return perr(p, "unterminated list (missing ')')");
 	return SEG_END;
 }
@@ -589,6 +692,7 @@ parse_code_args(struct imap_parser *p, const char *s, const char *e)
 
 	p->nstk = 0;
 	p->depth = 0;
+	p->skip_nest = 0;
 	p->prev = PV_NONE;
 	if (parse_args(p, s, e, true) == SEG_END &&
 	    (r->code_args = args_to_arena(p, 0, p->nstk)) != NULL)
@@ -601,6 +705,7 @@ parse_code_args(struct imap_parser *p, const char *s, const char *e)
 	}
 	p->nstk = 0;
 	p->depth = 0;
+	p->skip_nest = 0;
 	p->prev = PV_NONE;
 }
 
@@ -739,6 +844,7 @@ resp_reset(struct imap_parser *p)
 	arena_reset(p);
 	p->nstk = 0;
 	p->depth = 0;
+	p->skip_nest = 0;
 	p->nargs = 0;
 	p->line_len = 0;
 	p->in_resp = false;
@@ -794,11 +900,12 @@ literal_step(struct imap_parser *p)
 	if (n > p->lit_left)
 		n = (size_t)p->lit_left;
 	if (n != 0) {
+		/* A dropped literal's SKIPPED is in place already. */
 		if (p->lit_stream) {
 			if (p->sink.data != NULL &&
 			    p->sink.data(p->sink_arg, p->in + p->in_off, n) != 0)
 				return perr(p, "literal sink failed");
-		} else
+		} else if (!p->lit_discard)
 			memcpy(p->lit_buf + (p->lit_size - p->lit_left), p->in + p->in_off, n);
 		p->in_off += n;
 		p->scan = p->in_off;
@@ -806,6 +913,11 @@ literal_step(struct imap_parser *p)
 	}
 	if (p->lit_left != 0)
 		return 0;
+	if (p->lit_discard) {
+		p->prev = PV_TOKEN;
+		p->state = PS_LINE;
+		return 1;
+	}
 	if (p->lit_stream) {
 		if (p->sink.end != NULL && p->sink.end(p->sink_arg) != 0)
 			return perr(p, "literal sink failed");
@@ -916,6 +1028,12 @@ imap_parser_new(const struct imap_limits *limits)
 	else
 		imap_limits_default(&p->lim);
 	p->stream_min = (uint64_t)p->lim.literal_mem_max + 1;
+	snprintf(p->why[SKIP_DEPTH], sizeof p->why[0], "lists nested deeper than %u",
+	    p->lim.depth_max);
+	snprintf(p->why[SKIP_STRING], sizeof p->why[0], "quoted string over %zu bytes",
+	    p->lim.literal_mem_max);
+	snprintf(p->why[SKIP_LITERAL], sizeof p->why[0], "literal over %zu bytes",
+	    p->lim.literal_mem_max);
 	p->state = PS_LINE;
 	p->resp.code_raw = "";
 	p->resp.text = "";

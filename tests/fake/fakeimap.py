@@ -6,7 +6,8 @@ from an in-memory mailbox of generated messages, and can be told to
 misbehave at a chosen point: garbage instead of a greeting, a literal size
 that overflows, a connection cut in the middle of a literal, hostile nesting,
 a line that never ends, responses for commands never sent, data injected
-after STARTTLS, silence. Real-server behaviour is tested against Dovecot
+after STARTTLS, silence, one message with an item over a client limit
+("bad_items"). Real-server behaviour is tested against Dovecot
 (tests/integration); only faults live here.
 
     with FakeIMAP(count=100, fault="drop_in_literal", at=50) as f:
@@ -21,6 +22,12 @@ HEADER = ("From: Sender {i} <s{i}@example.org>\r\n"
           "Subject: message {i}\r\n"
           "Date: Mon, 02 Jan 2023 10:00:00 +0000\r\n"
           "Message-ID: <{i}@fake>\r\n\r\n")
+
+# fault="bad_items": items over petrel's parser limits, each in one message
+# of the header fetch (UIDs at, at+1, at+2), the other items intact.
+DEEP_ITEM = (b"BODYSTRUCTURE " + b'("TEXT" ' * 100 + b'"PLAIN"' + b")" * 100)
+BIG_HEADER = b"X-Pad: " + b"a" * (1536 * 1024) + b"\r\n\r\n"     # 1.5 MB
+BIG_QUOTED = b'ENVELOPE (NIL "' + b"s" * (1200 * 1024) + b'" NIL)'  # 1.2 MB
 
 
 class FakeIMAP:
@@ -183,6 +190,14 @@ class FakeIMAP:
                     b"\"02-Jan-2023 10:00:00 +0000\" RFC822.SIZE %d "
                     b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID "
                     b"IN-REPLY-TO REFERENCES)] " % (i, i, len(hdr) + 100))
+            if f == "bad_items" and i == self.at:
+                # Nested past the limit, before FLAGS: FLAGS must survive.
+                head = head.replace(b"FLAGS (\\Seen)", DEEP_ITEM +
+                                    b" FLAGS (\\Seen $Deep)")
+            elif f == "bad_items" and i == self.at + 1:
+                hdr = BIG_HEADER
+            elif f == "bad_items" and i == self.at + 2:
+                head = head.replace(b"FLAGS", BIG_QUOTED + b" FLAGS", 1)
             if f == "literal_overflow" and i == self.at:
                 out.append(head + b"{99999999999999999999}\r\n")
                 conn.sendall(b"".join(out))

@@ -71,6 +71,14 @@ ser_arg(struct buf *b, const struct imap_arg *a, unsigned depth)
 		ser_args(b, a->list, a->count, depth + 1);
 		buf_addc(b, ')');
 		break;
+	case IMAP_ARG_SKIPPED:
+		/* One whole item, never below an outermost list's elements. */
+		FUZZ_ASSERT(depth <= 1);
+		FUZZ_ASSERT(a->str != NULL && strlen(a->str) == a->len);
+		FUZZ_ASSERT(!a->streamed);
+		buf_printf(b, "K%zu:", a->len);
+		buf_add(b, a->str, a->len);
+		break;
 	default:
 		FUZZ_ASSERT(!"bad arg type");
 	}

@@ -22,7 +22,8 @@
  *   "* #5 FETCH (UID 9 FLAGS (\Seen) BODY[] {3:abc})"
  *   "T=A1 OK [UIDNEXT|9|9] \"done\""
  * ATOM as is, STRING in double quotes with \" \\ and \xHH escapes, NIL as
- * NIL, LITERAL as {len:bytes}, streamed LITERAL as {~len}, LIST in parens.
+ * NIL, LITERAL as {len:bytes}, streamed LITERAL as {~len}, LIST in parens,
+ * SKIPPED as <skipped: why>.
  */
 static void ser_args(struct buf *, const struct imap_arg *, size_t);
 
@@ -71,6 +72,11 @@ ser_arg(struct buf *b, const struct imap_arg *a)
 		buf_addc(b, '(');
 		ser_args(b, a->list, a->count);
 		buf_addc(b, ')');
+		break;
+	case IMAP_ARG_SKIPPED:
+		T_ASSERT(a->str != NULL && strlen(a->str) == a->len);
+		T_ASSERT(!imap_arg_is_string(a) && imap_arg_cstr(a) == NULL);
+		buf_printf(b, "<skipped: %s>", a->str);
 		break;
 	}
 }
@@ -785,12 +791,14 @@ test_limits(void)
 	struct imap_limits	 lim;
 	struct opts		 o = { .lim = &lim };
 
-	/* Depth: 3 allowed, 4 refused. */
+	/* Depth: 3 stored, 4 skipped (the element of the outer list holding it). */
 	imap_limits_default(&lim);
 	lim.depth_max = 3;
 	CHECK_OPTS("* X (((a)))\r\n", &o, "* X (((a)))\n", NULL);
-	CHECK_OPTS("* X ((((a))))\r\n", &o, "ERR: lists nested too deeply (over 3)", NULL);
-	CHECK_OPTS("* OK [X ((((a))))] t\r\n", &o, "* OK [X|((((a))))|] \"t\"\n", NULL);
+	CHECK_OPTS("* X ((((a))))\r\n", &o,
+	    "* X (<skipped: lists nested deeper than 3>)\n", NULL);
+	CHECK_OPTS("* OK [X ((((a))))] t\r\n", &o,
+	    "* OK [X|((((a))))|(<skipped: lists nested deeper than 3>)] \"t\"\n", NULL);
 	/* Line: 20 bytes including CRLF is fine, 21 is not, with or without LF. */
 	imap_limits_default(&lim);
 	lim.line_max = 20;
@@ -813,7 +821,7 @@ test_limits(void)
 	lim.literal_mem_max = 5;
 	CHECK_OPTS("* X {5}\r\nabcde\r\n", &o, "* X {5:abcde}\n", NULL);
 	CHECK_OPTS("* X {6}\r\nabcdef\r\n", &o,
-	    "ERR: literal too big to buffer (6 bytes, over 5)", NULL);
+	    "* X <skipped: literal over 5 bytes>\n", NULL);
 	CHECK_OPTS("* X {11}\r\n", &o, "ERR: literal too big (11 bytes, over 10)", NULL);
 	o.sink = true;
 	CHECK_OPTS("* X {6}\r\nabcdef\r\n", &o, "* X {~6}\n",
@@ -828,6 +836,165 @@ test_limits(void)
 	CHECK_OPTS("* X {300}\r\n", &o, "ERR: response too big (over 200 bytes)", NULL);
 	CHECK_OPTS("* X a b c d e f g h i j k l m n o p q r s t u v w x y z\r\n", &o,
 	    "ERR: response too big (over 200 bytes)", NULL);
+}
+
+/*
+ * One item over a limit the parser can pass (depth, in-memory size) is
+ * skipped: the element of the outermost list holding it becomes SKIPPED, the
+ * rest of the response and the responses after it are intact.
+ */
+static void
+test_skip(void)
+{
+	struct imap_limits	 lim;
+	struct opts		 o = { .lim = &lim };
+	struct imap_parser	*p;
+	struct imap_resp	 r;
+	struct buf		 in = BUF_INIT(0), want = BUF_INIT(0);
+	const struct imap_arg	*l;
+	size_t			 i;
+
+	/*
+	 * A BODYSTRUCTURE-like list 100 deep (default depth_max 64) with
+	 * strings, a literal and NIL inside, then FLAGS and UID; then more.
+	 */
+	buf_adds(&in, "* 5 FETCH (BODYSTRUCTURE ");
+	for (i = 0; i < 100; i++)
+		buf_adds(&in, i % 3 == 0 ? "(\"TEXT\" " : "(");
+	buf_adds(&in, "\"PL\\\"AIN\" {3}\r\n((( a NIL x");
+	for (i = 0; i < 100; i++)
+		buf_adds(&in, i % 2 == 0 ? ")" : " 7) ");
+	buf_adds(&in, " FLAGS (\\Seen $X) UID 42)\r\n* 6 FETCH (UID 43 FLAGS ())\r\n"
+	    "A1 OK done\r\n");
+	check_opts_at(__FILE__, __LINE__, in.data, in.len, &default_opts,
+	    "* #5 FETCH (BODYSTRUCTURE <skipped: lists nested deeper than 64> "
+	    "FLAGS (\\Seen $X) UID 42)\n* #6 FETCH (UID 43 FLAGS ())\n"
+	    "T=A1 OK \"done\"\n", NULL);
+	/* The same through the API. */
+	p = imap_parser_new(NULL);
+	imap_parser_feed(p, in.data, in.len);
+	T_EQ_INT(imap_parser_next(p, &r), IMAP_PARSE_OK);
+	T_EQ_STR(r.name, "FETCH");
+	T_EQ_INT(r.nargs, 1);
+	l = &r.args[0];
+	T_EQ_INT(l->type, IMAP_ARG_LIST);
+	T_EQ_INT(l->count, 6);
+	T_ASSERT(imap_arg_eq(&l->list[0], "BODYSTRUCTURE"));
+	T_EQ_INT(l->list[1].type, IMAP_ARG_SKIPPED);
+	T_EQ_STR(l->list[1].str, "lists nested deeper than 64");
+	T_ASSERT(imap_arg_cstr(&l->list[1]) == NULL);
+	T_ASSERT(imap_arg_eq(&l->list[2], "FLAGS"));
+	T_EQ_INT(l->list[3].type, IMAP_ARG_LIST);
+	T_EQ_INT(l->list[3].count, 2);
+	T_EQ_STR(l->list[3].list[0].str, "\\Seen");
+	T_EQ_STR(l->list[3].list[1].str, "$X");
+	T_ASSERT(imap_arg_eq(&l->list[4], "UID"));
+	T_EQ_STR(l->list[5].str, "42");
+	T_EQ_INT(imap_parser_next(p, &r), IMAP_PARSE_OK);
+	T_EQ_INT(r.number, 6);
+	T_EQ_INT(r.args[0].count, 4);
+	T_EQ_INT(imap_parser_next(p, &r), IMAP_PARSE_OK);
+	T_EQ_INT(r.status, IMAP_STATUS_OK);
+	T_EQ_INT(imap_parser_next(p, &r), IMAP_PARSE_MORE);
+	imap_parser_free(&p);
+
+	/* What was stored of the item before the limit is dropped with it. */
+	imap_limits_default(&lim);
+	lim.depth_max = 3;
+	CHECK_OPTS("* 1 FETCH (A (b (c (d) e) f) G (h))\r\n", &o,
+	    "* #1 FETCH (A <skipped: lists nested deeper than 3> G (h))\n", NULL);
+	/* Two in one response; quoted parens and escapes do not count. */
+	CHECK_OPTS("* 1 FETCH (A ((((\")\\\"(\" x)))) B (1 (2 (3 (4)))) C 3)\r\n", &o,
+	    "* #1 FETCH (A <skipped: lists nested deeper than 3> "
+	    "B <skipped: lists nested deeper than 3> C 3)\n", NULL);
+	/* At the outermost levels the list itself is the item. */
+	lim.depth_max = 1;
+	CHECK_OPTS("* 1 FETCH (A (b) C)\r\n", &o,
+	    "* #1 FETCH (A <skipped: lists nested deeper than 1> C)\n", NULL);
+	CHECK_OPTS("* X ((\"a\\\")b\" c))\r\n", &o,
+	    "* X (<skipped: lists nested deeper than 1>)\n", NULL);
+	lim.depth_max = 0;
+	CHECK_OPTS("* X (a) b ()\r\n", &o, "* X <skipped: lists nested deeper than 0> b "
+	    "<skipped: lists nested deeper than 0>\n", NULL);
+
+	/* Oversized quoted strings and literals in an ENVELOPE-like item. */
+	imap_limits_default(&lim);
+	lim.literal_mem_max = 8;
+	CHECK_OPTS("* 2 FETCH (UID 5 ENVELOPE (NIL \"0123456789\" ((\"A\" NIL \"a\" "
+	    "\"b.c\")) NIL) FLAGS (\\Seen))\r\n* 3 FETCH (UID 6 ENVELOPE (NIL "
+	    "\"01234567\" NIL))\r\nA1 OK done\r\n", &o,
+	    "* #2 FETCH (UID 5 ENVELOPE <skipped: quoted string over 8 bytes> "
+	    "FLAGS (\\Seen))\n* #3 FETCH (UID 6 ENVELOPE (NIL \"01234567\" NIL))\n"
+	    "T=A1 OK \"done\"\n", NULL);
+	/* The limit is on the bytes between the quotes, escapes included. */
+	CHECK_OPTS("* X \"0123\\\\56\" \"0123\\\"567\"\r\n", &o,
+	    "* X \"0123\\\\56\" <skipped: quoted string over 8 bytes>\n", NULL);
+	CHECK_OPTS("* 3 FETCH (ENVELOPE (NIL ((NIL NIL {10}\r\n0123456789 \"b\")) NIL) "
+	    "UID 6 BODY[HEADER] {9}\r\n012345678 FLAGS ())\r\n* 4 FETCH (UID 7)\r\n", &o,
+	    "* #3 FETCH (ENVELOPE <skipped: literal over 8 bytes> UID 6 "
+	    "BODY[HEADER] <skipped: literal over 8 bytes> FLAGS ())\n"
+	    "* #4 FETCH (UID 7)\n", NULL);
+	CHECK_OPTS("* X {9}\r\n012345678 {8}\r\n01234567\r\n", &o,
+	    "* X <skipped: literal over 8 bytes> {8:01234567}\n", NULL);
+	/* Response codes skip too. */
+	CHECK_OPTS("* OK [X \"0123456789\" y] t\r\n", &o,
+	    "* OK [X|\"0123456789\" y|<skipped: quoted string over 8 bytes> y] \"t\"\n",
+	    NULL);
+
+	/*
+	 * With a sink: a literal inside a skipped item is read and dropped,
+	 * never streamed; one after it streams as usual.
+	 */
+	imap_limits_default(&lim);
+	lim.depth_max = 2;
+	o.sink = true;
+	o.set_min = true;
+	o.stream_min = 1;
+	CHECK_OPTS("* 1 FETCH (UID 1 X ((({3}\r\nabc))) BODY[] {2}\r\nhi)\r\n", &o,
+	    "* #1 FETCH (UID 1 X <skipped: lists nested deeper than 2> BODY[] {~2})\n",
+	    "begin<* #1 FETCH (UID 1 X <skipped: lists nested deeper than 2> BODY[])> "
+	    "key=BODY[] size=2;end(2);data=hi");
+	o.sink = false;
+	o.set_min = false;
+
+	/*
+	 * Where the parser cannot keep its place, or the item is not the
+	 * problem, it is still an error; syntax inside a skipped item is
+	 * checked as when storing.
+	 */
+	imap_limits_default(&lim);
+	lim.depth_max = 3;
+	lim.literal_max = 100;
+	CHECK_OPTS("* LIST ((((((\r\n", &o,
+	    "ERR: lists nested too deeply (over 3) and not closed", NULL);
+	CHECK_OPTS("* X (((((a)))))))\r\n", &o, "ERR: unbalanced ')'", NULL);
+	CHECK_OPTS("* X ((((a\"b\"))))\r\n", &o, "ERR: missing space between arguments", NULL);
+	CHECK_OPTS("* X ((((\"a\0b\"))))\r\n", &o, "ERR: NUL byte in quoted string", NULL);
+	CHECK_OPTS("* X ((((a\x01))))\r\n", &o, "ERR: control byte 0x01 in atom", NULL);
+	CHECK_OPTS("* X (((({101}\r\n", &o, "ERR: literal too big (101 bytes, over 100)",
+	    NULL);
+	lim.literal_mem_max = 8;
+	CHECK_OPTS("* X (\"0123456789\"\r\n", &o, "ERR: unterminated list (missing ')')",
+	    NULL);
+	CHECK_OPTS("* X \"0123456789\r\n", &o, "ERR: unterminated quoted string", NULL);
+	CHECK_OPTS("* X {9}\r\n012345678Y\r\n", &o, "ERR: missing space between arguments",
+	    NULL);
+
+	/*
+	 * A list a million deep costs no memory per level: only depth_max
+	 * levels are stored, the rest is counted.
+	 */
+	buf_reset(&in);
+	buf_adds(&in, "* X ");
+	for (i = 0; i < 1000000; i++)
+		buf_addc(&in, '(');
+	for (i = 0; i < 1000000; i++)
+		buf_addc(&in, ')');
+	buf_adds(&in, " Y\r\n");
+	check_opts_at(__FILE__, __LINE__, in.data, in.len, &default_opts,
+	    "* X (<skipped: lists nested deeper than 64>) Y\n", NULL);
+	buf_free(&in);
+	buf_free(&want);
 }
 
 /* Big literals go to the sink with the response so far and the item name. */
@@ -1181,6 +1348,7 @@ static const struct test tests[] = {
 	{ "malformed", test_malformed },
 	{ "splits", test_splits },
 	{ "limits", test_limits },
+	{ "skip", test_skip },
 	{ "sink", test_sink },
 	{ "big_literal", test_big_literal },
 	{ "linear", test_linear },
