@@ -1,9 +1,16 @@
 /*
- * The engine: keeps an account's cache in step with its server. The calls
- * here are synchronous and run on the caller's thread: the headless commands
- * call them directly, and the TUI (its own issue) will call them from one
- * worker thread per account, talking to the UI through a command queue and
- * "folder changed" events (see doc/design.md).
+ * The engine: keeps an account's cache in step with its server.
+ *
+ * An engine session (engine_start) is one account's worker thread. It owns
+ * the account's connection (kept open between commands where the protocol
+ * allows), its own connection to the cache, and the password, obtained once
+ * per session through the owner (SESSION_EV_PASSWORD). Commands go in
+ * through a channel; events come out through another, with a file
+ * descriptor the owner polls. Events are facts ("folder changed", "command
+ * 7 done"), never shared data: the owner re-reads the cache.
+ *
+ * The TUI runs one session per account; the headless commands run the same
+ * sessions, one command at a time, through engine_call().
  */
 #ifndef PETREL_ENGINE_H
 #define PETREL_ENGINE_H
@@ -23,6 +30,14 @@ typedef void (*engine_progress_cb)(void *arg, const char *folder,
 
 /* A one-line fact for the user (an action refused, dropped...). */
 typedef void (*engine_notice_cb)(void *arg, const char *line);
+/* A folder's cached messages changed (new, flags, expunged, bodies). */
+typedef void (*engine_changed_cb)(void *arg, const char *folder);
+/*
+ * Called between steps of a long command (after each folder): 0 to go on,
+ * 1 when it used the connection meanwhile (the folder selected may have
+ * changed), -1 with err set to stop.
+ */
+typedef int (*engine_between_cb)(void *arg, struct error *err);
 
 /* What a replay of local actions did. */
 struct replay_stats {
@@ -41,6 +56,9 @@ struct sync_opts {
 	void		 *progress_arg;
 	engine_notice_cb notice;
 	void		 *notice_arg;
+	engine_changed_cb changed;
+	engine_between_cb between;
+	void		 *hook_arg;	/* for changed and between */
 };
 
 struct sync_stats {
@@ -56,6 +74,83 @@ struct sync_stats {
 	struct replay_stats replay;	/* pending actions sent first */
 };
 
+/* ---- Sessions ------------------------------------------------------------ */
+
+struct session;
+
+enum session_state {
+	SESSION_OFFLINE,	/* not connected (yet, or after an error) */
+	SESSION_CONNECTING,
+	SESSION_ONLINE,
+};
+
+enum session_event_type {
+	SESSION_EV_STATE,	/* state: the connection's state changed */
+	SESSION_EV_PASSWORD,	/* the session needs the password: answer
+				   with session_password() */
+	SESSION_EV_PROGRESS,	/* folder, done, total */
+	SESSION_EV_FOLDER,	/* folder: its cached messages changed */
+	SESSION_EV_NOTICE,	/* text: one line for the user */
+	SESSION_EV_DONE,	/* id finished: rv, err, stats */
+	SESSION_EV_ENDED,	/* the worker is gone: err says why (or none) */
+};
+
+struct session_event {
+	enum session_event_type	 type;
+	uint64_t		 id;		/* DONE: the command's id */
+	enum session_state	 state;		/* STATE */
+	char			*folder;	/* PROGRESS, FOLDER */
+	char			*text;		/* NOTICE */
+	uint64_t		 done, total;	/* PROGRESS */
+	int			 rv;		/* DONE: 0 or -1 */
+	struct error		 err;		/* DONE with -1, ENDED */
+	struct sync_stats	 stats;		/* DONE of a sync or replay */
+};
+
+/*
+ * Start the account's session. cache_path NULL: the account's cache
+ * ($XDG_CACHE_HOME/petrel/ACCOUNT.db), opened by the worker. No network
+ * until a command needs it. NULL with err set when the thread cannot start.
+ */
+struct session	*engine_start(const struct account *, const char *cache_path,
+		     struct error *err);
+/*
+ * Stop the worker at once (any network wait ends; what was committed
+ * stays), join it and free everything, the password wiped. *sp gets NULL.
+ */
+void		 engine_stop(struct session **sp);
+
+/* Commands: each returns its id, which its SESSION_EV_DONE carries. */
+uint64_t	 session_sync(struct session *, bool bodies, char *const *folders,
+		     int nfolders);
+uint64_t	 session_fetch_body(struct session *, const char *folder,
+		     uint32_t uid);
+uint64_t	 session_replay(struct session *);
+/* NOOP: see what changed on the server in the folder last used. */
+uint64_t	 session_check(struct session *);
+/* The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). */
+void		 session_password(struct session *, const char *password);
+
+/* Readable while events wait; session_event() takes one (or NULL). */
+int		 session_event_fd(struct session *);
+struct session_event *session_event(struct session *);
+void		 session_event_free(struct session_event *);
+
+/*
+ * For the headless commands: wait for the command id to finish, answering
+ * a password request with the account's password (account_password(), on
+ * this thread, so a prompt on the terminal works) and passing every other
+ * event to cb (may be NULL). Returns the command's rv with err set.
+ */
+typedef void (*engine_event_cb)(void *arg, const struct session_event *);
+int		 engine_call(struct session *, uint64_t id, engine_event_cb cb,
+		     void *arg, struct sync_stats *stats, struct error *err);
+
+/*
+ * One-shot forms for the headless commands and benchmarks: a session
+ * started, one command, the session stopped. The cache given is the
+ * caller's connection and only says which file (its path) the session uses.
+ */
 /*
  * Bring the cache up to date with the server (the whole protocol depends on
  * the account: IMAP folders, or POP3's UIDL download). On failure the cache
@@ -75,21 +170,5 @@ int	engine_replay(const struct account *, struct cache *, engine_notice_cb,
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,
 	    uint32_t uid, struct error *err);
-
-/* ---- Internal to the engine (per protocol) ---------------------------- */
-int	imap_sync(const struct account *, const char *password, struct cache *,
-	    const struct sync_opts *, struct sync_stats *, struct error *);
-int	imap_fetch_one_body(const struct account *, const char *password,
-	    struct cache *, const char *folder, uint32_t uid, struct error *);
-struct imap_client;
-int	imap_replay(struct imap_client *, struct cache *, engine_notice_cb,
-	    void *arg, struct replay_stats *, struct error *);
-int	imap_replay_account(const struct account *, const char *password,
-	    struct cache *, engine_notice_cb, void *arg, struct replay_stats *,
-	    struct error *);
-int	pop3_sync(const struct account *, const char *password, struct cache *,
-	    const struct sync_opts *, struct sync_stats *, struct error *);
-int	pop3_fetch_one_body(const struct account *, const char *password,
-	    struct cache *, uint32_t uid, struct error *);
 
 #endif

@@ -36,6 +36,12 @@ struct conn_params {
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* per read or write */
 	const char	*trace_name;	/* protocol trace label, e.g. "imap" */
+	/*
+	 * When > 0: a descriptor polled beside the socket in every wait; once
+	 * it is readable every wait fails at once (ERR_TRANSIENT "stopped").
+	 * The engine session's stop fd: stopping never waits for a timeout.
+	 */
+	int		 abort_fd;
 };
 
 /* Connect (and handshake when params->tls). NULL with err set on failure. */

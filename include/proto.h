@@ -35,6 +35,8 @@ struct proto_params {
 	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* silence allowed on a read or write */
+	int		 abort_fd;	/* > 0: ends every wait once readable
+					   (conn_params.abort_fd) */
 
 	/* POP3 only (the IMAP client ignores them). */
 	bool		 apop;		/* APOP (MD5) may be used */

@@ -2,11 +2,13 @@
 #ifndef PETREL_ENGINE_PRIVATE_H
 #define PETREL_ENGINE_PRIVATE_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "engine.h"
+#include "proto.h"
 
 struct cache_msg;
 
@@ -108,5 +110,91 @@ void	engine_uidset(struct buf *, const uint32_t *uids, size_t n);
 struct proto_params;
 const struct proto_params *engine_proto_params(const struct account *,
 	    struct proto_params *pp);
+
+/* ---- Sessions and drivers (session.c, drivers.c) ------------------------ */
+
+struct channel;
+struct imap_client;
+
+/*
+ * A protocol behind one interface (isync's driver shape). The session calls
+ * these on its worker thread and nowhere else decides by protocol. connect
+ * opens what the protocol keeps open (IMAP: one connection for the whole
+ * session; POP3 keeps none, since a POP3 session locks the maildrop and
+ * sees no new mail until it ends, so each POP3 step logs in and QUITs).
+ */
+struct engine_driver {
+	const char	*name;
+	/* Log in, when the protocol keeps a connection; 0 when it is open. */
+	int		(*connect)(struct session *, struct error *);
+	/* List folders and sync them (opts->folders, or all). */
+	int		(*sync)(struct session *, const struct sync_opts *,
+			    struct sync_stats *, struct error *);
+	/* Download one body into the cache. */
+	int		(*fetch_body)(struct session *, const char *folder,
+			    uint32_t uid, struct error *);
+	/* Send the pending queue: store flags, copy, move, expunge. */
+	int		(*replay)(struct session *, const struct sync_opts *,
+			    struct replay_stats *, struct error *);
+	/* Ask what changed (NOOP) and take it into the cache. */
+	int		(*check)(struct session *, struct error *);
+	/* True while the connection (if any) is usable. */
+	bool		(*online)(struct session *);
+	/* LOGOUT/QUIT and close, when open. */
+	void		(*logout)(struct session *);
+};
+
+extern const struct engine_driver engine_imap_driver;
+extern const struct engine_driver engine_pop3_driver;
+
+struct session {
+	const struct account	*acct;
+	const struct engine_driver *drv;
+	char			*cache_path;
+	struct cache		*cache;		/* the worker's own connection */
+	struct channel		*cmds, *events;
+	int			 stop_fd;	/* eventfd: every wait ends */
+	pthread_t		 thread;
+	enum session_state	 state;
+
+	/* The password, asked once (SESSION_EV_PASSWORD). */
+	pthread_mutex_t		 pw_lock;
+	pthread_cond_t		 pw_cond;
+	char			*password;
+	bool			 pw_answered;
+	bool			 stopping;	/* under pw_lock */
+	bool			 busy;		/* running a command; pw_lock */
+
+	uint64_t		 next_id;	/* under pw_lock */
+	uint64_t		 progress_ms;	/* last PROGRESS event */
+	int			 nesting;	/* commands run from between() */
+
+	/* Driver state. */
+	struct imap_client	*imap;
+};
+
+/* The password for a login (asking the owner once); -1 when refused/stopped. */
+int	session_get_password(struct session *, const char **pwp,
+	    struct error *err);
+/* Forget the password (the server refused it): the next login asks again. */
+void	session_forget_password(struct session *);
+/* Connection parameters with the session's stop fd. */
+const struct proto_params *session_params(struct session *,
+	    struct proto_params *);
+void	session_set_state(struct session *, enum session_state);
+
+/* ---- Per protocol (imapsync.c, pop3sync.c, replay.c) -------------------- */
+int	imap_sync(struct imap_client *, const struct account *, struct cache *,
+	    const struct sync_opts *, struct sync_stats *, struct error *);
+int	imap_fetch_one_body(struct imap_client *, const struct account *,
+	    struct cache *, const char *folder, uint32_t uid, struct error *);
+int	imap_replay(struct imap_client *, struct cache *, engine_notice_cb,
+	    void *arg, struct replay_stats *, struct error *);
+int	pop3_sync(const struct proto_params *, const char *password,
+	    const struct account *, struct cache *, const struct sync_opts *,
+	    struct sync_stats *, struct error *);
+int	pop3_fetch_one_body(const struct proto_params *, const char *password,
+	    const struct account *, struct cache *, uint32_t uid,
+	    struct error *);
 
 #endif

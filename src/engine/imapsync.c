@@ -796,6 +796,33 @@ out:
 
 /* ---- Entry points ------------------------------------------------------ */
 
+static uint64_t
+change_count(const struct sync_stats *st)
+{
+	return st->new_messages + st->flag_updates + st->expunged + st->bodies;
+}
+
+/*
+ * After each folder: say that it changed (if it did), and let the session
+ * run what waits in its queue (a body for the pager, a local action) or stop
+ * us. What the hook ran may have selected another folder.
+ */
+static int
+between(struct imap_sync *s, struct folder_state *fs, uint64_t before)
+{
+	int	r;
+
+	if (change_count(s->stats) != before && s->opts->changed != NULL)
+		s->opts->changed(s->opts->hook_arg, fs->name);
+	if (s->opts->between == NULL)
+		return 0;
+	if ((r = s->opts->between(s->opts->hook_arg, s->err)) == -1)
+		return -1;
+	if (r == 1)
+		s->selected = NULL;
+	return 0;
+}
+
 static struct folder_state *
 find_folder(struct imap_sync *s, const char *name)
 {
@@ -840,12 +867,14 @@ imap_sync_free(struct imap_sync *s)
 }
 
 int
-imap_sync(const struct account *acct, const char *password,
+imap_sync(struct imap_client *c, const struct account *acct,
     struct cache *cache, const struct sync_opts *opts, struct sync_stats *stats,
     struct error *err)
 {
 	struct imap_sync	 s;
 	struct folder_state	*fs;
+	size_t			 in0, out0, in1, out1;
+	uint64_t		 changes;
 	int			 i, rv = -1;
 	size_t			 j;
 
@@ -855,9 +884,9 @@ imap_sync(const struct account *acct, const char *password,
 	s.opts = opts;
 	s.stats = stats;
 	s.err = err;
-	if ((s.c = imap_connect(engine_proto_params(acct,
-	    &(struct proto_params){ 0 }), password, err)) == NULL)
-		return -1;
+	s.c = c;
+	imap_counters(c, &in0, &out0);
+	changes = change_count(stats);
 	/* What the user did locally goes first, so the sync sees it done. */
 	if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
 	    &stats->replay, err) == -1)
@@ -878,16 +907,21 @@ imap_sync(const struct account *acct, const char *password,
 				goto out;
 			}
 		}
-		for (i = 0; i < opts->nfolders; i++)
-			if (sync_folder(&s, find_folder(&s,
-			    opts->folders[i])) == -1)
+		for (i = 0; i < opts->nfolders; i++) {
+			fs = find_folder(&s, opts->folders[i]);
+			if (sync_folder(&s, fs) == -1 ||
+			    between(&s, fs, changes) == -1)
 				goto out;
+			changes = change_count(stats);
+		}
 	} else {
 		for (j = 0; j < s.nfolders; j++) {
 			if (s.folders[j].noselect)
 				continue;
-			if (sync_folder(&s, &s.folders[j]) == -1)
+			if (sync_folder(&s, &s.folders[j]) == -1 ||
+			    between(&s, &s.folders[j], changes) == -1)
 				goto out;
+			changes = change_count(stats);
 		}
 	}
 	/* Actions held back by a UIDVALIDITY change were retargeted above. */
@@ -899,9 +933,9 @@ imap_sync(const struct account *acct, const char *password,
 	}
 	rv = 0;
 out:
-	if (s.c != NULL)
-		imap_counters(s.c, &stats->bytes_in, &stats->bytes_out);
-	imap_logout(&s.c);
+	imap_counters(c, &in1, &out1);
+	stats->bytes_in += in1 - in0;
+	stats->bytes_out += out1 - out0;
 	imap_sync_free(&s);
 	return rv;
 }
@@ -932,7 +966,7 @@ one_body_cb(void *arg, const struct imap_msg *m)
 }
 
 int
-imap_fetch_one_body(const struct account *acct, const char *password,
+imap_fetch_one_body(struct imap_client *c, const struct account *acct,
     struct cache *cache, const char *folder, uint32_t uid, struct error *err)
 {
 	struct imap_sync	 s;
@@ -957,9 +991,7 @@ imap_fetch_one_body(const struct account *acct, const char *password,
 		return error_set(err, ERR_LOCAL, "folder %s is local only",
 		    folder);
 	remote = xstrdup(cf.remote);
-	if ((s.c = imap_connect(engine_proto_params(acct,
-	    &(struct proto_params){ 0 }), password, err)) == NULL)
-		goto out;
+	s.c = c;
 	memset(&so, 0, sizeof so);
 	so.readonly = true;	/* reading must not change the mailbox */
 	if (imap_select(s.c, remote, &so, &mb, err) == -1)
@@ -985,24 +1017,8 @@ imap_fetch_one_body(const struct account *acct, const char *password,
 	}
 	rv = 0;
 out:
-	imap_logout(&s.c);
+	imap_set_literal_sink(c, NULL, NULL, 0);
 	imap_sync_free(&s);
 	free(remote);
-	return rv;
-}
-
-int
-imap_replay_account(const struct account *acct, const char *password,
-    struct cache *cache, engine_notice_cb cb, void *arg,
-    struct replay_stats *stats, struct error *err)
-{
-	struct imap_client	*c;
-	int			 rv;
-
-	if ((c = imap_connect(engine_proto_params(acct,
-	    &(struct proto_params){ 0 }), password, err)) == NULL)
-		return -1;
-	rv = imap_replay(c, cache, cb, arg, stats, err);
-	imap_logout(&c);
 	return rv;
 }

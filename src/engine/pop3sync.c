@@ -1331,8 +1331,9 @@ pop3_sync_free(struct pop3_sync *s)
  * message, with nothing new downloaded and nothing deleted.
  */
 int
-pop3_fetch_one_body(const struct account *acct, const char *password,
-    struct cache *cache, uint32_t uid, struct error *err)
+pop3_fetch_one_body(const struct proto_params *pp, const char *password,
+    const struct account *acct, struct cache *cache, uint32_t uid,
+    struct error *err)
 {
 	struct pop3_sync	s;
 	struct sync_opts	opts;
@@ -1355,8 +1356,7 @@ pop3_fetch_one_body(const struct account *acct, const char *password,
 	if (cache_pop3_open(cache, &s.p3, err) == -1 || open_folder(&s) == -1 ||
 	    cache_pop3_foreach(s.p3, known_cb, &s, err) == -1)
 		goto out;
-	if ((s.c = pop3_connect(engine_proto_params(acct,
-	    &(struct proto_params){ 0 }), password, NULL, err)) == NULL)
+	if ((s.c = pop3_connect(pp, password, NULL, err)) == NULL)
 		goto out;
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
 	    download_bodies(&s) == -1)
@@ -1378,9 +1378,9 @@ out:
 }
 
 int
-pop3_sync(const struct account *acct, const char *password,
-    struct cache *cache, const struct sync_opts *opts, struct sync_stats *stats,
-    struct error *err)
+pop3_sync(const struct proto_params *pp, const char *password,
+    const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
 {
 	struct pop3_sync	s;
 	size_t			nnew = 0, ndel = 0;
@@ -1408,8 +1408,7 @@ pop3_sync(const struct account *acct, const char *password,
 		goto out;
 	stats->folders_listed = 1;
 
-	if ((s.c = pop3_connect(engine_proto_params(acct,
-	    &(struct proto_params){ 0 }), password, NULL, err)) == NULL)
+	if ((s.c = pop3_connect(pp, password, NULL, err)) == NULL)
 		goto out;
 	if (name_messages(&s) == -1 || match(&s, &nnew) == -1 ||
 	    update_server_state(&s) == -1)

@@ -83,11 +83,34 @@ conn_set_bulk(struct conn *c, bool on)
 		conn_set_lowat(c, on ? CONN_BULK_BYTES : 1);
 }
 
+/* The abort fd is readable: the owner wants every wait to end now. */
+static int
+conn_aborted(struct conn *c, struct error *err)
+{
+	struct pollfd	pfd;
+
+	if (c->abort_fd < 0)
+		return 0;
+	pfd.fd = c->abort_fd;
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	return error_set(err, ERR_TRANSIENT, "connection to %s: stopped",
+	    c->hostport);
+}
+
 int
 conn_poll(struct conn *c, short events, uint64_t deadline, struct error *err)
 {
-	struct pollfd	pfd;
+	struct pollfd	pfd[2];
+	nfds_t		nfds = c->abort_fd >= 0 ? 2 : 1;
 	int		r, rem;
+
+	if (conn_aborted(c, err) == -1)
+		return -1;
+	pfd[1].fd = c->abort_fd;
+	pfd[1].events = POLLIN;
 
 	/*
 	 * Bulk reads: poll says readable only once CONN_BULK_BYTES are
@@ -98,11 +121,13 @@ conn_poll(struct conn *c, short events, uint64_t deadline, struct error *err)
 	if (c->bulk && events == POLLIN) {
 		conn_set_lowat(c, CONN_BULK_BYTES);
 		rem = conn_remaining(deadline);
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, rem >= 0 && rem < CONN_BULK_WAIT_MS ? rem :
+		pfd[0].fd = c->fd;
+		pfd[0].events = events;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, nfds, rem >= 0 && rem < CONN_BULK_WAIT_MS ? rem :
 		    CONN_BULK_WAIT_MS);
+		if (r > 0 && pfd[1].revents != 0)
+			return conn_aborted(c, err);
 		if (r > 0)
 			return 1;
 		if (r == -1 && errno != EINTR)
@@ -112,15 +137,17 @@ conn_poll(struct conn *c, short events, uint64_t deadline, struct error *err)
 	} else if (c->lowat > 1)
 		conn_set_lowat(c, 1);
 	for (;;) {
-		pfd.fd = c->fd;
-		pfd.events = events;
-		pfd.revents = 0;
-		r = poll(&pfd, 1, conn_remaining(deadline));
+		pfd[0].fd = c->fd;
+		pfd[0].events = events;
+		pfd[0].revents = pfd[1].revents = 0;
+		r = poll(pfd, nfds, conn_remaining(deadline));
 		if (r == -1 && errno == EINTR)
 			continue;
 		if (r == -1)
 			return error_set(err, ERR_LOCAL, "poll: %s",
 			    strerror(errno));
+		if (r > 0 && pfd[1].revents != 0 && pfd[0].revents == 0)
+			return conn_aborted(c, err);
 		return r == 0 ? 0 : 1;
 	}
 }
@@ -290,6 +317,7 @@ conn_open(const struct conn_params *p, struct error *err)
 	c->connect_timeout_ms = p->connect_timeout_ms > 0 ?
 	    p->connect_timeout_ms : CONN_CONNECT_DEFAULT_MS;
 	c->io_timeout_ms = p->io_timeout_ms;
+	c->abort_fd = p->abort_fd > 0 ? p->abort_fd : -1;
 	buf_init(&c->in, CONN_IN_MAX);
 	buf_init(&c->out, CONN_OUT_MAX);
 	if (p->fingerprint != NULL) {
@@ -527,7 +555,7 @@ conn_flush(struct conn *c, struct error *err)
 int
 conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 {
-	struct pollfd	 pfd[2];
+	struct pollfd	 pfd[3];
 	uint64_t	 deadline;
 	char		*p;
 	ssize_t		 n;
@@ -555,6 +583,13 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 		pfd[1].events = POLLIN;
 		pfd[1].revents = 0;
 		nfds = wake_fd >= 0 ? 2 : 1;
+		if (c->abort_fd >= 0) {
+			/* Slot 2 even without a wake fd: a -1 fd is skipped. */
+			pfd[2].fd = c->abort_fd;
+			pfd[2].events = POLLIN;
+			pfd[2].revents = 0;
+			nfds = 3;
+		}
 		/* Ciphertext already read ahead counts as a readable socket. */
 		if (c->session != NULL && tls_raw_pending(c) > 0) {
 			r = 1;
@@ -568,6 +603,8 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 			    strerror(errno));
 		if (r == 0)
 			return 0;
+		if (nfds == 3 && pfd[2].revents != 0)
+			return conn_aborted(c, err);
 		if (pfd[0].revents != 0) {
 			if (c->session == NULL)
 				return 1;
@@ -593,7 +630,7 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 			if (tls_pending(c) > 0)
 				return 1;
 		}
-		if (nfds == 2 && pfd[1].revents != 0)
+		if (nfds >= 2 && wake_fd >= 0 && pfd[1].revents != 0)
 			return 2;
 	}
 }

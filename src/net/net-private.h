@@ -30,6 +30,7 @@ struct conn {
 	int		 lowat;		/* SO_RCVLOWAT now set, 0 = default 1 */
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* <= 0: wait forever */
+	int		 abort_fd;	/* conn_params.abort_fd, or -1 */
 
 	gnutls_session_t		 session;	/* NULL while plain */
 	gnutls_certificate_credentials_t cred;

@@ -854,6 +854,7 @@ pop3_connect(const struct proto_params *pp, const char *password,
 	p.account = pp->name;
 	p.connect_timeout_ms = pp->connect_timeout_ms;
 	p.io_timeout_ms = pp->io_timeout_ms;
+	p.abort_fd = pp->abort_fd;
 	p.trace_name = "pop3";
 
 	c = xcalloc(1, sizeof *c);

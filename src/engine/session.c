@@ -1,0 +1,678 @@
+/*
+ * Engine sessions: one worker thread per account, fed through a channel of
+ * commands, reporting through a channel of events (see engine.h).
+ *
+ * The worker runs one command at a time. A long one (a sync) calls back
+ * between folders (sync_opts.between), and there the worker runs what the
+ * owner queued meanwhile: a body the pager waits for or a local action goes
+ * before the rest of the sync; another sync waits its turn. A stop never
+ * waits: engine_stop() makes the stop fd readable, which ends every network
+ * wait of the session's connection at once (conn_params.abort_fd), and the
+ * cache is left as the last commit made it, as after a crash.
+ */
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cache.h"
+#include "channel.h"
+#include "conf.h"
+#include "engine-private.h"
+#include "log.h"
+#include "xmalloc.h"
+
+/* PROGRESS events at most this often (the last one of a folder always). */
+#define SESSION_PROGRESS_MS	100
+
+enum session_cmd_type {
+	CMD_SYNC,
+	CMD_FETCH_BODY,
+	CMD_REPLAY,
+	CMD_CHECK,
+	CMD_STOP,
+};
+
+struct session_cmd {
+	enum session_cmd_type	 type;
+	uint64_t		 id;
+	bool			 bodies;
+	char			**folders;
+	int			 nfolders;
+	char			*folder;
+	uint32_t		 uid;
+};
+
+static void
+cmd_free(void *arg)
+{
+	struct session_cmd	*cmd = arg;
+	int			 i;
+
+	if (cmd == NULL)
+		return;
+	for (i = 0; i < cmd->nfolders; i++)
+		free(cmd->folders[i]);
+	free(cmd->folders);
+	free(cmd->folder);
+	free(cmd);
+}
+
+void
+session_event_free(struct session_event *ev)
+{
+	if (ev == NULL)
+		return;
+	free(ev->folder);
+	free(ev->text);
+	free(ev);
+}
+
+static void
+event_free_cb(void *arg)
+{
+	session_event_free(arg);
+}
+
+static struct session_event *
+event_new(enum session_event_type type)
+{
+	struct session_event	*ev;
+
+	ev = xcalloc(1, sizeof *ev);
+	ev->type = type;
+	return ev;
+}
+
+static void
+post(struct session *s, struct session_event *ev)
+{
+	channel_put(s->events, ev);
+}
+
+void
+session_set_state(struct session *s, enum session_state state)
+{
+	struct session_event	*ev;
+
+	if (s->state == state)
+		return;
+	s->state = state;
+	ev = event_new(SESSION_EV_STATE);
+	ev->state = state;
+	post(s, ev);
+}
+
+/* ---- The password ------------------------------------------------------- */
+
+int
+session_get_password(struct session *s, const char **pwp, struct error *err)
+{
+	bool	asked = false;
+
+	pthread_mutex_lock(&s->pw_lock);
+	while (s->password == NULL && !s->stopping) {
+		if (s->pw_answered)
+			break;
+		if (!asked) {
+			/* Only the owner may run password_command: it may
+			 * need the terminal, which the UI has to hand over. */
+			post(s, event_new(SESSION_EV_PASSWORD));
+			asked = true;
+		}
+		pthread_cond_wait(&s->pw_cond, &s->pw_lock);
+	}
+	*pwp = s->password;
+	if (s->password == NULL) {
+		/* Refused: ask again at the next login, not in a loop now. */
+		s->pw_answered = false;
+		pthread_mutex_unlock(&s->pw_lock);
+		if (s->stopping)
+			return error_set(err, ERR_TRANSIENT, "session of %s "
+			    "stopped", s->acct->name);
+		return error_set(err, ERR_AUTH, "account %s: no password",
+		    s->acct->name);
+	}
+	pthread_mutex_unlock(&s->pw_lock);
+	return 0;
+}
+
+void
+session_password(struct session *s, const char *password)
+{
+	pthread_mutex_lock(&s->pw_lock);
+	freezero_str(s->password);
+	s->password = password != NULL ? xstrdup(password) : NULL;
+	s->pw_answered = true;
+	pthread_cond_broadcast(&s->pw_cond);
+	pthread_mutex_unlock(&s->pw_lock);
+}
+
+void
+session_forget_password(struct session *s)
+{
+	pthread_mutex_lock(&s->pw_lock);
+	freezero_str(s->password);
+	s->password = NULL;
+	s->pw_answered = false;
+	pthread_mutex_unlock(&s->pw_lock);
+}
+
+const struct proto_params *
+session_params(struct session *s, struct proto_params *pp)
+{
+	engine_proto_params(s->acct, pp);
+	pp->abort_fd = s->stop_fd;
+	return pp;
+}
+
+static bool
+session_stopping(struct session *s)
+{
+	bool	stopping;
+
+	pthread_mutex_lock(&s->pw_lock);
+	stopping = s->stopping;
+	pthread_mutex_unlock(&s->pw_lock);
+	return stopping;
+}
+
+/* ---- Hooks from a running command ---------------------------------------- */
+
+static void
+hook_progress(void *arg, const char *folder, uint64_t done, uint64_t total)
+{
+	struct session		*s = arg;
+	struct session_event	*ev;
+	uint64_t		 now = now_ms();
+
+	if (now - s->progress_ms < SESSION_PROGRESS_MS && done != total)
+		return;
+	s->progress_ms = now;
+	ev = event_new(SESSION_EV_PROGRESS);
+	ev->folder = xstrdup(folder);
+	ev->done = done;
+	ev->total = total;
+	post(s, ev);
+}
+
+static void
+hook_notice(void *arg, const char *line)
+{
+	struct session		*s = arg;
+	struct session_event	*ev;
+
+	ev = event_new(SESSION_EV_NOTICE);
+	ev->text = xstrdup(line);
+	post(s, ev);
+}
+
+static void
+hook_changed(void *arg, const char *folder)
+{
+	struct session		*s = arg;
+	struct session_event	*ev;
+
+	ev = event_new(SESSION_EV_FOLDER);
+	ev->folder = xstrdup(folder);
+	post(s, ev);
+}
+
+static void	run_cmd(struct session *, struct session_cmd *);
+
+/*
+ * Between two folders of a sync: run the quick commands queued meanwhile,
+ * keep the syncs for later (in their order), stop on a stop.
+ */
+static int
+hook_between(void *arg, struct error *err)
+{
+	struct session		*s = arg;
+	struct session_cmd	*cmd, **later = NULL;
+	size_t			 nlater = 0, i;
+	int			 used = 0;
+
+	if (s->nesting > 0)
+		return 0;
+	while ((cmd = channel_get(s->cmds)) != NULL) {
+		if (cmd->type == CMD_STOP) {
+			channel_put_first(s->cmds, cmd);
+			break;
+		}
+		if (cmd->type == CMD_SYNC) {
+			later = xreallocarray(later, nlater + 1, sizeof *later);
+			later[nlater++] = cmd;
+			continue;
+		}
+		s->nesting++;
+		run_cmd(s, cmd);
+		s->nesting--;
+		used = 1;
+	}
+	/* Put the syncs back in front, oldest first. */
+	for (i = nlater; i > 0; i--)
+		channel_put_first(s->cmds, later[i - 1]);
+	free(later);
+	if (session_stopping(s))
+		return error_set(err, ERR_TRANSIENT, "session of %s stopped",
+		    s->acct->name);
+	return used;
+}
+
+static void
+hook_opts(struct session *s, struct sync_opts *opts)
+{
+	opts->progress = hook_progress;
+	opts->progress_arg = s;
+	opts->notice = hook_notice;
+	opts->notice_arg = s;
+	opts->changed = hook_changed;
+	opts->between = hook_between;
+	opts->hook_arg = s;
+}
+
+/* ---- The worker ------------------------------------------------------------ */
+
+static int
+ensure_online(struct session *s, struct error *err)
+{
+	if (s->drv->online(s))
+		return 0;
+	session_set_state(s, SESSION_CONNECTING);
+	if (s->drv->connect(s, err) == -1) {
+		if (err->cls == ERR_AUTH)
+			session_forget_password(s);
+		session_set_state(s, SESSION_OFFLINE);
+		return -1;
+	}
+	session_set_state(s, SESSION_ONLINE);
+	return 0;
+}
+
+static void
+run_cmd(struct session *s, struct session_cmd *cmd)
+{
+	struct session_event	*ev;
+	struct sync_opts	 opts;
+	int			 rv = -1;
+
+	ev = event_new(SESSION_EV_DONE);
+	ev->id = cmd->id;
+	error_clear(&ev->err);
+	memset(&opts, 0, sizeof opts);
+	hook_opts(s, &opts);
+	switch (cmd->type) {
+	case CMD_SYNC:
+		opts.bodies = cmd->bodies;
+		opts.folders = cmd->folders;
+		opts.nfolders = cmd->nfolders;
+		if (ensure_online(s, &ev->err) == 0)
+			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
+		break;
+	case CMD_FETCH_BODY:
+		if (ensure_online(s, &ev->err) == 0)
+			rv = s->drv->fetch_body(s, cmd->folder, cmd->uid,
+			    &ev->err);
+		if (rv == 0)
+			hook_changed(s, cmd->folder);
+		break;
+	case CMD_REPLAY:
+		if (cache_pending_count(s->cache) == 0)
+			rv = 0;
+		else if (ensure_online(s, &ev->err) == 0)
+			rv = s->drv->replay(s, &opts, &ev->stats.replay,
+			    &ev->err);
+		break;
+	case CMD_CHECK:
+		if (ensure_online(s, &ev->err) == 0)
+			rv = s->drv->check(s, &ev->err);
+		break;
+	case CMD_STOP:
+		fatalx("%s: stop is not a command to run", __func__);
+	}
+	ev->rv = rv;
+	if (rv == -1) {
+		if (ev->err.cls == ERR_AUTH)
+			session_forget_password(s);
+		/* A broken connection is dropped; the next command logs in. */
+		if (!s->drv->online(s)) {
+			s->drv->logout(s);
+			session_set_state(s, SESSION_OFFLINE);
+		}
+	}
+	post(s, ev);
+	cmd_free(cmd);
+}
+
+static void *
+session_main(void *arg)
+{
+	struct session		*s = arg;
+	struct session_cmd	*cmd;
+	struct session_event	*ev;
+	struct error		 err;
+
+	error_clear(&err);
+	if (cache_open_path(s->cache_path, s->acct->proto == PROTO_POP3 ?
+	    CACHE_DURABLE : 0, &s->cache, &err) == -1) {
+		/* Nothing can work without the cache: end with the reason. */
+		ev = event_new(SESSION_EV_ENDED);
+		ev->err = err;
+		post(s, ev);
+		return NULL;
+	}
+	for (;;) {
+		cmd = channel_wait(s->cmds, -1);
+		pthread_mutex_lock(&s->pw_lock);
+		s->busy = cmd->type != CMD_STOP && !s->stopping;
+		pthread_mutex_unlock(&s->pw_lock);
+		if (!s->busy) {
+			cmd_free(cmd);
+			break;
+		}
+		run_cmd(s, cmd);
+		pthread_mutex_lock(&s->pw_lock);
+		s->busy = false;
+		pthread_mutex_unlock(&s->pw_lock);
+	}
+	s->drv->logout(s);
+	session_set_state(s, SESSION_OFFLINE);
+	cache_close(&s->cache);
+	ev = event_new(SESSION_EV_ENDED);
+	error_clear(&ev->err);
+	post(s, ev);
+	return NULL;
+}
+
+/* ---- The owner's side ---------------------------------------------------- */
+
+struct session *
+engine_start(const struct account *acct, const char *cache_path,
+    struct error *err)
+{
+	struct session	*s;
+	char		*dir;
+	int		 e;
+
+	s = xcalloc(1, sizeof *s);
+	s->acct = acct;
+	s->drv = acct->proto == PROTO_POP3 ? &engine_pop3_driver :
+	    &engine_imap_driver;
+	if (cache_path != NULL)
+		s->cache_path = xstrdup(cache_path);
+	else {
+		if ((dir = path_cache_dir(err)) == NULL) {
+			free(s);
+			return NULL;
+		}
+		xasprintf(&s->cache_path, "%s/%s.db", dir, acct->name);
+		free(dir);
+	}
+	s->cmds = channel_new();
+	s->events = channel_new();
+	if ((s->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) == -1)
+		fatal("eventfd");
+	pthread_mutex_init(&s->pw_lock, NULL);
+	pthread_cond_init(&s->pw_cond, NULL);
+	s->state = SESSION_OFFLINE;
+	if ((e = pthread_create(&s->thread, NULL, session_main, s)) != 0) {
+		error_set(err, ERR_LOCAL, "cannot start the session of %s: %s",
+		    acct->name, strerror(e));
+		channel_free(&s->cmds, NULL);
+		channel_free(&s->events, NULL);
+		close(s->stop_fd);
+		free(s->cache_path);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+engine_stop(struct session **sp)
+{
+	struct session		*s = *sp;
+	struct session_cmd	*cmd;
+	uint64_t		 one = 1;
+
+	if (s == NULL)
+		return;
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_STOP;
+	channel_put_first(s->cmds, cmd);
+	/*
+	 * In the middle of a command every wait ends now; an idle worker
+	 * logs out politely (LOGOUT waits 5 s at most).
+	 */
+	pthread_mutex_lock(&s->pw_lock);
+	s->stopping = true;
+	pthread_cond_broadcast(&s->pw_cond);
+	if (s->busy && write(s->stop_fd, &one, sizeof one) == -1)
+		log_warn("%s: eventfd", __func__);
+	pthread_mutex_unlock(&s->pw_lock);
+	pthread_join(s->thread, NULL);
+	channel_free(&s->cmds, cmd_free);
+	channel_free(&s->events, event_free_cb);
+	close(s->stop_fd);
+	freezero_str(s->password);
+	pthread_mutex_destroy(&s->pw_lock);
+	pthread_cond_destroy(&s->pw_cond);
+	free(s->cache_path);
+	free(s);
+	*sp = NULL;
+}
+
+static uint64_t
+submit(struct session *s, struct session_cmd *cmd)
+{
+	pthread_mutex_lock(&s->pw_lock);
+	cmd->id = ++s->next_id;
+	pthread_mutex_unlock(&s->pw_lock);
+	channel_put(s->cmds, cmd);
+	return cmd->id;
+}
+
+uint64_t
+session_sync(struct session *s, bool bodies, char *const *folders, int n)
+{
+	struct session_cmd	*cmd;
+	int			 i;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_SYNC;
+	cmd->bodies = bodies;
+	if (n > 0) {
+		cmd->folders = xcalloc((size_t)n, sizeof *cmd->folders);
+		for (i = 0; i < n; i++)
+			cmd->folders[i] = xstrdup(folders[i]);
+		cmd->nfolders = n;
+	}
+	return submit(s, cmd);
+}
+
+uint64_t
+session_fetch_body(struct session *s, const char *folder, uint32_t uid)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_FETCH_BODY;
+	cmd->folder = xstrdup(folder);
+	cmd->uid = uid;
+	return submit(s, cmd);
+}
+
+uint64_t
+session_replay(struct session *s)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_REPLAY;
+	return submit(s, cmd);
+}
+
+uint64_t
+session_check(struct session *s)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_CHECK;
+	return submit(s, cmd);
+}
+
+int
+session_event_fd(struct session *s)
+{
+	return channel_fd(s->events);
+}
+
+struct session_event *
+session_event(struct session *s)
+{
+	return channel_get(s->events);
+}
+
+int
+engine_call(struct session *s, uint64_t id, engine_event_cb cb, void *arg,
+    struct sync_stats *stats, struct error *err)
+{
+	struct session_event	*ev;
+	struct error		 pwerr;
+	char			*pw;
+	int			 rv;
+
+	error_clear(&pwerr);
+	for (;;) {
+		if ((ev = channel_wait(s->events, -1)) == NULL)
+			continue;
+		switch (ev->type) {
+		case SESSION_EV_PASSWORD:
+			pw = NULL;
+			if (account_password(s->acct, &pw, &pwerr) == -1)
+				session_password(s, NULL);
+			else
+				session_password(s, pw);
+			freezero_str(pw);
+			break;
+		case SESSION_EV_DONE:
+			if (ev->id != id)
+				break;
+			rv = ev->rv;
+			if (stats != NULL)
+				*stats = ev->stats;
+			if (rv == -1 && err != NULL)
+				/* The command's own account of a refused
+				 * password says less than password_command. */
+				*err = pwerr.cls != ERR_NONE ? pwerr : ev->err;
+			session_event_free(ev);
+			return rv;
+		case SESSION_EV_ENDED:
+			if (err != NULL)
+				*err = ev->err.cls != ERR_NONE ? ev->err :
+				    (struct error){ ERR_LOCAL, "the session "
+				    "ended" };
+			session_event_free(ev);
+			return -1;
+		default:
+			if (cb != NULL)
+				cb(arg, ev);
+			break;
+		}
+		session_event_free(ev);
+	}
+}
+
+/* ---- One-shot calls ------------------------------------------------------- */
+
+struct oneshot {
+	const struct sync_opts	*opts;
+	engine_notice_cb	 notice;
+	void			*notice_arg;
+};
+
+static void
+oneshot_event(void *arg, const struct session_event *ev)
+{
+	struct oneshot	*o = arg;
+
+	switch (ev->type) {
+	case SESSION_EV_PROGRESS:
+		if (o->opts != NULL && o->opts->progress != NULL)
+			o->opts->progress(o->opts->progress_arg, ev->folder,
+			    ev->done, ev->total);
+		break;
+	case SESSION_EV_NOTICE:
+		if (o->notice != NULL)
+			o->notice(o->notice_arg, ev->text);
+		break;
+	case SESSION_EV_FOLDER:
+		if (o->opts != NULL && o->opts->changed != NULL)
+			o->opts->changed(o->opts->hook_arg, ev->folder);
+		break;
+	default:
+		break;
+	}
+}
+
+int
+engine_sync(const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	struct session	*s;
+	struct oneshot	 o = { opts, opts->notice, opts->notice_arg };
+	int		 rv;
+
+	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+		return -1;
+	rv = engine_call(s, session_sync(s, opts->bodies, opts->folders,
+	    opts->nfolders), oneshot_event, &o, stats, err);
+	engine_stop(&s);
+	return rv;
+}
+
+int
+engine_replay(const struct account *acct, struct cache *cache,
+    engine_notice_cb cb, void *arg, struct replay_stats *rs, struct error *err)
+{
+	struct session		*s;
+	struct sync_stats	 st;
+	struct oneshot		 o = { NULL, cb, arg };
+	int			 rv;
+
+	if (cache_pending_count(cache) == 0)
+		return 0;
+	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+		return -1;
+	memset(&st, 0, sizeof st);
+	rv = engine_call(s, session_replay(s), oneshot_event, &o, &st, err);
+	if (rs != NULL) {
+		rs->done += st.replay.done;
+		rs->recovered += st.replay.recovered;
+		rs->failed += st.replay.failed;
+		rs->dropped += st.replay.dropped;
+		rs->waiting += st.replay.waiting;
+	}
+	engine_stop(&s);
+	return rv;
+}
+
+int
+engine_fetch_body(const struct account *acct, struct cache *cache,
+    const char *folder, uint32_t uid, struct error *err)
+{
+	struct session	*s;
+	int		 rv;
+
+	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+		return -1;
+	rv = engine_call(s, session_fetch_body(s, folder, uid), NULL, NULL,
+	    NULL, err);
+	engine_stop(&s);
+	return rv;
+}
