@@ -130,6 +130,8 @@ uint64_t	 session_replay(struct session *);
 uint64_t	 session_check(struct session *);
 /* The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). */
 void		 session_password(struct session *, const char *password);
+/* Or: no password, for this reason (the login fails with err). */
+void		 session_password_error(struct session *, const struct error *);
 
 /* Readable while events wait; session_event() takes one (or NULL). */
 int		 session_event_fd(struct session *);

@@ -162,6 +162,7 @@ struct session {
 	pthread_cond_t		 pw_cond;
 	char			*password;
 	bool			 pw_answered;
+	struct error		 pw_error;	/* why there is none */
 	bool			 stopping;	/* under pw_lock */
 	bool			 busy;		/* running a command; pw_lock */
 

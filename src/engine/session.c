@@ -115,6 +115,8 @@ session_get_password(struct session *s, const char **pwp, struct error *err)
 	bool	asked = false;
 
 	pthread_mutex_lock(&s->pw_lock);
+	if (s->password == NULL && !s->pw_answered)
+		error_clear(&s->pw_error);
 	while (s->password == NULL && !s->stopping) {
 		if (s->pw_answered)
 			break;
@@ -134,6 +136,11 @@ session_get_password(struct session *s, const char **pwp, struct error *err)
 		if (s->stopping)
 			return error_set(err, ERR_TRANSIENT, "session of %s "
 			    "stopped", s->acct->name);
+		if (s->pw_error.cls != ERR_NONE) {
+			if (err != NULL)
+				*err = s->pw_error;
+			return -1;
+		}
 		return error_set(err, ERR_AUTH, "account %s: no password",
 		    s->acct->name);
 	}
@@ -147,6 +154,18 @@ session_password(struct session *s, const char *password)
 	pthread_mutex_lock(&s->pw_lock);
 	freezero_str(s->password);
 	s->password = password != NULL ? xstrdup(password) : NULL;
+	s->pw_answered = true;
+	pthread_cond_broadcast(&s->pw_cond);
+	pthread_mutex_unlock(&s->pw_lock);
+}
+
+void
+session_password_error(struct session *s, const struct error *e)
+{
+	pthread_mutex_lock(&s->pw_lock);
+	freezero_str(s->password);
+	s->password = NULL;
+	s->pw_error = *e;
 	s->pw_answered = true;
 	pthread_cond_broadcast(&s->pw_cond);
 	pthread_mutex_unlock(&s->pw_lock);
@@ -555,7 +574,7 @@ engine_call(struct session *s, uint64_t id, engine_event_cb cb, void *arg,
 		case SESSION_EV_PASSWORD:
 			pw = NULL;
 			if (account_password(s->acct, &pw, &pwerr) == -1)
-				session_password(s, NULL);
+				session_password_error(s, &pwerr);
 			else
 				session_password(s, pw);
 			freezero_str(pw);
@@ -567,9 +586,7 @@ engine_call(struct session *s, uint64_t id, engine_event_cb cb, void *arg,
 			if (stats != NULL)
 				*stats = ev->stats;
 			if (rv == -1 && err != NULL)
-				/* The command's own account of a refused
-				 * password says less than password_command. */
-				*err = pwerr.cls != ERR_NONE ? pwerr : ev->err;
+				*err = ev->err;
 			session_event_free(ev);
 			return rv;
 		case SESSION_EV_ENDED:

@@ -1,0 +1,209 @@
+/*
+ * session-probe: drive one engine session (engine.h) the way the TUI will,
+ * and print every event as a JSON line, for tests/integration/test_session.py.
+ *
+ * usage: session-probe CONFIG ACCOUNT STEP...
+ *   sync [FOLDER]      a sync command, waited for
+ *   body FOLDER UID    fetch one body, waited for
+ *   replay | check     the pending queue / a NOOP, waited for
+ *   stop-after-progress  start a sync, stop the session at its first
+ *                      progress event; prints {"stopped_ms":N}
+ * The password is answered with account_password() each time the session
+ * asks; {"password_requests":N} is printed at the end.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "engine.h"
+#include "util.h"
+#include "xmalloc.h"
+
+static int	 password_requests;
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; s != NULL && *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if ((unsigned char)*s < 0x20)
+			printf("\\u%04x", (unsigned char)*s);
+		else
+			putchar(*s);
+	}
+	putchar('"');
+}
+
+static const char *
+ev_name(enum session_event_type t)
+{
+	switch (t) {
+	case SESSION_EV_STATE:		return "state";
+	case SESSION_EV_PASSWORD:	return "password";
+	case SESSION_EV_PROGRESS:	return "progress";
+	case SESSION_EV_FOLDER:		return "folder";
+	case SESSION_EV_NOTICE:		return "notice";
+	case SESSION_EV_DONE:		return "done";
+	case SESSION_EV_ENDED:		return "ended";
+	}
+	return "?";
+}
+
+static void
+print_event(const struct session_event *ev)
+{
+	printf("{\"event\":\"%s\"", ev_name(ev->type));
+	switch (ev->type) {
+	case SESSION_EV_STATE:
+		printf(",\"state\":%d", (int)ev->state);
+		break;
+	case SESSION_EV_PROGRESS:
+	case SESSION_EV_FOLDER:
+		printf(",\"folder\":");
+		json_str(ev->folder);
+		break;
+	case SESSION_EV_NOTICE:
+		printf(",\"text\":");
+		json_str(ev->text);
+		break;
+	case SESSION_EV_DONE:
+		printf(",\"id\":%llu,\"rv\":%d,\"error\":",
+		    (unsigned long long)ev->id, ev->rv);
+		json_str(ev->rv == 0 ? "" : ev->err.msg);
+		printf(",\"new\":%llu", (unsigned long long)ev->stats.new_messages);
+		break;
+	case SESSION_EV_ENDED:
+		printf(",\"error\":");
+		json_str(ev->err.msg);
+		break;
+	default:
+		break;
+	}
+	printf("}\n");
+	fflush(stdout);
+}
+
+/* Wait for the DONE of id, answering password requests like engine_call. */
+static int
+wait_done(struct session *s, const struct account *a, uint64_t id,
+    bool stop_at_progress, uint64_t *stopped_ms)
+{
+	struct session_event	*ev;
+	struct pollfd		 pfd;
+	struct error		 err;
+	char			*pw;
+	int			 rv = -1;
+
+	for (;;) {
+		pfd.fd = session_event_fd(s);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 120000) <= 0) {
+			printf("{\"event\":\"timeout\"}\n");
+			return -1;
+		}
+		while ((ev = session_event(s)) != NULL) {
+			print_event(ev);
+			if (ev->type == SESSION_EV_PASSWORD) {
+				password_requests++;
+				pw = NULL;
+				error_clear(&err);
+				if (account_password(a, &pw, &err) == -1)
+					session_password_error(s, &err);
+				else
+					session_password(s, pw);
+				freezero_str(pw);
+			} else if (ev->type == SESSION_EV_PROGRESS &&
+			    stop_at_progress) {
+				uint64_t t0 = now_ms();
+				struct session *sp = s;
+
+				session_event_free(ev);
+				engine_stop(&sp);
+				*stopped_ms = now_ms() - t0;
+				return 0;
+			} else if (ev->type == SESSION_EV_DONE && ev->id == id) {
+				rv = ev->rv;
+				session_event_free(ev);
+				return rv;
+			} else if (ev->type == SESSION_EV_ENDED) {
+				session_event_free(ev);
+				return -1;
+			}
+			session_event_free(ev);
+		}
+	}
+}
+
+static bool
+is_step(const char *w)
+{
+	static const char *steps[] = { "sync", "body", "replay", "check",
+	    "stop-after-progress" };
+	size_t	i;
+
+	for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
+		if (strcmp(w, steps[i]) == 0)
+			return true;
+	return false;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct conf	*conf = NULL;
+	struct account	*a;
+	struct session	*s;
+	struct error	 err;
+	uint64_t	 stopped = 0;
+	int		 i, rv = 0;
+
+	if (argc < 4) {
+		fprintf(stderr, "usage: session-probe CONFIG ACCOUNT STEP...\n");
+		return 2;
+	}
+	error_clear(&err);
+	if (conf_load(argv[1], &conf, &err) == -1 ||
+	    (a = conf_account(conf, argv[2], &err)) == NULL ||
+	    (s = engine_start(a, NULL, &err)) == NULL) {
+		fprintf(stderr, "session-probe: %s\n", err.msg);
+		return 1;
+	}
+	for (i = 3; i < argc && s != NULL; i++) {
+		if (strcmp(argv[i], "sync") == 0) {
+			if (i + 1 < argc && !is_step(argv[i + 1])) {
+				rv |= wait_done(s, a, session_sync(s, false,
+				    &argv[i + 1], 1), false, NULL);
+				i++;
+			} else
+				rv |= wait_done(s, a, session_sync(s, false,
+				    NULL, 0), false, NULL);
+		} else if (strcmp(argv[i], "body") == 0 && i + 2 < argc) {
+			rv |= wait_done(s, a, session_fetch_body(s, argv[i + 1],
+			    (uint32_t)strtoul(argv[i + 2], NULL, 10)), false,
+			    NULL);
+			i += 2;
+		} else if (strcmp(argv[i], "replay") == 0)
+			rv |= wait_done(s, a, session_replay(s), false, NULL);
+		else if (strcmp(argv[i], "check") == 0)
+			rv |= wait_done(s, a, session_check(s), false, NULL);
+		else if (strcmp(argv[i], "stop-after-progress") == 0) {
+			wait_done(s, a, session_sync(s, false, NULL, 0), true,
+			    &stopped);
+			s = NULL;
+			printf("{\"stopped_ms\":%llu}\n",
+			    (unsigned long long)stopped);
+		} else {
+			fprintf(stderr, "session-probe: bad step %s\n", argv[i]);
+			rv = 2;
+			break;
+		}
+	}
+	engine_stop(&s);
+	printf("{\"password_requests\":%d}\n", password_requests);
+	conf_free(&conf);
+	return rv != 0;
+}
