@@ -190,6 +190,14 @@ warn_skipped(const struct imap_arg *list, const struct imap_msg *m)
 	}
 }
 
+/* A malformed FETCH: free the keyword buffer, say what was wrong. */
+static int
+decode_fail(struct buf *kw, struct error *err, const char *what)
+{
+	buf_free(kw);
+	return error_set(err, ERR_PROTO, "%s", what);
+}
+
 int
 imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
     struct buf *scratch, struct error *err)
@@ -205,16 +213,16 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 	m->size = -1;
 	buf_reset(scratch);
 	if (r->nargs < 1 || r->args[0].type != IMAP_ARG_LIST)
-		return error_set(err, ERR_PROTO, "FETCH response without a list");
+		return decode_fail(&kw, err, "FETCH response without a list");
 	list = &r->args[0];
 	if (list->count % 2 != 0)
-		return error_set(err, ERR_PROTO, "FETCH list with an odd number "
+		return decode_fail(&kw, err, "FETCH list with an odd number "
 		    "of items");
 	for (i = 0; i + 1 < list->count; i += 2) {
 		k = &list->list[i];
 		v = &list->list[i + 1];
 		if (k->type != IMAP_ARG_ATOM)
-			return error_set(err, ERR_PROTO, "FETCH item name is not "
+			return decode_fail(&kw, err, "FETCH item name is not "
 			    "an atom");
 		/* Over a parser limit: the message goes on without it. */
 		if (v->type == IMAP_ARG_SKIPPED) {
@@ -223,11 +231,11 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 		}
 		if (KEY_IS(k, "UID")) {
 			if (imap_arg_number(v, UINT32_MAX, &n) == -1 || n == 0)
-				return error_set(err, ERR_PROTO, "bad UID in FETCH");
+				return decode_fail(&kw, err, "bad UID in FETCH");
 			m->uid = (uint32_t)n;
 		} else if (KEY_IS(k, "FLAGS")) {
 			if (v->type != IMAP_ARG_LIST)
-				return error_set(err, ERR_PROTO, "FLAGS is not "
+				return decode_fail(&kw, err, "FLAGS is not "
 				    "a list");
 			buf_reset(&kw);
 			m->flags = imap_parse_flags(v, &kw);
@@ -240,7 +248,7 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 		} else if (KEY_IS(k, "MODSEQ")) {
 			if (v->type != IMAP_ARG_LIST || v->count != 1 ||
 			    imap_arg_number(&v->list[0], UINT64_MAX >> 1, &n) == -1)
-				return error_set(err, ERR_PROTO, "bad MODSEQ");
+				return decode_fail(&kw, err, "bad MODSEQ");
 			m->modseq = n;
 		} else if (KEY_IS(k, "INTERNALDATE")) {
 			if (imap_arg_cstr(v) == NULL ||
@@ -251,14 +259,14 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 				m->has_internaldate = true;
 		} else if (KEY_IS(k, "RFC822.SIZE")) {
 			if (imap_arg_number(v, INT64_MAX, &n) == -1)
-				return error_set(err, ERR_PROTO, "bad RFC822.SIZE");
+				return decode_fail(&kw, err, "bad RFC822.SIZE");
 			m->size = (int64_t)n;
 		} else if (has_prefix_ci(k->str, "BODY[HEADER") ||
 		    has_prefix_ci(k->str, "RFC822.HEADER")) {
 			if (v->type == IMAP_ARG_NIL)
 				continue;
 			if (!imap_arg_is_string(v))
-				return error_set(err, ERR_PROTO, "bad header "
+				return decode_fail(&kw, err, "bad header "
 				    "section in FETCH");
 			m->header = v->str;
 			m->header_len = v->len;
@@ -273,7 +281,7 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 				m->body = v->str;
 				m->body_len = v->len;
 			} else
-				return error_set(err, ERR_PROTO, "bad BODY[] in "
+				return decode_fail(&kw, err, "bad BODY[] in "
 				    "FETCH");
 		} else if (KEY_IS(k, "BODYSTRUCTURE")) {
 			bsoff = scratch->len;
