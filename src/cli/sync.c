@@ -77,6 +77,9 @@ cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if ((acct = cli_account(ctx)) == NULL)
 		return EXIT_USAGE;
+	/* charset_fallback decodes the index fields sync stores, too. */
+	if ((rv = cli_render_conf(ctx->conf)) != 0)
+		return rv;
 	error_clear(&err);
 	if (cache_open(acct->name, acct->proto == PROTO_POP3 ? CACHE_DURABLE :
 	    0, &cache, &err) == -1)

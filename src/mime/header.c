@@ -382,12 +382,36 @@ hdr_plain(const char *v, size_t len)
 		unsigned char c = (unsigned char)v[i];
 
 		if (c >= 0x80 || c == '\r' || c == '\n' || c == '\t' ||
-		    c == 0x1b)
+		    c == 0x1b || c == '\0')
 			return false;
 		if (c == '=' && i + 1 < len && v[i + 1] == '?')
 			return false;
 	}
 	return true;
+}
+
+/*
+ * A NUL (raw, or from an encoded word) would cut the C string there and
+ * lose the rest of the value: it becomes U+FFFD, as other bad bytes do.
+ */
+static char *
+hdr_finish(struct buf *out)
+{
+	struct buf	clean;
+	size_t		i;
+
+	if (out->len > 0 && memchr(out->data, '\0', out->len) != NULL) {
+		buf_init(&clean, 0);
+		for (i = 0; i < out->len; i++) {
+			if (out->data[i] == '\0')
+				buf_add(&clean, "\xef\xbf\xbd", 3);
+			else
+				buf_addc(&clean, out->data[i]);
+		}
+		buf_free(out);
+		*out = clean;
+	}
+	return mime_steal(out, NULL);
 }
 
 char *
@@ -406,7 +430,7 @@ mime_decode_header_hint(const char *v, size_t len, const char *hint)
 	}
 	buf_init(&out, 0);
 	mime_words_decode(v, len, hint, hint != NULL ? strlen(hint) : 0, &out);
-	return mime_steal(&out, NULL);
+	return hdr_finish(&out);
 }
 
 char *
