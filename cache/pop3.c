@@ -23,7 +23,8 @@ enum {
 
 static const char *p3_sql[P3_COUNT] = {
 	[P3_ALL] = "SELECT id, uidl, hashed, dup, uid, size, first_seen, "
-	    "stored, server, server_time FROM pop3_uidl ORDER BY id",
+	    "stored, server, server_time, message IS NULL FROM pop3_uidl "
+	    "ORDER BY id",
 	[P3_ADD] = "INSERT INTO pop3_uidl(uidl, hashed, dup, uid, message, "
 	    "size, first_seen, stored, server, server_time) VALUES(?1, ?2, "
 	    "?3, ?4, (SELECT id FROM messages WHERE id = " MSG_ID5 "), ?6, ?7, "
@@ -110,6 +111,7 @@ cache_pop3_foreach(struct cache_pop3 *p, cache_pop3_cb cb, void *arg,
 		r.stored = sqlite3_column_int(st, 7) != 0;
 		r.server = (enum cache_pop3_server)sqlite3_column_int(st, 8);
 		r.server_time = sqlite3_column_int64(st, 9);
+		r.expunged = sqlite3_column_int(st, 10) != 0;
 		if (r.uidl == NULL)
 			continue;
 		if (cb(arg, &r) != 0) {

@@ -324,6 +324,8 @@ struct cache_pop3_row {
 	bool		 stored;	/* its bytes are committed locally */
 	enum cache_pop3_server server;
 	int64_t		 server_time;	/* unix time of the last server change */
+	bool		 expunged;	/* its local message is gone (expunged,
+					   or moved to a local folder) */
 };
 
 /*

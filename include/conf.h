@@ -44,6 +44,7 @@ struct account {
 	int		 pop3_delete_days;
 	bool		 pop3_apop;		/* apop = yes: allow APOP (MD5) */
 	char		*pop3_auth;		/* auth = plain|login|user|apop, NULL = best offered */
+	bool		 pop3_delete_expunged;	/* DELE what the user expunged (yes) */
 	bool		 pop3_headers_only;	/* pop3_headers_only = yes: TOP first, RETR on demand */
 
 	/* Every key of the section as written, for options added later. */

@@ -30,12 +30,13 @@ extern char **environ;
 const char *const account_known_keys[] = {
 	"imap", "pop3", "password", "password_command", "tls_ca_file",
 	"tls_fingerprint", "connect_timeout", "timeout", "pop3_delete",
-	"apop", "auth", "pop3_headers_only", NULL
+	"apop", "auth", "pop3_headers_only", "pop3_delete_expunged", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
 static const char *const account_pop3_keys[] = {
-	"pop3_delete", "apop", "auth", "pop3_headers_only", NULL
+	"pop3_delete", "apop", "auth", "pop3_headers_only",
+	"pop3_delete_expunged", NULL
 };
 
 static int
@@ -299,6 +300,7 @@ account_finish(struct account *a, const int *lines, const char *path,
 	a->connect_timeout = 30;
 	a->timeout = 120;
 	a->pop3_delete = POP3_DELETE_NEVER;
+	a->pop3_delete_expunged = true;
 
 	for (i = 0; i < a->nkeys; i++) {
 		k = a->keys[i];
@@ -361,7 +363,8 @@ account_finish(struct account *a, const int *lines, const char *path,
 				    "(1 to %d) or immediately", path, lines[i],
 				    CONF_DAYS_MAX);
 		} else if (strcmp(k, "apop") == 0 ||
-		    strcmp(k, "pop3_headers_only") == 0) {
+		    strcmp(k, "pop3_headers_only") == 0 ||
+		    strcmp(k, "pop3_delete_expunged") == 0) {
 			bool	b;
 
 			if (account_bool(v, &b) == -1)
@@ -370,8 +373,10 @@ account_finish(struct account *a, const int *lines, const char *path,
 			if (k[0] == 'a') {
 				a->pop3_apop = b;
 				apop_set = 1;
-			} else
+			} else if (strcmp(k, "pop3_headers_only") == 0)
 				a->pop3_headers_only = b;
+			else
+				a->pop3_delete_expunged = b;
 		} else if (strcmp(k, "auth") == 0) {
 			static const char *const mechs[] = { "plain", "login",
 			    "user", "apop", NULL };

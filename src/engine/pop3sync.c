@@ -70,6 +70,7 @@ struct known {
 	int64_t		 first_seen;
 	bool		 stored;
 	int		 server;
+	bool		 expunged;	/* the user expunged it locally */
 	bool		 matched;	/* listed in this session */
 	int		 next;		/* next known row with the same key, -1 */
 };
@@ -278,6 +279,7 @@ known_cb(void *arg, const struct cache_pop3_row *r)
 	k->first_seen = r->first_seen;
 	k->stored = r->stored;
 	k->server = (int)r->server;
+	k->expunged = r->expunged;
 	s->nknown++;
 	return 0;
 }
@@ -1163,6 +1165,14 @@ download_bodies(struct pop3_sync *s)
 static bool
 policy_wants(struct pop3_sync *s, const struct known *k)
 {
+	/*
+	 * What the user expunged (or moved to a local folder, whose copy
+	 * keeps the body: k->stored is checked by the caller) goes from the
+	 * server too, unless pop3_delete_expunged = no. Either way the row
+	 * stays, so it is never downloaded again.
+	 */
+	if (k->expunged && s->acct->pop3_delete_expunged)
+		return true;
 	switch (s->acct->pop3_delete) {
 	case POP3_DELETE_IMMEDIATELY:
 		return true;
@@ -1199,7 +1209,8 @@ delete_by_policy(struct pop3_sync *s, size_t *np)
 	int		 rv;
 
 	*np = 0;
-	if (s->acct->pop3_delete == POP3_DELETE_NEVER)
+	if (s->acct->pop3_delete == POP3_DELETE_NEVER &&
+	    !s->acct->pop3_delete_expunged)
 		return 0;
 	for (i = 0; i < s->count; i++) {
 		l = &s->listed[i];
