@@ -148,6 +148,34 @@ void		 imap_set_literal_sink(struct imap_client *,
  */
 int		 imap_noop(struct imap_client *, struct error *err);
 
+/* ---- What changes in the selected mailbox (seqmap.c) -------------------- */
+
+/*
+ * Untagged EXISTS, EXPUNGE, VANISHED and FETCH are read during every
+ * command, whoever runs it. The client keeps the selected mailbox's
+ * sequence number -> UID map (4 bytes per message: loaded with
+ * imap_seqmap_load(), kept in step by EXISTS, EXPUNGE, VANISHED and every
+ * FETCH that names a UID) and reports each change to these handlers, when
+ * set: outside the SELECT that opens the mailbox, and for FETCH only when
+ * no command asked for it (an unsolicited flag change).
+ */
+struct imap_changes {
+	void	(*exists)(void *arg, uint32_t exists);
+	/* uid 0: the map was not loaded, so which message is not known. */
+	void	(*expunged)(void *arg, uint32_t uid);
+	void	(*vanished)(void *arg, uint32_t first, uint32_t last);
+	void	(*fetch)(void *arg, const struct imap_msg *);
+};
+void		 imap_set_changes(struct imap_client *,
+		     const struct imap_changes *, void *arg);
+/* The selected mailbox's server name, or NULL. */
+const char	*imap_selected(const struct imap_client *);
+/* Fill the map of the selected mailbox (UID SEARCH ALL). */
+int		 imap_seqmap_load(struct imap_client *, struct error *err);
+bool		 imap_seqmap_loaded(const struct imap_client *);
+/* The UID of message number seq, 0 when not known. */
+uint32_t	 imap_seq_uid(const struct imap_client *, uint32_t seq);
+
 /* ---- Changing a mailbox (actions.c) ------------------------------------- */
 
 /* What COPYUID (RFC 4315) said: src[i] became dst[i] in the destination. */

@@ -2,6 +2,7 @@
  * The protocol drivers of engine sessions (struct engine_driver): IMAP keeps
  * one connection for the session's life; POP3 logs in for each step.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "cache.h"
@@ -9,8 +10,267 @@
 #include "engine-private.h"
 #include "imap.h"
 #include "log.h"
+#include "xmalloc.h"
 
 #define POP3_FOLDER	"INBOX"
+
+/* Changes buffered before a flush; a flood is written in batches. */
+#define CHANGES_BATCH	1000
+
+/* ---- IMAP: what the server says between the lines ---------------------- */
+
+struct flag_change {
+	uint32_t	 uid;
+	uint32_t	 flags;
+	char		*keywords;
+	uint64_t	 modseq;
+};
+
+/*
+ * Untagged EXISTS, EXPUNGE, VANISHED and FETCH FLAGS that arrived during
+ * any command (imap_set_changes), for the folder selected then. They are
+ * written in one short transaction after the command or every
+ * CHANGES_BATCH changes, never while a response is awaited.
+ */
+struct session_changes {
+	struct session		*s;
+	char			*remote;	/* the folder they belong to */
+	uint32_t		(*gone)[2];
+	size_t			 ngone, gonesize;
+	struct flag_change	*flags;
+	size_t			 nflags, flagsize;
+	uint32_t		 exists;	/* last EXISTS, 0 if none */
+	bool			 unknown_expunge; /* EXPUNGE without a known UID */
+};
+
+struct find_remote {
+	const char	*remote;
+	int64_t		 id;
+	char		*name;
+};
+
+static int
+find_remote_cb(void *arg, const struct cache_folder *f)
+{
+	struct find_remote	*fr = arg;
+
+	if (f->remote != NULL && strcmp(f->remote, fr->remote) == 0) {
+		fr->id = f->id;
+		fr->name = xstrdup(f->name);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+changes_clear(struct session_changes *ch)
+{
+	size_t	i;
+
+	for (i = 0; i < ch->nflags; i++)
+		free(ch->flags[i].keywords);
+	ch->nflags = ch->ngone = 0;
+	ch->exists = 0;
+	ch->unknown_expunge = false;
+}
+
+/*
+ * Write what was buffered. *needs_syncp (may be NULL) is set when the
+ * folder got new messages or lost some the map could not name: then a
+ * sync of the folder (*namep, UTF-8) finds out which.
+ */
+static int
+changes_flush(struct session_changes *ch, char **namep, bool *needs_syncp,
+    struct error *err)
+{
+	struct session		*s = ch->s;
+	struct find_remote	 fr = { ch->remote, 0, NULL };
+	struct error		 e;
+	uint64_t		 n, changed = 0;
+	size_t			 i;
+	int			 rv = -1;
+
+	if (namep != NULL)
+		*namep = NULL;
+	if (needs_syncp != NULL)
+		*needs_syncp = false;
+	if (ch->remote == NULL)
+		return 0;
+	error_clear(&e);
+	if (cache_folder_foreach(s->cache, false, find_remote_cb, &fr, &e) ==
+	    -1 && fr.name == NULL) {
+		if (err != NULL)
+			*err = e;
+		changes_clear(ch);
+		return -1;
+	}
+	if (fr.name == NULL) {
+		/* Not cached yet: the next sync takes it whole. */
+		changes_clear(ch);
+		return 0;
+	}
+	if (ch->ngone + ch->nflags > 0) {
+		if (cache_begin(s->cache, err) == -1)
+			goto out;
+		for (i = 0; i < ch->ngone; i++) {
+			if (cache_msg_delete_range(s->cache, fr.id,
+			    ch->gone[i][0], ch->gone[i][1], &n, err) == -1)
+				goto fail;
+			changed += n;
+		}
+		for (i = 0; i < ch->nflags; i++) {
+			if (cache_msg_set_flags(s->cache, fr.id,
+			    ch->flags[i].uid, ch->flags[i].flags,
+			    ch->flags[i].keywords, ch->flags[i].modseq,
+			    err) == -1)
+				goto fail;
+			changed++;
+		}
+		if (cache_commit(s->cache, err) == -1)
+			goto fail;
+	}
+	if (needs_syncp != NULL)
+		*needs_syncp = ch->unknown_expunge || (ch->exists > 0 &&
+		    (int64_t)ch->exists > cache_msg_count(s->cache, fr.id));
+	if (changed > 0)
+		session_changed(s, fr.name);
+	if (namep != NULL) {
+		*namep = fr.name;
+		fr.name = NULL;
+	}
+	rv = 0;
+	goto out;
+fail:
+	cache_rollback(s->cache);
+out:
+	changes_clear(ch);
+	free(fr.name);
+	return rv;
+}
+
+/* A change for the folder selected now: flush another folder's first. */
+static struct session_changes *
+changes_for(struct session *s)
+{
+	struct session_changes	*ch = s->chg;
+	const char		*sel = imap_selected(s->imap);
+	struct error		 e;
+
+	if (sel == NULL)
+		return NULL;
+	if (ch->remote == NULL || strcmp(ch->remote, sel) != 0) {
+		if (changes_flush(ch, NULL, NULL, &e) == -1)
+			log_warnx("%s: %s", s->acct->name, e.msg);
+		free(ch->remote);
+		ch->remote = xstrdup(sel);
+	}
+	return ch;
+}
+
+static void
+changes_maybe_flush(struct session_changes *ch)
+{
+	struct error	e;
+
+	if (ch->ngone + ch->nflags >= CHANGES_BATCH &&
+	    changes_flush(ch, NULL, NULL, &e) == -1)
+		log_warnx("%s: %s", ch->s->acct->name, e.msg);
+}
+
+static void
+on_exists(void *arg, uint32_t exists)
+{
+	struct session_changes	*ch;
+
+	if ((ch = changes_for(arg)) != NULL)
+		ch->exists = exists;
+}
+
+static void
+on_gone(struct session_changes *ch, uint32_t first, uint32_t last)
+{
+	if (ch->ngone == ch->gonesize) {
+		ch->gonesize = ch->gonesize ? ch->gonesize * 2 : 64;
+		ch->gone = xreallocarray(ch->gone, ch->gonesize,
+		    sizeof *ch->gone);
+	}
+	ch->gone[ch->ngone][0] = first;
+	ch->gone[ch->ngone][1] = last;
+	ch->ngone++;
+	changes_maybe_flush(ch);
+}
+
+static void
+on_expunged(void *arg, uint32_t uid)
+{
+	struct session_changes	*ch;
+
+	if ((ch = changes_for(arg)) == NULL)
+		return;
+	if (uid == 0)
+		ch->unknown_expunge = true;
+	else
+		on_gone(ch, uid, uid);
+}
+
+static void
+on_vanished(void *arg, uint32_t first, uint32_t last)
+{
+	struct session_changes	*ch;
+
+	if ((ch = changes_for(arg)) != NULL)
+		on_gone(ch, first, last);
+}
+
+static void
+on_fetch(void *arg, const struct imap_msg *m)
+{
+	struct session_changes	*ch;
+	struct flag_change	*f;
+
+	if (m->uid == 0 || (ch = changes_for(arg)) == NULL)
+		return;
+	if (ch->nflags == ch->flagsize) {
+		ch->flagsize = ch->flagsize ? ch->flagsize * 2 : 64;
+		ch->flags = xreallocarray(ch->flags, ch->flagsize,
+		    sizeof *ch->flags);
+	}
+	f = &ch->flags[ch->nflags++];
+	f->uid = m->uid;
+	f->flags = m->flags;
+	f->keywords = m->keywords != NULL ? xstrdup(m->keywords) : NULL;
+	f->modseq = m->modseq;
+	changes_maybe_flush(ch);
+}
+
+static const struct imap_changes session_imap_changes = {
+	.exists = on_exists,
+	.expunged = on_expunged,
+	.vanished = on_vanished,
+	.fetch = on_fetch,
+};
+
+static void
+changed_cb(void *arg, const char *folder)
+{
+	session_changed(arg, folder);
+}
+
+/* After each command: write what the server said meanwhile. */
+static int
+imapdrv_after(struct session *s, int rv, struct error *err)
+{
+	struct error	e;
+
+	error_clear(&e);
+	if (s->chg != NULL && changes_flush(s->chg, NULL, NULL, &e) == -1 &&
+	    rv == 0) {
+		if (err != NULL)
+			*err = e;
+		return -1;
+	}
+	return rv;
+}
 
 /* ---- IMAP -------------------------------------------------------------- */
 
@@ -26,6 +286,11 @@ imapdrv_connect(struct session *s, struct error *err)
 		return -1;
 	if ((s->imap = imap_connect(session_params(s, &pp), pw, err)) == NULL)
 		return -1;
+	if (s->chg == NULL) {
+		s->chg = xcalloc(1, sizeof *s->chg);
+		s->chg->s = s;
+	}
+	imap_set_changes(s->imap, &session_imap_changes, s);
 	return 0;
 }
 
@@ -39,34 +304,83 @@ static int
 imapdrv_sync(struct session *s, const struct sync_opts *opts,
     struct sync_stats *stats, struct error *err)
 {
-	return imap_sync(s->imap, s->acct, s->cache, opts, stats, err);
+	return imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
+	    stats, err), err);
 }
 
 static int
 imapdrv_fetch_body(struct session *s, const char *folder, uint32_t uid,
     struct error *err)
 {
-	return imap_fetch_one_body(s->imap, s->acct, s->cache, folder, uid,
-	    err);
+	return imapdrv_after(s, imap_fetch_one_body(s->imap, s->acct,
+	    s->cache, folder, uid, err), err);
 }
 
 static int
 imapdrv_replay(struct session *s, const struct sync_opts *opts,
     struct replay_stats *rs, struct error *err)
 {
-	return imap_replay(s->imap, s->cache, opts->notice, opts->notice_arg,
-	    rs, err);
+	return imapdrv_after(s, imap_replay(s->imap, s->cache, opts->notice,
+	    opts->notice_arg, rs, err), err);
 }
 
+/*
+ * NOOP in the folder last used (INBOX when none): what it brings goes into
+ * the cache; new messages, or an EXPUNGE the map could not name, are
+ * fetched by a sync of that folder.
+ */
 static int
 imapdrv_check(struct session *s, struct error *err)
 {
-	return imap_noop(s->imap, err);
+	struct imap_mailbox	 mb;
+	struct sync_opts	 opts;
+	struct sync_stats	 stats;
+	char			*name = NULL;
+	bool			 needs_sync;
+	int			 rv;
+
+	if (imap_selected(s->imap) == NULL &&
+	    imap_select(s->imap, "INBOX", NULL, &mb, err) == -1)
+		return -1;
+	if (!imap_seqmap_loaded(s->imap) &&
+	    imap_seqmap_load(s->imap, err) == -1)
+		return -1;
+	if (imap_noop(s->imap, err) == -1)
+		return -1;
+	if (changes_flush(s->chg, &name, &needs_sync, err) == -1)
+		return -1;
+	rv = 0;
+	if (needs_sync && name != NULL) {
+		memset(&opts, 0, sizeof opts);
+		memset(&stats, 0, sizeof stats);
+		opts.folders = &name;
+		opts.nfolders = 1;
+		opts.changed = changed_cb;
+		opts.hook_arg = s;
+		rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache,
+		    &opts, &stats, err), err);
+		/* The sync selected the folder afresh: learn its map. */
+		if (rv == 0 && imap_selected(s->imap) != NULL)
+			rv = imap_seqmap_load(s->imap, err);
+	}
+	free(name);
+	return rv;
 }
 
 static void
 imapdrv_logout(struct session *s)
 {
+	struct error	e;
+
+	if (s->chg != NULL) {
+		if (changes_flush(s->chg, NULL, NULL, &e) == -1)
+			log_warnx("%s: %s", s->acct->name, e.msg);
+		free(s->chg->remote);
+		free(s->chg->gone);
+		free(s->chg->flags);
+		free(s->chg);
+		s->chg = NULL;
+	}
 	imap_logout(&s->imap);
 }
 

@@ -172,6 +172,7 @@ struct session {
 
 	/* Driver state. */
 	struct imap_client	*imap;
+	struct session_changes	*chg;	/* what untagged responses said */
 };
 
 /* The password for a login (asking the owner once); -1 when refused/stopped. */
@@ -183,6 +184,9 @@ void	session_forget_password(struct session *);
 const struct proto_params *session_params(struct session *,
 	    struct proto_params *);
 void	session_set_state(struct session *, enum session_state);
+/* Post SESSION_EV_FOLDER for a folder (UTF-8 name). */
+void	session_changed(struct session *, const char *folder);
+struct session_changes;
 
 /* ---- Per protocol (imapsync.c, pop3sync.c, replay.c) -------------------- */
 int	imap_sync(struct imap_client *, const struct account *, struct cache *,

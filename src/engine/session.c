@@ -241,6 +241,12 @@ hook_changed(void *arg, const char *folder)
 	post(s, ev);
 }
 
+void
+session_changed(struct session *s, const char *folder)
+{
+	hook_changed(s, folder);
+}
+
 static void	run_cmd(struct session *, struct session_cmd *);
 
 /*

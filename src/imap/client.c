@@ -256,6 +256,7 @@ imap_wait(struct imap_client *c, uint32_t tag, imap_untagged_cb cb, void *arg,
 		switch (r.kind) {
 		case IMAP_RESP_UNTAGGED:
 			imap_common_untagged(c, &r);
+			imap_track_untagged(c, &r, cb != NULL);
 			if (cb != NULL && cb(arg, &r) != 0) {
 				/* The handler refused the data: stop here. */
 				e = err != NULL && err->cls != ERR_NONE ? *err :
@@ -673,6 +674,8 @@ imap_logout(struct imap_client **cp)
 		free(c->pending[i].code);
 	}
 	free(c->bye);
+	imap_seqmap_reset(c, NULL);
+	buf_free(&c->chg_scratch);
 	free(c->name);
 	free(c->host);
 	free(c->user);

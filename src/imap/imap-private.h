@@ -56,8 +56,22 @@ struct imap_client {
 	int			(*cont_cb)(struct imap_client *, void *,
 				    const char *text, struct error *);
 	void			*cont_arg;
+	/* The selected mailbox (seqmap.c). */
+	char			*selected;
+	bool			 selecting;	/* inside its SELECT */
+	uint32_t		*seqmap;	/* UID by sequence number - 1 */
+	size_t			 nseq, seqsize;
+	bool			 seqmap_loaded;	/* imap_seqmap_load() ran */
+	const struct imap_changes *changes;
+	void			*changes_arg;
+	struct buf		 chg_scratch;
 	char			 rbuf[65536];
 };
+
+/* Keep the map and report changes (seqmap.c); asked: a command's cb wants it. */
+void	imap_track_untagged(struct imap_client *, const struct imap_resp *,
+	    bool asked);
+void	imap_seqmap_reset(struct imap_client *, const char *selected);
 
 void	imap_set_state(struct imap_client *, enum imap_state);
 /* Mark the client broken with err copied; returns -1. */

@@ -369,6 +369,8 @@ imap_select(struct imap_client *c, const char *name,
 	if (imap_quote(&q, name) == -1)
 		return error_set(err, ERR_PROTO, "folder name with a line break");
 	verb = opts != NULL && opts->readonly ? "EXAMINE" : "SELECT";
+	imap_seqmap_reset(c, name);
+	c->selecting = true;
 	if (imap_qresync(c) && opts != NULL && opts->qresync_uidvalidity != 0 &&
 	    opts->qresync_modseq != 0)
 		rv = imap_command(c, select_untagged, &ctx, err,
@@ -383,7 +385,9 @@ imap_select(struct imap_client *c, const char *name,
 		    q.data);
 	buf_free(&q);
 	buf_free(&ctx.scratch);
+	c->selecting = false;
 	if (rv == -1) {
+		imap_seqmap_reset(c, NULL);
 		/* A failed SELECT leaves no mailbox selected. */
 		if (imap_broken(c) == NULL)
 			imap_set_state(c, IMAP_S_AUTH);

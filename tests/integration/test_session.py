@@ -79,6 +79,78 @@ def test_password_stderr(d):
           "petrel sync: one line with the reason (%r)" % p.stderr)
 
 
+def probe_paused(d, steps, between):
+    """Run the probe to its pause, call between(), let it finish."""
+    exe = harness._find_built(os.path.join("tests", "tools",
+                                           "session-probe"))
+    p = subprocess.Popen([exe, d.petrel_config_path(), "alice"] + steps,
+                         env=d.petrel_env(), stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    events = []
+    for line in p.stdout:
+        events.append(json.loads(line))
+        if events[-1].get("paused"):
+            break
+    between()
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    out, err = p.communicate(timeout=120)
+    events += [json.loads(l) for l in out.splitlines() if l.strip()]
+    return p.returncode, events, err
+
+
+def test_untagged(d):
+    """Another client flags and expunges while the session sits in INBOX:
+    the NOOP of a check brings FETCH and EXPUNGE (by sequence number) and
+    both reach the cache, with no sync (nothing new to fetch)."""
+    d.write_petrel_config(None, account="alice")
+    before = cached_uids(d, "INBOX")
+    victim, flagged = before[6], before[4]
+
+    def other_client():
+        m = d.imap_client()
+        m.select("INBOX")
+        m.uid("STORE", str(flagged), "+FLAGS", "(\\Flagged)")
+        m.uid("STORE", str(victim), "+FLAGS", "(\\Deleted)")
+        m.uid("EXPUNGE", str(victim))
+        m.logout()
+
+    mark = d.log_mark()
+    rc, ev, err = probe_paused(d, ["sync", "INBOX", "check", "pause",
+                                   "check"], other_client)
+    check.eq(rc, 0, "probe with a pause exits 0 (%s)" % err.strip()[:200])
+    done = [e for e in ev if e.get("event") == "done"]
+    check.eq([e["rv"] for e in done], [0, 0, 0], "sync, check, check done")
+    after = cached_uids(d, "INBOX")
+    check(victim not in after and len(after) == len(before) - 1,
+          "the EXPUNGE by sequence number removed exactly UID %d" % victim)
+    r = d.run_petrel(["list", "--json", "INBOX"])
+    fl = {json.loads(l)["uid"]: json.loads(l)["flags"]
+          for l in r.stdout.splitlines()}
+    check("\\Flagged" in fl.get(flagged, []),
+          "the unsolicited FETCH FLAGS reached the cache (%r)" %
+          fl.get(flagged))
+    check(any(e.get("event") == "folder" and e.get("folder") == "INBOX"
+              for e in ev[-6:]), "a folder-changed event after the check")
+    time.sleep(0.3)
+    recs = d.logouts(since=mark, user="alice", proto="imap")
+    check.eq(len(recs), 2, "two IMAP sessions: the probe's one and the "
+             "other client's")
+
+    # A new message: EXISTS, and the check's sync of INBOX fetches it.
+    def deliver():
+        d.append("alice", "INBOX", "From: x@example.org\nSubject: live\n"
+                 "Message-ID: <live@x>\n\nnew\n")
+
+    rc, ev, err = probe_paused(d, ["sync", "INBOX", "check", "pause",
+                                   "check"], deliver)
+    check.eq(rc, 0, "second probe exits 0 (%s)" % err.strip()[:200])
+    r = d.run_petrel(["list", "--json", "INBOX"])
+    subs = [json.loads(l)["subject"] for l in r.stdout.splitlines()]
+    check("live" in subs, "EXISTS during the check fetched the new message")
+
+
 def test_stop(d):
     d.write_petrel_config(None, account="alice")
     r, ev = probe(d, ["stop-after-progress"], timeout=60)
@@ -97,6 +169,7 @@ def main():
         home = d.petrel_home()["base"]
         test_one_login(d, home)
         test_password_stderr(d)
+        test_untagged(d)
         d.seed("alice", "Big", 20000, seed=3, manifest=False)
         test_stop(d)
     check.done()

@@ -6,6 +6,7 @@
  *   sync [FOLDER]      a sync command, waited for
  *   body FOLDER UID    fetch one body, waited for
  *   replay | check     the pending queue / a NOOP, waited for
+ *   pause              print {"paused":true}, wait for a line on stdin
  *   stop-after-progress  start a sync, stop the session at its first
  *                      progress event; prints {"stopped_ms":N}
  * The password is answered with account_password() each time the session
@@ -142,7 +143,7 @@ static bool
 is_step(const char *w)
 {
 	static const char *steps[] = { "sync", "body", "replay", "check",
-	    "stop-after-progress" };
+	    "pause", "stop-after-progress" };
 	size_t	i;
 
 	for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -188,7 +189,15 @@ main(int argc, char **argv)
 			i += 2;
 		} else if (strcmp(argv[i], "replay") == 0)
 			rv |= wait_done(s, a, session_replay(s), false, NULL);
-		else if (strcmp(argv[i], "check") == 0)
+		else if (strcmp(argv[i], "pause") == 0) {
+			char	line[16];
+
+			/* The test changes the server, then sends a line. */
+			printf("{\"paused\":true}\n");
+			fflush(stdout);
+			if (fgets(line, sizeof line, stdin) == NULL)
+				break;
+		} else if (strcmp(argv[i], "check") == 0)
 			rv |= wait_done(s, a, session_check(s), false, NULL);
 		else if (strcmp(argv[i], "stop-after-progress") == 0) {
 			wait_done(s, a, session_sync(s, false, NULL, 0), true,
