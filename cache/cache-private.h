@@ -114,9 +114,25 @@ int		 cache_sqlite_step_done(sqlite3 *, const char *path, sqlite3_stmt *,
 /* Free the strings of the previous get; then copy one (NULL stays NULL). */
 void		 cache_keep_reset(struct cache *);
 const char	*cache_keep(struct cache *, const char *);
+/* Message columns in the order cache_msg_from_row() reads them. */
+#define MSG_COLUMNS "id, folder_id, uid, flags, keywords, modseq, " \
+	"internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, " \
+	"subject, message_id, in_reply_to, refs, bodystructure, has_body, hidden"
+/* A row of MSG_COLUMNS; the strings live until the statement moves on. */
+void		 cache_msg_from_row(sqlite3_stmt *, struct cache_msg *);
 /* Bind a string or NULL. */
 int		 cache_bind_text(sqlite3_stmt *, int idx, const char *s);
 /* Column as text or NULL. */
 const char	*cache_col_text(sqlite3_stmt *, int col);
+
+/* Patterns (pattern.c): a boolean expression over "messages m". */
+const char	*cache_pattern_sql(const struct cache_pattern *);
+/* Bind its parameters from index first; the next free index, or -1. */
+int		 cache_pattern_bind(const struct cache_pattern *, sqlite3_stmt *,
+		     int first);
+/* The REGEXP operator (POSIX extended), for every connection. */
+int		 cache_sql_functions(sqlite3 *);
+/* The connection's TEMP table of tagged message ids. */
+int		 cache_tags_ensure(struct cache *, struct error *err);
 
 #endif

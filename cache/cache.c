@@ -248,6 +248,7 @@ cache_sqlite_open(const char *path, bool readonly, sqlite3 **dbp,
 		return -1;
 	}
 	sqlite3_busy_handler(*dbp, cache_busy, NULL);
+	cache_sql_functions(*dbp);
 	sqlite3_extended_result_codes(*dbp, 0);
 	return 0;
 }

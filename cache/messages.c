@@ -86,13 +86,8 @@ cache_msg_delete(struct cache *c, int64_t folder_id, uint32_t uid,
 	return cache_step_done(c, st, err, "deleting a message");
 }
 
-/* Columns in the order of ST_MSG_GET and the list query. */
-#define MSG_COLUMNS "id, folder_id, uid, flags, keywords, modseq, " \
-	"internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, " \
-	"subject, message_id, in_reply_to, refs, bodystructure, has_body, hidden"
-
-static void
-msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
+void
+cache_msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
 {
 	memset(m, 0, sizeof *m);
 	m->id = sqlite3_column_int64(st, 0);
@@ -129,7 +124,7 @@ cache_msg_get(struct cache *c, int64_t folder_id, uint32_t uid,
 	sqlite3_bind_int64(st, 1, folder_id);
 	sqlite3_bind_int64(st, 2, uid);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		msg_from_row(st, m);
+		cache_msg_from_row(st, m);
 		cache_keep_reset(c);
 		m->keywords = cache_keep(c, m->keywords);
 		m->from = cache_keep(c, m->from);
@@ -176,7 +171,7 @@ cache_msg_foreach(struct cache *c, int64_t folder_id, enum cache_order order,
 	sqlite3_bind_int64(st, 2, limit);
 	sqlite3_bind_int64(st, 3, offset);
 	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		msg_from_row(st, &m);
+		cache_msg_from_row(st, &m);
 		stop = cb(arg, &m);
 	}
 	if (!stop && rc != SQLITE_DONE) {

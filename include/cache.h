@@ -352,4 +352,78 @@ int	cache_pop3_set_stored(struct cache_pop3 *, int64_t id, struct error *err);
 int	cache_pop3_set_server(struct cache_pop3 *, int64_t id,
 	    enum cache_pop3_server, int64_t when, struct error *err);
 
+
+/* ---- Index views (view.c) ------------------------------------------------- */
+
+/*
+ * A folder's messages as the index shows them: sorted, maybe limited by a
+ * pattern, read a page at a time from a key (keyset paging: the cost of a
+ * page does not grow with the folder, and no OFFSET is ever used).
+ */
+enum cache_sort {
+	CACHE_SORT_DATE,	/* Date:, then UID */
+	CACHE_SORT_ARRIVAL,	/* UID: the order the server got them */
+	CACHE_SORT_FROM,
+	CACHE_SORT_SUBJECT,
+	CACHE_SORT_SIZE,
+};
+const char	*cache_sort_name(enum cache_sort);
+/* "date", "arrival", "from", "subject", "size" (mutt's names): 0, or -1. */
+int		 cache_sort_parse(const char *, enum cache_sort *);
+
+/* Where a row sits in a sort order. */
+struct cache_key {
+	int64_t		 num;
+	char		*text;		/* text sorts: owned copy */
+	uint32_t	 uid;
+};
+void	cache_key_set(struct cache_key *, enum cache_sort, const struct cache_msg *);
+void	cache_key_clear(struct cache_key *);
+
+struct cache_pattern;
+
+struct cache_view {
+	int64_t			 folder_id;
+	enum cache_sort		 sort;
+	bool			 reverse;
+	const struct cache_pattern *limit;	/* NULL: every message */
+};
+
+/*
+ * Up to n rows in display order after key (dir > 0) or before it (dir < 0,
+ * nearest first), key itself included when inclusive; key NULL starts
+ * from the first (dir > 0) or the last (dir < 0) row. Hidden rows are
+ * never shown. Returns the number of rows passed to cb, or -1.
+ */
+int	cache_view_page(struct cache *, const struct cache_view *,
+	    const struct cache_key *key, int dir, bool inclusive, int n,
+	    cache_msg_cb cb, void *arg, struct error *err);
+/* Rows of the view, or rows before key in display order; -1 on error. */
+int64_t	cache_view_count(struct cache *, const struct cache_view *,
+	    const struct cache_key *before, struct error *err);
+
+
+/* Tags: the UI's marks for bulk actions, kept by the connection only. */
+int	cache_tag_set(struct cache *, int64_t folder_id, const uint32_t *uids,
+	    size_t n, bool on, struct error *err);
+void	cache_tag_clear(struct cache *);
+int64_t	cache_tag_count(struct cache *, int64_t folder_id);
+bool	cache_tag_has(struct cache *, int64_t folder_id, uint32_t uid);
+
+
+/* ---- Patterns (pattern.c) -------------------------------------------------- */
+
+/*
+ * mutt's search patterns (see PATTERNS in petrel(1)), compiled to SQL.
+ * now is the reference time of relative dates (0: the current time).
+ * ERR_USAGE naming the problem and its position on bad input.
+ */
+int	cache_pattern_compile(const char *text, int64_t now,
+	    struct cache_pattern **pp, struct error *err);
+void	cache_pattern_free(struct cache_pattern **pp);
+/* UIDs of the visible messages of a folder that match, ascending. */
+int	cache_pattern_select(struct cache *, int64_t folder_id,
+	    const struct cache_pattern *, cache_uid_cb cb, void *arg,
+	    struct error *err);
+
 #endif

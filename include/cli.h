@@ -11,12 +11,15 @@
 
 #include "util.h"
 
+struct mime_render_opts;
+
 struct conf;
 struct account;
 
 struct cli_ctx {
 	const char	*config_path;	/* -c FILE, else NULL */
 	const char	*account_name;	/* -a NAME, else NULL (first account) */
+	const char	*folder;	/* -f FOLDER: the TUI's first folder */
 	bool		 offline;	/* --offline: never touch the network */
 	int		 verbose;	/* -v count */
 	struct conf	*conf;		/* loaded by cli_account() on demand */
@@ -60,6 +63,8 @@ int	cli_render_message(const char *raw, size_t len, const struct cli_render_opts
 
 /* Apply the [options] that shape rendering (NULL: defaults); 0 or an exit status. */
 int	cli_render_conf(const struct conf *);
+/* The rendering options cli_render_conf() read. */
+const struct mime_render_opts *cli_render_options(void);
 
 /* The commands. */
 int	cmd_sync(struct cli_ctx *, int, char **);
@@ -72,5 +77,7 @@ int	cmd_move(struct cli_ctx *, int, char **);
 int	cmd_copy(struct cli_ctx *, int, char **);
 int	cmd_expunge(struct cli_ctx *, int, char **);
 int	cmd_pending(struct cli_ctx *, int, char **);
+/* petrel with no command: the terminal UI. */
+int	cli_tui(struct cli_ctx *);
 
 #endif

@@ -1,6 +1,6 @@
 /*
  * petrel: a terminal mail client. main() sorts out the global options and
- * hands over to a headless command (the TUI comes with its own issue).
+ * hands over to a headless command, or with none to the terminal UI.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,8 @@ usage(FILE *f)
 {
 	const struct cli_cmd	*cmd;
 
-	fprintf(f, "usage: petrel [-c FILE] [-a ACCOUNT] [--offline] [-v] "
+	fprintf(f, "usage: petrel [-c FILE] [-a ACCOUNT] [-f FOLDER] [--offline] "
+	    "[-v]\n       petrel [-c FILE] [-a ACCOUNT] [--offline] [-v] "
 	    "COMMAND [ARGS]\n");
 	fprintf(f, "commands:\n");
 	for (cmd = cli_cmds; cmd->name != NULL; cmd++)
@@ -51,6 +52,10 @@ take_globals(struct cli_ctx *ctx, int *argcp, char **argv)
 			if (++i == argc)
 				return -1;
 			ctx->account_name = argv[i];
+		} else if (strcmp(a, "-f") == 0 || strcmp(a, "--folder") == 0) {
+			if (++i == argc)
+				return -1;
+			ctx->folder = argv[i];
 		} else if (strncmp(a, "--config=", 9) == 0)
 			ctx->config_path = a + 9;
 		else if (strncmp(a, "--account=", 10) == 0)
@@ -90,9 +95,10 @@ main(int argc, char **argv)
 		log_set_trace(1);
 	}
 	if (argc < 2) {
-		/* The TUI is its own issue; until then, say what there is. */
-		usage(stderr);
-		return EXIT_USAGE;
+		rv = cli_tui(&ctx);
+		if (ctx.conf != NULL)
+			conf_free(&ctx.conf);
+		return rv;
 	}
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
 	    strcmp(argv[1], "help") == 0) {

@@ -27,6 +27,12 @@
 static struct mime_render_opts	render_opts;
 static char			*render_alt, *render_mailcap;
 
+const struct mime_render_opts *
+cli_render_options(void)
+{
+	return &render_opts;
+}
+
 int
 cli_render_conf(const struct conf *conf)
 {

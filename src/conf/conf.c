@@ -272,6 +272,13 @@ conf_value(struct conf_parser *p, const char *s, struct error *err)
 	return xmemdup0(s, (size_t)(e - s));
 }
 
+static bool
+conf_list_key(const struct conf_section *sec, const char *key)
+{
+	return sec->account == NULL &&
+	    (strcmp(key, "bind") == 0 || strcmp(key, "color") == 0);
+}
+
 /* "key = value" inside a section. */
 static int
 conf_key_line(struct conf_parser *p, char *s, struct error *err)
@@ -311,7 +318,8 @@ conf_key_line(struct conf_parser *p, char *s, struct error *err)
 		free(key);
 		return -1;
 	}
-	for (i = 0; i < *sec->nkeysp; i++) {
+	/* bind and color are lists, as in muttrc: one line each. */
+	for (i = 0; i < *sec->nkeysp && !conf_list_key(sec, key); i++) {
 		if (strcmp((*sec->keysp)[i], key) == 0) {
 			error_set(err, ERR_CONFIG, "%s:%d: \"%s\" set twice in "
 			    "this section", p->path, p->line, key);

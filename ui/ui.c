@@ -1,0 +1,971 @@
+/*
+ * The UI thread: owns the terminal, polls stdin, a signal pipe and every
+ * account's session event fd, reads the cache through its own connection
+ * per account, and redraws once per loop turn when something is dirty. It
+ * never touches a socket and never waits on the network: a body that is not
+ * cached, a sync, a replay are commands to a session, whose answers come
+ * back as events.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "log.h"
+#include "ui-private.h"
+#include "xmalloc.h"
+
+#define DEFAULT_INDEX_FORMAT	"%4C %Z %{%b %d} %-15.15L (%4c) %s"
+#define DEFAULT_DATE_FORMAT	"%b %d %H:%M"
+#define RETRY_MIN_S		5
+#define RETRY_MAX_S		300
+/* A burst of "folder changed" events re-reads the screen at most this often. */
+#define RELOAD_MS		200
+
+static int	sig_pipe[2] = { -1, -1 };
+
+static void
+on_signal(int sig)
+{
+	unsigned char	c = (unsigned char)sig;
+	int		saved = errno;
+
+	if (write(sig_pipe[1], &c, 1) == -1) {
+		/* The pipe is full: a signal is waiting anyway. */
+	}
+	errno = saved;
+}
+
+int64_t
+ui_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void
+vmessage(struct ui *ui, bool error, const char *fmt, va_list ap)
+{
+	vsnprintf(ui->msg, sizeof ui->msg, fmt, ap);
+	ui->msg_error = error;
+	ui->dirty = true;
+}
+
+void
+ui_message(struct ui *ui, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vmessage(ui, false, fmt, ap);
+	va_end(ap);
+}
+
+void
+ui_error(struct ui *ui, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vmessage(ui, true, fmt, ap);
+	va_end(ap);
+}
+
+void
+ui_prompt(struct ui *ui, const char *label, const char *initial,
+    bool complete_folders, void (*done)(struct ui *, const char *))
+{
+	struct prompt	*p = &ui->prompt;
+
+	memset(p, 0, sizeof *p);
+	p->active = true;
+	snprintf(p->label, sizeof p->label, "%s", label);
+	if (initial != NULL) {
+		snprintf(p->buf, sizeof p->buf, "%s", initial);
+		p->len = p->pos = strlen(p->buf);
+	}
+	p->complete_folders = complete_folders;
+	p->done = done;
+	ui->dirty = true;
+}
+
+int
+ui_folder_id(struct ui *ui, struct ui_account *ua, const char *name,
+    int64_t *idp)
+{
+	struct cache_folder	f;
+	struct error		err;
+	int			found;
+
+	error_clear(&err);
+	found = cache_folder_get(ua->cache, name, &f, &err);
+	if (found == 1)
+		*idp = f.id;
+	else if (found == 0)
+		ui_error(ui, "No folder \"%s\" in %s.", name, ua->acct->name);
+	else
+		ui_error(ui, "%s", err.msg);
+	return found;
+}
+
+/* ---- Sessions ---------------------------------------------------------------- */
+
+static void
+start_sync(struct ui *ui, struct ui_account *ua, const char *folder)
+{
+	char	*v[1];
+
+	if (ua->sess == NULL || ua->syncing)
+		return;
+	v[0] = (char *)folder;
+	ua->sync_id = session_sync(ua->sess, false, folder != NULL ? v : NULL,
+	    folder != NULL ? 1 : 0);
+	ua->syncing = true;
+	ui->dirty = true;
+}
+
+static void
+start_session(struct ui *ui, struct ui_account *ua)
+{
+	struct error	err;
+
+	error_clear(&err);
+	if ((ua->sess = engine_start(ua->acct, cache_path(ua->cache),
+	    &err)) == NULL) {
+		free(ua->last_error);
+		ua->last_error = xstrdup(err.msg);
+		ui_error(ui, "%s: %s", ua->acct->name, err.msg);
+		return;
+	}
+	ua->state = SESSION_OFFLINE;
+	ua->retry_s = RETRY_MIN_S;
+	/* The folder on screen first, then everything. */
+	if (ui->idx.ua == ua && ui->idx.folder != NULL)
+		start_sync(ui, ua, ui->idx.folder);
+	else
+		start_sync(ui, ua, NULL);
+}
+
+void
+ui_kick(struct ui *ui, struct ui_account *ua)
+{
+	if (ua == NULL || ua->sess == NULL || !ua->queue)
+		return;
+	session_replay(ua->sess);
+}
+
+/* The password, asked on the terminal by password_command or here. */
+static void
+password_typed(struct ui *ui, const char *text)
+{
+	struct ui_account	*ua = ui->pw_ask;
+	struct error		 err;
+
+	ui->pw_ask = NULL;
+	if (ua == NULL || ua->sess == NULL)
+		return;
+	if (text == NULL) {
+		error_set(&err, ERR_AUTH, "no password given");
+		session_password_error(ua->sess, &err);
+	} else
+		session_password(ua->sess, text);
+	explicit_bzero(ui->prompt.buf, sizeof ui->prompt.buf);
+}
+
+static void
+password_wanted(struct ui *ui, struct ui_account *ua)
+{
+	struct error	 err;
+	char		*pw = NULL;
+	char		 label[256];
+
+	if (ua->acct->password == NULL && ua->acct->password_command == NULL) {
+		if (ui->prompt.active) {
+			/* Ask when the line is free again. */
+			error_set(&err, ERR_AUTH, "no password (another prompt "
+			    "was open)");
+			session_password_error(ua->sess, &err);
+			return;
+		}
+		ui->pw_ask = ua;
+		snprintf(label, sizeof label, "Password for %s@%s: ",
+		    ua->acct->user, ua->acct->host);
+		ui_prompt(ui, label, NULL, false, password_typed);
+		ui->prompt.secret = true;
+		return;
+	}
+	/*
+	 * password_command may ask on the terminal (pass with a curses
+	 * pinentry): hand it the terminal, as to an editor, and take it back.
+	 */
+	error_clear(&err);
+	if (ua->acct->password_command != NULL)
+		draw_suspend();
+	if (account_password(ua->acct, &pw, &err) == -1)
+		session_password_error(ua->sess, &err);
+	else
+		session_password(ua->sess, pw);
+	freezero_str(pw);
+	if (ua->acct->password_command != NULL)
+		draw_resume();
+	ui->dirty = true;
+}
+
+static bool	index_stale, folders_stale;
+static int64_t	last_reload;
+
+static void
+handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
+{
+	switch (ev->type) {
+	case SESSION_EV_STATE:
+		ua->state = ev->state;
+		if (ev->state == SESSION_ONLINE)
+			ua->retry_s = RETRY_MIN_S;
+		break;
+	case SESSION_EV_PASSWORD:
+		password_wanted(ui, ua);
+		break;
+	case SESSION_EV_PROGRESS:
+		free(ua->progress_folder);
+		ua->progress_folder = ev->folder != NULL ? xstrdup(ev->folder) :
+		    NULL;
+		ua->progress_done = ev->done;
+		ua->progress_total = ev->total;
+		break;
+	case SESSION_EV_FOLDER:
+		if (ua == ui->idx.ua && ev->folder != NULL &&
+		    ui->idx.folder != NULL &&
+		    strcmp(ev->folder, ui->idx.folder) == 0)
+			index_stale = true;
+		folders_stale = true;
+		break;
+	case SESSION_EV_NOTICE:
+		if (ev->text != NULL)
+			ui_message(ui, "%s: %s", ua->acct->name, ev->text);
+		break;
+	case SESSION_EV_DONE:
+		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
+			pager_body_done(ui, ev->id, ev->rv, &ev->err);
+		if (ev->id == ua->sync_id) {
+			ua->syncing = false;
+			ua->sync_id = 0;
+			free(ua->progress_folder);
+			ua->progress_folder = NULL;
+			index_stale = folders_stale = true;
+		}
+		if (ev->rv == -1) {
+			free(ua->last_error);
+			ua->last_error = xstrdup(ev->err.msg);
+			if (ev->err.cls == ERR_TRANSIENT ||
+			    ev->err.cls == ERR_TLS) {
+				ua->retry_at = ui_now_ms() +
+				    (int64_t)ua->retry_s * 1000;
+				if (ua->retry_s < RETRY_MAX_S)
+					ua->retry_s *= 2;
+			} else
+				ui_error(ui, "%s: %s", ua->acct->name,
+				    ev->err.msg);
+		} else if (ev->stats.replay.failed > 0 ||
+		    ev->stats.replay.dropped > 0) {
+			index_stale = folders_stale = true;
+		}
+		break;
+	case SESSION_EV_ENDED:
+		ui_error(ui, "%s: the session ended: %s", ua->acct->name,
+		    ev->err.cls != ERR_NONE ? ev->err.msg : "no reason");
+		engine_stop(&ua->sess);
+		ua->syncing = false;
+		ua->state = SESSION_OFFLINE;
+		ua->retry_at = ui_now_ms() + (int64_t)ua->retry_s * 1000;
+		break;
+	}
+	ui->dirty = true;
+}
+
+static void
+timers(struct ui *ui)
+{
+	int64_t	now = ui_now_ms();
+	int	i;
+
+	if ((index_stale || folders_stale) && now - last_reload >= RELOAD_MS) {
+		if (index_stale)
+			index_reload(ui);
+		if (folders_stale)
+			folders_load(ui);
+		index_stale = folders_stale = false;
+		last_reload = now;
+	}
+	for (i = 0; i < ui->naccts; i++) {
+		struct ui_account *ua = &ui->accts[i];
+
+		if (ui->offline)
+			continue;
+		if (ua->sess == NULL && ua->retry_at != 0 &&
+		    now >= ua->retry_at) {
+			ua->retry_at = 0;
+			start_session(ui, ua);
+			continue;
+		}
+		if (ua->sess == NULL || ua->syncing)
+			continue;
+		if (ua->retry_at != 0 && now >= ua->retry_at) {
+			ua->retry_at = 0;
+			start_sync(ui, ua, ui->idx.ua == ua ? ui->idx.folder :
+			    NULL);
+		} else if (ua->retry_at == 0 && now >= ui->next_check) {
+			start_sync(ui, ua, NULL);
+		}
+	}
+	if (now >= ui->next_check)
+		ui->next_check = now + (int64_t)ui->check_interval * 1000;
+}
+
+/* ---- Drawing ----------------------------------------------------------------- */
+
+static void
+number(struct buf *b, uint64_t n)
+{
+	char	tmp[32], out[48];
+	int	len, i, j = 0;
+
+	len = snprintf(tmp, sizeof tmp, "%llu", (unsigned long long)n);
+	for (i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[j++] = ',';
+		out[j++] = tmp[i];
+	}
+	out[j] = '\0';
+	buf_adds(b, out);
+}
+
+static void
+connection_state(struct ui *ui, struct ui_account *ua, struct buf *b)
+{
+	int64_t	now = ui_now_ms(), pend;
+
+	if (ui->offline)
+		buf_adds(b, "offline (--offline)");
+	else if (ua->sess == NULL && ua->retry_at == 0)
+		buf_adds(b, "offline");
+	else if (ua->retry_at != 0) {
+		buf_printf(b, "offline, reconnecting in %lld s",
+		    (long long)((ua->retry_at - now + 999) / 1000));
+		if (ua->last_error != NULL)
+			buf_printf(b, ": %s", ua->last_error);
+	} else if (ua->syncing && ua->progress_folder != NULL &&
+	    ua->progress_total > 0) {
+		buf_printf(b, "syncing %s ", ua->progress_folder);
+		number(b, ua->progress_done);
+		buf_adds(b, "/");
+		number(b, ua->progress_total);
+	} else if (ua->state == SESSION_CONNECTING)
+		buf_adds(b, "connecting");
+	else if (ua->syncing)
+		buf_adds(b, "syncing");
+	else if (ua->state == SESSION_ONLINE)
+		buf_adds(b, "online");
+	else
+		buf_adds(b, "offline");
+	if ((pend = cache_pending_count(ua->cache)) > 0)
+		buf_printf(b, ", %lld pending", (long long)pend);
+}
+
+static void
+draw_status(struct ui *ui, int row)
+{
+	struct index	*ix = &ui->idx;
+	struct buf	 b;
+
+	buf_init(&b, 0);
+	if (ix->ua == NULL) {
+		buf_adds(&b, "--- petrel: no folder open");
+	} else if (ui->screen == SCREEN_PAGER) {
+		struct index_row *r = index_current(ix);
+		int pct = ui->pg.nlines == 0 ? 100 :
+		    (int)((ui->pg.top + (size_t)(ui->rows - 2)) * 100 /
+		    ui->pg.nlines);
+
+		buf_printf(&b, "--- petrel: %s/%s: %u", ix->ua->acct->name,
+		    ix->folder, ui->pg.uid);
+		if (r != NULL && r->uid == ui->pg.uid)
+			buf_printf(&b, ": %s", r->subject);
+		buf_printf(&b, " -- (%s)", pct >= 100 ? "end" : "");
+		if (pct < 100) {
+			b.len -= 1;
+			buf_printf(&b, "%d%%)", pct);
+		}
+	} else if (ui->screen == SCREEN_FOLDERS) {
+		buf_printf(&b, "--- petrel: folders of %d account%s",
+		    ui->naccts, ui->naccts == 1 ? "" : "s");
+	} else if (ui->screen == SCREEN_HELP) {
+		buf_adds(&b, "--- petrel: help (q to leave)");
+	} else {
+		buf_printf(&b, "--- petrel: %s/%s [Msgs:%lld New:%lld",
+		    ix->ua->acct->name, ix->folder, (long long)ix->total,
+		    (long long)ix->unread);
+		if (ix->ntagged > 0)
+			buf_printf(&b, " Tag:%lld", (long long)ix->ntagged);
+		if (ix->limit != NULL)
+			buf_printf(&b, " Lim:%lld", (long long)ix->shown);
+		buf_printf(&b, "] (%s%s)", ix->view.reverse ? "reverse-" : "",
+		    cache_sort_name(ix->view.sort));
+		if (ix->limit_text != NULL)
+			buf_printf(&b, " (limit: %s)", ix->limit_text);
+	}
+	if (ix->ua != NULL) {
+		buf_adds(&b, " --- ");
+		connection_state(ui, ix->ua, &b);
+	}
+	buf_adds(&b, " ---");
+	draw_row(row, buf_cstr(&b), COL_STATUS);
+	buf_free(&b);
+}
+
+static void
+draw_bottom(struct ui *ui, int row)
+{
+	struct prompt	*p = &ui->prompt;
+	struct buf	 b;
+	size_t		 i;
+
+	if (!p->active) {
+		draw_row(row, ui->msg, ui->msg_error ? COL_ERROR : COL_MESSAGE);
+		draw_cursor(0, 0, false);
+		return;
+	}
+	buf_init(&b, 0);
+	buf_adds(&b, p->label);
+	if (p->secret) {
+		for (i = 0; i < p->len; i++)
+			if (((unsigned char)p->buf[i] & 0xc0) != 0x80)
+				buf_addc(&b, '*');
+	} else
+		buf_add(&b, p->buf, p->len);
+	draw_row(row, buf_cstr(&b), COL_MESSAGE);
+	draw_cursor(row, text_width(b.data, b.len) < ui->cols ?
+	    text_width(b.data, b.len) : ui->cols - 1, true);
+	buf_free(&b);
+}
+
+static void
+draw_help(struct ui *ui, int rows)
+{
+	enum ui_menu	 m = ui->back == SCREEN_PAGER ? MENU_PAGER :
+	    ui->back == SCREEN_FOLDERS ? MENU_BROWSER : MENU_INDEX;
+	char		**lines;
+	size_t		 n, i;
+	int		 r;
+
+	lines = keys_help(m, &n);
+	if (ui->help_top > (int)n - 1)
+		ui->help_top = n > 0 ? (int)n - 1 : 0;
+	for (r = 0; r < rows; r++) {
+		i = (size_t)(ui->help_top + r);
+		draw_row(r, i < n ? lines[i] : "", COL_NORMAL);
+	}
+	for (i = 0; i < n; i++)
+		free(lines[i]);
+	free(lines);
+}
+
+static void
+redraw(struct ui *ui)
+{
+	int	body = ui->rows - 2;
+
+	if (body < 1) {
+		draw_row(0, "Terminal too small.", COL_ERROR);
+		draw_flush();
+		return;
+	}
+	switch (ui->screen) {
+	case SCREEN_INDEX:
+		if (ui->sidebar && ui->cols > ui->sidebar_width + 20) {
+			int w = ui->sidebar_width, r;
+
+			folders_draw(ui, 0, 0, body, w, true);
+			for (r = 0; r < body; r++)
+				draw_text(r, w, 1, "|", COL_SIDEBAR_DIVIDER);
+			index_draw(ui, 0, w + 1, body, ui->cols - w - 1);
+		} else
+			index_draw(ui, 0, 0, body, ui->cols);
+		break;
+	case SCREEN_PAGER:
+		pager_draw(ui);
+		break;
+	case SCREEN_FOLDERS:
+		folders_draw(ui, 0, 0, body, ui->cols, false);
+		break;
+	case SCREEN_HELP:
+		draw_help(ui, body);
+		break;
+	}
+	draw_status(ui, ui->rows - 2);
+	draw_bottom(ui, ui->rows - 1);
+	draw_flush();
+	ui->dirty = false;
+}
+
+/* ---- Keys ---------------------------------------------------------------------- */
+
+static void
+prompt_key(struct ui *ui, int key)
+{
+	struct prompt	*p = &ui->prompt;
+	void		(*done)(struct ui *, const char *) = p->done;
+	char		 text[sizeof p->buf];
+
+	ui->dirty = true;
+	if (key == K_ENTER) {
+		memcpy(text, p->buf, p->len);
+		text[p->len] = '\0';
+		explicit_bzero(p->buf, sizeof p->buf);
+		p->active = false;
+		ui->msg[0] = '\0';
+		done(ui, text);
+		explicit_bzero(text, sizeof text);
+		return;
+	}
+	if (key == K_ESC || key == K_CTRL('g')) {
+		explicit_bzero(p->buf, sizeof p->buf);
+		p->active = false;
+		ui->msg[0] = '\0';
+		done(ui, NULL);
+		return;
+	}
+	if (key == K_BACKSPACE) {
+		while (p->len > 0) {
+			p->len--;
+			if (((unsigned char)p->buf[p->len] & 0xc0) != 0x80)
+				break;
+		}
+		return;
+	}
+	if (key == K_CTRL('u')) {
+		p->len = 0;
+		return;
+	}
+	if (key == '\t' && p->complete_folders) {
+		char	*c;
+
+		p->buf[p->len] = '\0';
+		if ((c = folders_complete(ui, p->buf)) != NULL) {
+			snprintf(p->buf, sizeof p->buf, "%s", c);
+			p->len = strlen(p->buf);
+			free(c);
+		}
+		return;
+	}
+	if (key >= 0x20 && key < K_SPECIAL) {
+		char	u[4];
+		size_t	n;
+
+		if (key < 0x80) {
+			u[0] = (char)key;
+			n = 1;
+		} else if (key < 0x800) {
+			u[0] = (char)(0xc0 | (key >> 6));
+			u[1] = (char)(0x80 | (key & 0x3f));
+			n = 2;
+		} else if (key < 0x10000) {
+			u[0] = (char)(0xe0 | (key >> 12));
+			u[1] = (char)(0x80 | ((key >> 6) & 0x3f));
+			u[2] = (char)(0x80 | (key & 0x3f));
+			n = 3;
+		} else {
+			u[0] = (char)(0xf0 | (key >> 18));
+			u[1] = (char)(0x80 | ((key >> 12) & 0x3f));
+			u[2] = (char)(0x80 | ((key >> 6) & 0x3f));
+			u[3] = (char)(0x80 | (key & 0x3f));
+			n = 4;
+		}
+		if (p->len + n < sizeof p->buf) {
+			memcpy(p->buf + p->len, u, n);
+			p->len += n;
+		}
+	}
+}
+
+static void
+generic_function(struct ui *ui, int fn)
+{
+	switch (fn) {
+	case FN_QUIT:
+		ui->quit = true;
+		break;
+	case FN_EXIT:
+		if (ui->screen == SCREEN_INDEX)
+			ui->quit = true;
+		break;
+	case FN_HELP:
+		if (ui->screen != SCREEN_HELP) {
+			ui->back = ui->screen;
+			ui->screen = SCREEN_HELP;
+			ui->help_top = 0;
+		}
+		break;
+	case FN_REDRAW:
+		draw_resize();
+		break;
+	case FN_BROWSE_FOLDERS:
+		folders_load(ui);
+		ui->screen = SCREEN_FOLDERS;
+		break;
+	case FN_CHANGE_FOLDER:
+		folders_load(ui);
+		ui->screen = SCREEN_FOLDERS;
+		folders_function(ui, FN_CHANGE_FOLDER);
+		break;
+	case FN_SIDEBAR_TOGGLE:
+		ui->sidebar = !ui->sidebar;
+		if (ui->sidebar)
+			folders_load(ui);
+		break;
+	case FN_CHECK: {
+		int i;
+
+		for (i = 0; i < ui->naccts; i++) {
+			ui->accts[i].retry_at = 0;
+			if (ui->accts[i].sess == NULL && !ui->offline)
+				start_session(ui, &ui->accts[i]);
+			else
+				start_sync(ui, &ui->accts[i], NULL);
+		}
+		ui_message(ui, "Checking for new mail...");
+		break;
+	}
+	case FN_NONE:
+		break;
+	default:
+		ui_error(ui, "Key is not bound here. Press '?' for help.");
+		break;
+	}
+	ui->dirty = true;
+}
+
+static void
+handle_key(struct ui *ui, int key)
+{
+	enum ui_menu	m;
+	int		fn;
+
+	if (key == K_RESIZE) {
+		draw_size(&ui->rows, &ui->cols);
+		index_reload(ui);
+		ui->dirty = true;
+		return;
+	}
+	if (ui->prompt.active) {
+		prompt_key(ui, key);
+		return;
+	}
+	if (!ui->tag_prefix)
+		ui->msg[0] = '\0';
+	switch (ui->screen) {
+	case SCREEN_PAGER:
+		m = ui->pg.attachments ? MENU_ATTACH : MENU_PAGER;
+		break;
+	case SCREEN_FOLDERS:
+		m = MENU_BROWSER;
+		break;
+	case SCREEN_HELP:
+		m = MENU_GENERIC;
+		break;
+	default:
+		m = MENU_INDEX;
+		break;
+	}
+	fn = keys_lookup(m, key);
+	ui->dirty = true;
+	if (ui->screen == SCREEN_HELP) {
+		if (fn == FN_EXIT || fn == FN_QUIT || fn == FN_HELP)
+			ui->screen = ui->back;
+		else if (fn == FN_NEXT_ENTRY)
+			ui->help_top++;
+		else if (fn == FN_PREVIOUS_ENTRY && ui->help_top > 0)
+			ui->help_top--;
+		else if (fn == FN_NEXT_PAGE)
+			ui->help_top += ui->rows - 3;
+		else if (fn == FN_PREVIOUS_PAGE)
+			ui->help_top = ui->help_top > ui->rows - 3 ?
+			    ui->help_top - (ui->rows - 3) : 0;
+		return;
+	}
+	if (ui->screen == SCREEN_PAGER && pager_function(ui, fn))
+		return;
+	if (ui->screen == SCREEN_FOLDERS && folders_function(ui, fn))
+		return;
+	if (ui->screen == SCREEN_INDEX && ui->idx.ua != NULL &&
+	    index_function(ui, fn))
+		return;
+	generic_function(ui, fn);
+}
+
+/* ---- Start and loop -------------------------------------------------------------- */
+
+static void
+read_options(struct ui *ui, struct buf *errors)
+{
+	struct conf	*conf = ui->conf;
+	struct error	 err;
+	const char	*s;
+	int		 i;
+
+	ui->index_format = xstrdup((s = conf_get(conf, NULL,
+	    "index_format")) != NULL ? s : DEFAULT_INDEX_FORMAT);
+	ui->date_format = xstrdup((s = conf_get(conf, NULL,
+	    "date_format")) != NULL ? s : DEFAULT_DATE_FORMAT);
+	ui->sidebar = (s = conf_get(conf, NULL, "sidebar_visible")) != NULL &&
+	    strcmp(s, "yes") == 0;
+	ui->sidebar_width = (s = conf_get(conf, NULL, "sidebar_width")) != NULL ?
+	    atoi(s) : 30;
+	if (ui->sidebar_width < 10 || ui->sidebar_width > 200)
+		ui->sidebar_width = 30;
+	ui->check_interval = (s = conf_get(conf, NULL, "check_interval")) !=
+	    NULL ? atoi(s) : 60;
+	if (ui->check_interval < 5)
+		ui->check_interval = 5;
+	keys_defaults();
+	for (i = 0; i < conf->nkeys; i++) {
+		int rv = 0;
+
+		error_clear(&err);
+		if (strcmp(conf->keys[i], "bind") == 0)
+			rv = keys_bind_line(conf->values[i], &err);
+		else if (strcmp(conf->keys[i], "color") == 0)
+			rv = draw_color_line(conf->values[i], &err);
+		if (rv == -1) {
+			if (errors->len > 0)
+				buf_adds(errors, "; ");
+			buf_printf(errors, "%s", err.msg);
+		}
+	}
+}
+
+static int
+open_accounts(struct ui *ui, struct error *err)
+{
+	int	i;
+
+	ui->naccts = ui->conf->naccounts;
+	ui->accts = xcalloc((size_t)ui->naccts, sizeof *ui->accts);
+	for (i = 0; i < ui->naccts; i++) {
+		struct ui_account	*ua = &ui->accts[i];
+		const char		*self;
+
+		ua->acct = ui->conf->accounts[i];
+		ua->queue = ua->acct->proto != PROTO_POP3;
+		if ((self = conf_get(ui->conf, ua->acct, "from")) != NULL)
+			ua->self = xstrdup(self);
+		else if (ua->acct->user != NULL &&
+		    strchr(ua->acct->user, '@') != NULL)
+			ua->self = xstrdup(ua->acct->user);
+		if (cache_open(ua->acct->name, ua->acct->proto == PROTO_POP3 ?
+		    CACHE_DURABLE : 0, &ua->cache, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Logging goes to a file (PETREL_LOG) or nowhere: never to the screen. */
+static void
+log_to_file(void *arg, enum log_level level, const char *line)
+{
+	FILE	*f = arg;
+
+	if (f != NULL) {
+		fprintf(f, "%s\n", line);
+		fflush(f);
+	}
+}
+
+int
+ui_main(struct conf *conf, const struct ui_opts *o)
+{
+	struct ui		 ui;
+	struct error		 err;
+	struct buf		 errors;
+	struct sigaction	 sa;
+	struct pollfd		*pfd;
+	FILE			*logf = NULL;
+	const char		*s;
+	int			 i, rv = 0;
+
+	memset(&ui, 0, sizeof ui);
+	ui.conf = conf;
+	ui.offline = o->offline;
+	ui.idx.cursor = -1;
+	buf_init(&errors, 0);
+	error_clear(&err);
+	read_options(&ui, &errors);
+	if (o->render != NULL)
+		ui.ropts = *o->render;
+	if (open_accounts(&ui, &err) == -1) {
+		fprintf(stderr, "petrel: %s\n", err.msg);
+		rv = 1;
+		goto out;
+	}
+	if ((s = getenv("PETREL_LOG")) != NULL)
+		logf = fopen(s, "a");
+	log_set_callback(log_to_file, logf);
+
+	if (pipe2(sig_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		fprintf(stderr, "petrel: pipe: %s\n", strerror(errno));
+		rv = 1;
+		goto out;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGWINCH, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	if (draw_init(&err) == -1) {
+		fprintf(stderr, "petrel: %s\n", err.msg);
+		rv = 1;
+		goto out;
+	}
+	draw_size(&ui.rows, &ui.cols);
+
+	/* The first folder, from the cache, before any network. */
+	{
+		struct ui_account	*ua = &ui.accts[0];
+		const char		*folder = o->folder != NULL ? o->folder :
+		    "INBOX";
+
+		for (i = 0; o->account != NULL && i < ui.naccts; i++)
+			if (strcmp(ui.accts[i].acct->name, o->account) == 0)
+				ua = &ui.accts[i];
+		if (o->account != NULL && strcmp(ua->acct->name,
+		    o->account) != 0)
+			ui_error(&ui, "No account \"%s\".", o->account);
+		else if (index_open(&ui, ua, folder) == -1) {
+			/* Not cached yet: it shows when the sync brings it. */
+			ui.idx.ua = ua;
+			ui.idx.folder = xstrdup(folder);
+			ui.idx.folder_id = -1;
+			ui_message(&ui, "%s is not in the cache yet.", folder);
+		}
+	}
+	folders_load(&ui);
+	if (errors.len > 0)
+		ui_error(&ui, "config: %s", buf_cstr(&errors));
+	if (!ui.offline)
+		for (i = 0; i < ui.naccts; i++)
+			start_session(&ui, &ui.accts[i]);
+	ui.next_check = ui_now_ms() + (int64_t)ui.check_interval * 1000;
+
+	pfd = xcalloc((size_t)ui.naccts + 2, sizeof *pfd);
+	ui.dirty = true;
+	while (!ui.quit) {
+		int	n = 0, timeout, key;
+
+		/* A folder that was not cached at start: open it once it is. */
+		if (ui.idx.folder_id == -1 && ui.idx.ua != NULL) {
+			struct cache_folder	f;
+			struct ui_account	*ua = ui.idx.ua;
+			char			*name = xstrdup(ui.idx.folder);
+
+			error_clear(&err);
+			if (cache_folder_get(ua->cache, name, &f, &err) == 1) {
+				free(ui.idx.folder);
+				ui.idx.folder = NULL;
+				index_open(&ui, ua, name);
+				ui.msg[0] = '\0';
+			}
+			free(name);
+		}
+		if (ui.dirty)
+			redraw(&ui);
+		pfd[n].fd = STDIN_FILENO;
+		pfd[n++].events = POLLIN;
+		pfd[n].fd = sig_pipe[0];
+		pfd[n++].events = POLLIN;
+		for (i = 0; i < ui.naccts; i++) {
+			pfd[n].fd = ui.accts[i].sess != NULL ?
+			    session_event_fd(ui.accts[i].sess) : -1;
+			pfd[n++].events = POLLIN;
+		}
+		/* Wake every second: the status line counts down retries. */
+		timeout = index_stale || folders_stale ? RELOAD_MS : 1000;
+		if (poll(pfd, (nfds_t)n, timeout) == -1 && errno != EINTR)
+			break;
+		if (pfd[1].revents & POLLIN) {
+			unsigned char	sig;
+
+			while (read(sig_pipe[0], &sig, 1) == 1) {
+				if (sig == SIGWINCH) {
+					draw_resize();
+					draw_size(&ui.rows, &ui.cols);
+					index_reload(&ui);
+				} else
+					ui.quit = true;
+			}
+			ui.dirty = true;
+		}
+		while ((key = draw_key()) != K_NONE && !ui.quit)
+			handle_key(&ui, key);
+		for (i = 0; i < ui.naccts; i++) {
+			struct session_event	*ev;
+			struct ui_account	*ua = &ui.accts[i];
+
+			while (ua->sess != NULL &&
+			    (ev = session_event(ua->sess)) != NULL) {
+				handle_event(&ui, ua, ev);
+				session_event_free(ev);
+			}
+		}
+		timers(&ui);
+		/* Time passes on the status line while offline or syncing. */
+		for (i = 0; i < ui.naccts; i++)
+			if (ui.accts[i].retry_at != 0)
+				ui.dirty = true;
+	}
+	free(pfd);
+	draw_end();
+out:
+	for (i = 0; i < ui.naccts; i++) {
+		struct ui_account *ua = &ui.accts[i];
+
+		if (ua->sess != NULL)
+			engine_stop(&ua->sess);
+		cache_close(&ua->cache);
+		free(ua->progress_folder);
+		free(ua->last_error);
+		free(ua->self);
+	}
+	free(ui.accts);
+	index_close(&ui.idx);
+	pager_close(&ui.pg);
+	folders_free(&ui.fl);
+	free(ui.fl.rows);
+	for (i = 0; i < ui.fl.ncollapsed; i++)
+		free(ui.fl.collapsed[i]);
+	free(ui.fl.collapsed);
+	free(ui.index_format);
+	free(ui.date_format);
+	buf_free(&errors);
+	log_set_callback(NULL, NULL);
+	if (logf != NULL)
+		fclose(logf);
+	if (sig_pipe[0] != -1) {
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+	}
+	return rv;
+}
