@@ -17,7 +17,7 @@ static const struct {
 } functions[FN_COUNT] = {
 	[FN_NONE] = { "noop", "do nothing (unbinds a key)" },
 #define UI_FUNCTION(e, n, h) [e] = { n, h },
-#include "functions.h"
+#include "functions-private.h"
 #undef UI_FUNCTION
 };
 

@@ -312,7 +312,7 @@ int	act_expunge(struct ui *);
 enum ui_function {
 	FN_NONE,
 #define UI_FUNCTION(e, name, help) e,
-#include "functions.h"
+#include "functions-private.h"
 #undef UI_FUNCTION
 	FN_COUNT
 };
