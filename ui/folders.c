@@ -222,6 +222,21 @@ folders_load(struct ui *ui)
 	ui->dirty = true;
 }
 
+/* Like mutt's browser: the cursor starts on the folder that is open. */
+void
+folders_point_at_current(struct ui *ui)
+{
+	struct folders	*fl = &ui->fl;
+	int		 i;
+
+	for (i = 0; i < fl->nrows; i++)
+		if (fl->rows[i].ua == ui->idx.ua &&
+		    fl->rows[i].id == ui->idx.folder_id && !fl->rows[i].header) {
+			fl->cursor = i;
+			return;
+		}
+}
+
 static void
 toggle_collapse(struct ui *ui)
 {
@@ -260,6 +275,20 @@ change_done(struct ui *ui, const char *text)
 	if (ui->idx.ua != NULL && index_open(ui, ui->idx.ua, text) == 0) {
 		ui->screen = SCREEN_INDEX;
 		return;
+	}
+	/* "account/folder", as the status line names it. */
+	for (i = 0; i < ui->naccts; i++) {
+		const char	*an = ui->accts[i].acct->name;
+		size_t		 len = strlen(an);
+
+		if (strncmp(text, an, len) == 0 && text[len] == '/' &&
+		    text[len + 1] != '\0') {
+			if (index_open(ui, &ui->accts[i], text + len + 1) == 0) {
+				ui_message(ui, "%s", "");
+				ui->screen = SCREEN_INDEX;
+			}
+			return;
+		}
 	}
 	/* Not in this account: the first account that has it. */
 	for (i = 0; i < ui->naccts; i++) {

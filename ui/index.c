@@ -146,10 +146,10 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 		if (nb < 0)
 			nb = 0;
 		fetch(ui, k, 1, true, n - nb, &after);
-		if (nb + after.n < n && nb > 0) {
+		if (nb + after.n < n && (nb > 0 || k != NULL)) {
 			/* Near the end: show more of what comes before. */
-			fetch(ui, &before.rows[nb - 1].key, -1, false,
-			    n - nb - after.n, &more);
+			fetch(ui, nb > 0 ? &before.rows[nb - 1].key : k, -1,
+			    false, n - nb - after.n, &more);
 		}
 	}
 	rows_clear(ix);
@@ -304,6 +304,7 @@ index_open(struct ui *ui, struct ui_account *ua, const char *folder)
 	ix->view.limit = NULL;
 	counts(ui);
 	load_initial(ui);
+	ui_sync_open_folder(ui);
 	return 0;
 }
 

@@ -116,6 +116,7 @@ struct ui_account {
 	int			 retry_s;	/* back-off */
 	char			*last_error;
 	bool			 queue;		/* actions go to the server */
+	bool			 sync_open;	/* sync the open folder next */
 	char			*self;		/* the user's address, for %L */
 };
 
@@ -265,6 +266,7 @@ int	ui_folder_id(struct ui *, struct ui_account *, const char *name,
 	    int64_t *idp);
 /* Replay what is queued for the account, in the background. */
 void	ui_kick(struct ui *, struct ui_account *);
+void	ui_sync_open_folder(struct ui *);
 int64_t	ui_now_ms(void);
 
 /* index.c */
@@ -293,6 +295,7 @@ void	pager_refresh(struct ui *);
 
 /* folders.c */
 void	folders_load(struct ui *);
+void	folders_point_at_current(struct ui *);
 void	folders_free(struct folders *);
 void	folders_draw(struct ui *, int top, int left, int rows, int width,
 	    bool sidebar);

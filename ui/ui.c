@@ -155,6 +155,23 @@ start_session(struct ui *ui, struct ui_account *ua)
 		start_sync(ui, ua, NULL);
 }
 
+/*
+ * A folder was opened: bring it up to date now (mutt checks a folder when
+ * it opens it), or as soon as the sync that is running ends.
+ */
+void
+ui_sync_open_folder(struct ui *ui)
+{
+	struct ui_account	*ua = ui->idx.ua;
+
+	if (ua == NULL || ua->sess == NULL || ui->offline)
+		return;
+	if (ua->syncing)
+		ua->sync_open = true;
+	else
+		start_sync(ui, ua, ui->idx.folder);
+}
+
 void
 ui_kick(struct ui *ui, struct ui_account *ua)
 {
@@ -262,6 +279,11 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 			free(ua->progress_folder);
 			ua->progress_folder = NULL;
 			index_stale = folders_stale = true;
+			if (ua->sync_open && ev->rv == 0) {
+				ua->sync_open = false;
+				if (ui->idx.ua == ua)
+					start_sync(ui, ua, ui->idx.folder);
+			}
 		}
 		if (ev->rv == -1) {
 			free(ua->last_error);
@@ -354,6 +376,9 @@ connection_state(struct ui *ui, struct ui_account *ua, struct buf *b)
 {
 	int64_t	now = ui_now_ms(), pend;
 
+	/* Pending first: a long server error is what gets cut off. */
+	if ((pend = cache_pending_count(ua->cache)) > 0)
+		buf_printf(b, "%lld pending, ", (long long)pend);
 	if (ui->offline)
 		buf_adds(b, "offline (--offline)");
 	else if (ua->sess == NULL && ua->retry_at == 0)
@@ -377,8 +402,6 @@ connection_state(struct ui *ui, struct ui_account *ua, struct buf *b)
 		buf_adds(b, "online");
 	else
 		buf_adds(b, "offline");
-	if ((pend = cache_pending_count(ua->cache)) > 0)
-		buf_printf(b, ", %lld pending", (long long)pend);
 }
 
 static void
@@ -620,10 +643,12 @@ generic_function(struct ui *ui, int fn)
 		break;
 	case FN_BROWSE_FOLDERS:
 		folders_load(ui);
+		folders_point_at_current(ui);
 		ui->screen = SCREEN_FOLDERS;
 		break;
 	case FN_CHANGE_FOLDER:
 		folders_load(ui);
+		folders_point_at_current(ui);
 		ui->screen = SCREEN_FOLDERS;
 		folders_function(ui, FN_CHANGE_FOLDER);
 		break;
