@@ -168,8 +168,13 @@ match_column(struct parser *ps, const char *col, const char *arg)
 static int
 match_columns(struct parser *ps, const char **cols, const char *arg)
 {
+	regex_t	re;
 	int	i;
 
+	/* A bad expression is the user's typo: say so now, not mid-scan. */
+	if (regcomp(&re, arg, REG_EXTENDED | REG_NOSUB) != 0)
+		return fail(ps, "bad regular expression");
+	regfree(&re);
 	buf_adds(&ps->pat->sql, "(");
 	for (i = 0; cols[i] != NULL; i++) {
 		if (i > 0)

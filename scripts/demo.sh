@@ -21,9 +21,16 @@ for a in "$@"; do
 	esac
 done
 
-# The demo itself. For now the headless commands; when the TUI lands this
-# becomes: "$PETREL"
+# The demo itself: the TUI on the demo account when there is a terminal
+# (q leaves it), else the headless commands, which show the same cache.
 demo_session() {
+	if [ -t 0 ] && [ -t 1 ]; then
+		echo "Opening the TUI: j/k move, Enter reads, ? lists the keys," \
+		    "y shows the folders, q quits."
+		sleep 1
+		"$PETREL"
+		return
+	fi
 	"$PETREL" sync
 	"$PETREL" folders
 	# (head may close the pipe early: SIGPIPE is not a failure here)
@@ -83,7 +90,7 @@ demo_session
 if [ "$SHELL_AFTER" = yes ]; then
 	echo
 	echo "A shell with PETREL_CONFIG and XDG_CACHE_HOME set; try"
-	echo "  $PETREL list --json | head; $PETREL show INBOX 1"
+	echo "  $PETREL (the TUI); $PETREL list --json | head; $PETREL show INBOX 1"
 	echo "Leave it (exit) to stop the server."
 	PATH=$SRC/$BUILD:$PATH "${SHELL:-/bin/bash}" -i || true
 fi

@@ -1,4 +1,8 @@
-/* petrel list [--json] [FOLDER]: the index of a folder from the cache. */
+/*
+ * petrel list [--json] [--limit PATTERN] [--sort KEY] [FOLDER]: the index of
+ * a folder from the cache, through the same pattern and sort code as the
+ * TUI's index (cache/view.c, cache/pattern.c).
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +18,9 @@
 struct list_ctx {
 	bool		json;
 	struct buf	b;
+	struct cache_key last;		/* paging: the last row written */
+	enum cache_sort	sort;
+	int		n;
 };
 
 static const struct {
@@ -123,7 +130,29 @@ msg_cb(void *arg, const struct cache_msg *m)
 		buf_addc(&ctx->b, '\n');
 	}
 	fwrite(ctx->b.data, 1, ctx->b.len, stdout);
+	ctx->n++;
+	cache_key_clear(&ctx->last);
+	cache_key_set(&ctx->last, ctx->sort, m);
 	return 0;
+}
+
+/* Every row of the view, a page at a time from the last key. */
+static int
+list_view(struct cache *cache, struct list_ctx *lc,
+    const struct cache_view *v, struct error *err)
+{
+	bool	first = true;
+	int	rv;
+
+	lc->sort = v->sort;
+	do {
+		lc->n = 0;
+		rv = cache_view_page(cache, v, first ? NULL : &lc->last, 1,
+		    false, 512, msg_cb, lc, err);
+		first = false;
+	} while (rv == 512 && lc->n == 512);
+	cache_key_clear(&lc->last);
+	return rv == -1 ? -1 : 0;
 }
 
 int
@@ -134,14 +163,22 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	struct cache		*cache;
 	struct cache_folder	 f;
 	struct error		 err;
-	const char		*folder = NULL;
+	struct cache_view	 v;
+	struct cache_pattern	*limit = NULL;
+	const char		*folder = NULL, *limit_text = NULL;
+	const char		*sort_text = NULL;
 	int			 i, rv, found;
 	int64_t			 fid;
 
 	memset(&lc, 0, sizeof lc);
+	memset(&v, 0, sizeof v);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--json") == 0)
 			lc.json = true;
+		else if (strcmp(argv[i], "--limit") == 0 && i + 1 < argc)
+			limit_text = argv[++i];
+		else if (strcmp(argv[i], "--sort") == 0 && i + 1 < argc)
+			sort_text = argv[++i];
 		else if (argv[i][0] == '-' || folder != NULL)
 			return cli_usage(cli_find("list"));
 		else
@@ -149,23 +186,52 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	if (folder == NULL)
 		folder = "INBOX";
-	if ((acct = cli_account(ctx)) == NULL)
-		return EXIT_USAGE;
 	error_clear(&err);
-	if (cache_open(acct->name, CACHE_READONLY, &cache, &err) == -1)
+	/* Newest first unless a sort is asked for, as before. */
+	v.sort = CACHE_SORT_DATE;
+	v.reverse = true;
+	if (sort_text != NULL) {
+		v.reverse = strncmp(sort_text, "reverse-", 8) == 0;
+		if (cache_sort_parse(sort_text + (v.reverse ? 8 : 0),
+		    &v.sort) == -1) {
+			error_set(&err, ERR_USAGE, "unknown sort \"%s\" (date, "
+			    "arrival, from, subject, size, or reverse-KEY)",
+			    sort_text);
+			return cli_fail(&err);
+		}
+	}
+	if (limit_text != NULL && cache_pattern_compile(limit_text, 0, &limit,
+	    &err) == -1)
 		return cli_fail(&err);
+	v.limit = limit;
+	if ((acct = cli_account(ctx)) == NULL) {
+		cache_pattern_free(&limit);
+		return EXIT_USAGE;
+	}
+	if (cache_open(acct->name, CACHE_READONLY, &cache, &err) == -1) {
+		cache_pattern_free(&limit);
+		return cli_fail(&err);
+	}
 	if ((found = cache_folder_get(cache, folder, &f, &err)) != 1) {
 		if (found == 0)
 			error_set(&err, ERR_USAGE, "no folder \"%s\" in the cache "
 			    "of %s (run petrel sync)", folder, acct->name);
 		cache_close(&cache);
+		cache_pattern_free(&limit);
 		return cli_fail(&err);
 	}
 	fid = f.id;
 	buf_init(&lc.b, 0);
-	rv = cache_msg_foreach(cache, fid, CACHE_ORDER_DATE_DESC, 0, -1, msg_cb,
-	    &lc, &err);
+	if (limit == NULL && sort_text == NULL)
+		rv = cache_msg_foreach(cache, fid, CACHE_ORDER_DATE_DESC, 0,
+		    -1, msg_cb, &lc, &err);
+	else {
+		v.folder_id = fid;
+		rv = list_view(cache, &lc, &v, &err);
+	}
 	buf_free(&lc.b);
+	cache_key_clear(&lc.last);
+	cache_pattern_free(&limit);
 	cache_close(&cache);
 	return rv == -1 ? cli_fail(&err) : EXIT_OK;
 }

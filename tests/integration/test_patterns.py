@@ -1,0 +1,194 @@
+#!/usr/bin/env python3
+"""mutt patterns and sorts through `petrel list --limit PATTERN --sort KEY`:
+the SQL the TUI's limit, search and tag-pattern run, over a cache synced
+from the private Dovecot. Each pattern's answer is compared with a
+reference computed here in Python from what was appended; bad patterns
+and sort keys are usage errors that name the problem.
+"""
+
+import json
+import os
+import re
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+check = harness.Check()
+DAY = 86400
+T0 = 1767268800          # 2026-01-01 12:00 UTC
+NOW = int(time.time())
+N = 12
+
+SENDERS = ["Carol Singer <carol@example.net>", "Dave Diver <dave@example.com>",
+           "Bob Builder <bob@example.org>"]
+
+
+def spec(i):
+    m = {"i": i, "from": SENDERS[i % 3], "cc": "dave@example.com"
+         if i % 4 == 0 else "", "flags": set()}
+    if i == 7:
+        m["subject"] = "LUNCH plans"
+    elif i % 5 == 0:
+        m["subject"] = "Lunch on day %02d" % i
+    else:
+        m["subject"] = "Report %02d" % i
+    m["date"] = NOW - 2 * DAY if i == N else T0 + i * DAY
+    m["body"] = ("x" * 76 + "\n") * 70 if i == 11 else "Short body %d.\n" % i
+    if i in (2, 3):
+        m["flags"] = {"\\Seen"}
+    if i == 4:
+        m["flags"] = {"\\Seen", "\\Flagged"}
+    if i == 6:
+        m["flags"] = {"\\Deleted"}
+    m["mid"] = "<p%02d@example.org>" % i
+    m["refs"] = "<p01@example.org>" if i == 8 else ""
+    return m
+
+
+def raw(m):
+    h = ["From: %s" % m["from"], "To: Alice <alice@example.org>"]
+    if m["cc"]:
+        h.append("Cc: %s" % m["cc"])
+    h += ["Subject: %s" % m["subject"], "Message-ID: %s" % m["mid"],
+          "Date: %s" % time.strftime("%a, %d %b %Y %H:%M:%S +0000",
+                                     time.gmtime(m["date"]))]
+    if m["refs"]:
+        h += ["In-Reply-To: %s" % m["refs"], "References: %s" % m["refs"]]
+    return "\n".join(h) + "\n\n" + m["body"]
+
+
+MSGS = [spec(i) for i in range(1, N + 1)]
+
+
+def day(d, mth, y=2026):
+    return int(time.mktime((y, mth, d, 0, 0, 0, 0, 0, -1)))
+
+
+def rx(pat, text):
+    flags = 0 if re.search("[A-Z]", pat) else re.I
+    return re.search(pat, text, flags) is not None
+
+
+# pattern -> predicate over a spec (sizes come from the cache: "size").
+CASES = [
+    ("~A", lambda m: True),
+    ("~s lunch", lambda m: rx("lunch", m["subject"])),
+    ("~s Lunch", lambda m: "Lunch" in m["subject"]),
+    ("~s 'Report 0[1-4]'", lambda m: rx("Report 0[1-4]", m["subject"])),
+    ("~f bob", lambda m: "bob" in m["from"].lower()),
+    ("~e carol", lambda m: "carol" in m["from"].lower()),
+    ("~c dave", lambda m: "dave" in m["cc"]),
+    ("~t alice", lambda m: True),
+    ("~C dave", lambda m: "dave" in m["cc"]),
+    ("~L dave", lambda m: "dave" in m["cc"] or "Dave" in m["from"]),
+    ("~F", lambda m: "\\Flagged" in m["flags"]),
+    ("~U", lambda m: "\\Seen" not in m["flags"]),
+    ("~N", lambda m: "\\Seen" not in m["flags"]),
+    ("~R", lambda m: "\\Seen" in m["flags"]),
+    ("~D", lambda m: "\\Deleted" in m["flags"]),
+    ("~O", lambda m: False),
+    ("~i p05", lambda m: m["i"] == 5),
+    ("~x p01", lambda m: m["i"] == 8),
+    ("~d 05/01/2026-08/01/2026",
+     lambda m: day(5, 1) <= m["date"] < day(9, 1)),
+    ("~d 10/01/2026-", lambda m: m["date"] >= day(10, 1)),
+    ("~d -03/01/2026", lambda m: m["date"] < day(4, 1)),
+    ("~d 07/01/2026", lambda m: day(7, 1) <= m["date"] < day(8, 1)),
+    ("~d <7d", lambda m: m["i"] == N),
+    ("~d >30d", lambda m: m["i"] != N),
+    ("~z >2K", lambda m: m["size"] > 2048),
+    ("~z -1K", lambda m: m["size"] <= 1024),
+    ("!~s lunch", lambda m: not rx("lunch", m["subject"])),
+    ("~f bob | ~f carol", lambda m: "Dave" not in m["from"]),
+    ("(~f bob | ~s lunch) !~U",
+     lambda m: ("bob" in m["from"] or rx("lunch", m["subject"])) and
+     "\\Seen" in m["flags"]),
+    ("~s report ~f dave", lambda m: "Report" in m["subject"] and
+     "Dave" in m["from"]),
+    ("bob", lambda m: "bob" in m["from"].lower()),
+    ("lunch", lambda m: rx("lunch", m["subject"])),
+    ('~s "day 1[05]"', lambda m: rx("day 1[05]", m["subject"])),
+]
+
+BAD = [
+    ("~s", "argument"),
+    ("(~s lunch", ")"),
+    ("~Y foo", "~Y"),
+    ("~d 32/01/2026", "date"),
+    ("~z >1Q", "size"),
+    ("~s 'unterminated", "quote"),
+    ("~s (", "regular expression"),
+]
+
+
+def listing(d, *args):
+    r = d.run_petrel(["list", "--json"] + list(args), env={"TZ": "UTC"})
+    rows = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    return r, rows
+
+
+def main():
+    with harness.Dovecot(rawlog=False) as d:
+        for m in MSGS:
+            m["uid"] = d.append("alice", "INBOX", raw(m),
+                                flags=" ".join(sorted(m["flags"])),
+                                date=m["date"])
+        d.write_petrel_config(None, account="alice")
+        r = d.run_petrel(["sync"])
+        check(r.status == 0, "sync (%s)" % r.stderr.strip())
+        r, rows = listing(d)
+        by_uid = {row["uid"]: row for row in rows}
+        check.eq(len(rows), N, "petrel list shows all")
+        for m in MSGS:
+            m["size"] = by_uid[m["uid"]]["size"]
+
+        for pat, pred in CASES:
+            r, rows = listing(d, "--limit", pat)
+            want = sorted(m["uid"] for m in MSGS if pred(m))
+            got = sorted(row["uid"] for row in rows)
+            check(r.status == 0 and got == want,
+                  "--limit %s: uids %s (got %s, status %d %s)" %
+                  (pat, want, got, r.status, r.stderr.strip()))
+
+        for pat, word in BAD:
+            r, rows = listing(d, "--limit", pat)
+            check(r.status == 2 and word in r.stderr and not rows,
+                  "bad pattern %r: usage error naming %r (%d: %s)" %
+                  (pat, word, r.status, r.stderr.strip()))
+
+        # Sorts: the order of the rows.
+        def order(*args):
+            return [row["uid"] for row in listing(d, *args)[1]]
+
+        by_date = [m["uid"] for m in sorted(MSGS, key=lambda m: m["date"])]
+        check.eq(order(), by_date[::-1], "default: newest first")
+        check.eq(order("--sort", "date"), by_date, "--sort date: oldest "
+                 "first, as mutt's sort=date")
+        check.eq(order("--sort", "reverse-date"), by_date[::-1],
+                 "--sort reverse-date")
+        check.eq(order("--sort", "arrival"), [m["uid"] for m in MSGS],
+                 "--sort arrival: the server's order")
+        subj = [m["uid"] for m in sorted(
+            MSGS, key=lambda m: (m["subject"].lower(), m["uid"]))]
+        got = order("--sort", "subject")
+        check.eq(got, subj, "--sort subject")
+        size = [m["uid"] for m in sorted(
+            MSGS, key=lambda m: (m["size"], m["uid"]))]
+        check.eq(order("--sort", "size"), size, "--sort size")
+        check.eq(order("--sort", "size", "--limit", "~s lunch"),
+                 [u for u in size if pred_lunch(u)],
+                 "--sort size --limit ~s lunch")
+        r, rows = listing(d, "--sort", "colour")
+        check(r.status == 2 and "sort" in r.stderr,
+              "an unknown sort is a usage error (%s)" % r.stderr.strip())
+    check.done()
+
+
+def pred_lunch(uid):
+    return any(m["uid"] == uid and rx("lunch", m["subject"]) for m in MSGS)
+
+
+if __name__ == "__main__":
+    main()
