@@ -13,6 +13,11 @@ headers it owns in include/, and the modules it may use. A file may include:
   - a *-private.h header only when that header sits in the file's own
     directory (internals are shared by one module's files only).
 
+System headers of the outside libraries (see LIBRARY_HEADERS) may be
+included only by the modules whose "outside libraries" cell names the
+library, and when the cell says "LIBRARY (FILE only)", only by that file:
+ncurses stays in ui/draw.c, sockets in net, SQLite in cache.
+
 Every `#include "..."` in the module directories and in include/ is checked
 (a public header belongs to its module, so it obeys the same rules). Any
 other quoted include (a header in no row of the table, a private header of
@@ -33,6 +38,38 @@ GENERATED = {"config.h"}
 NONE_CELLS = {"", "-", "\u2014", "(none)", "(none yet)", "(header only)"}
 
 INCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*"([^"]*)"')
+SYSINCLUDE_RE = re.compile(r'^[ \t]*#[ \t]*include[ \t]*<([^>]*)>')
+
+# library name (as the table's last column writes it) -> its headers; a
+# name ending in "/" is a directory of headers.
+LIBRARY_HEADERS = {
+    "ncursesw": ["curses.h", "ncurses.h", "ncursesw/", "term.h", "panel.h"],
+    "sqlite": ["sqlite3.h"],
+    "gnutls": ["gnutls/"],
+    "iconv": ["iconv.h"],
+    "sockets": ["sys/socket.h", "netdb.h", "netinet/"],
+}
+
+
+def library_of(header):
+    for lib, hs in LIBRARY_HEADERS.items():
+        for h in hs:
+            if header == h or (h.endswith("/") and header.startswith(h)):
+                return lib
+    return None
+
+
+def outside_cell(cell):
+    """'GnuTLS (hashes), ncursesw (draw.c only)' -> {lib: file or None}."""
+    out = {}
+    for part in re.split(r",(?![^(]*\))", cell.replace("`", "")):
+        part = part.strip()
+        if not part:
+            continue
+        name = part.split()[0].lower()
+        only = re.search(r"\((\S+) only\)", part)
+        out[name] = only.group(1) if only else None
+    return out
 
 
 class TableError(Exception):
@@ -87,6 +124,7 @@ def read_table(root):
             "dir": dirs[0] if dirs else None,
             "headers": cell_list(cells[2]),
             "uses": cell_list(cells[3]),
+            "outside": outside_cell(cells[4]) if len(cells) > 4 else {},
         }
         order.append(name)
     if not modules:
@@ -153,10 +191,31 @@ def includes(path):
                 yield n, m.group(1)
 
 
+def system_includes(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for n, line in enumerate(f, 1):
+            m = SYSINCLUDE_RE.match(line)
+            if m:
+                yield n, m.group(1)
+
+
 def check_file(root, rel, name, modules, owner):
     """Violations in one file of module name."""
     errors = []
     m = modules[name]
+    for n, h in system_includes(os.path.join(root, rel)):
+        lib = library_of(h)
+        if lib is None:
+            continue
+        where = "%s:%d" % (rel, n)
+        if lib not in m["outside"]:
+            errors.append("%s: %s includes <%s> (%s), which its row in %s "
+                          "does not name" % (where, name, h, lib, DESIGN))
+        elif m["outside"][lib] is not None and \
+                os.path.basename(rel) != m["outside"][lib]:
+            errors.append("%s: <%s> (%s) belongs in %s only (%s, line %d)"
+                          % (where, h, lib, m["outside"][lib], DESIGN,
+                             m["line"]))
     allowed = set(m["uses"]) | {name}
     here = os.path.dirname(os.path.join(root, rel))
     for n, h in includes(os.path.join(root, rel)):
