@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""TUI benchmark: petrel's terminal UI against neomutt, both in tmux,
+against the same private Dovecot with one INBOX of --size messages
+(default 100,000), in one run:
+
+  first screen (warm)   start to the first full index screen with a warm
+                        cache: petrel (its SQLite cache) and neomutt (its
+                        header cache, CONDSTORE/QRESYNC on); peak RSS
+  first screen (cold)   petrel with an empty cache: start to the first
+                        screen of rows while the rest syncs behind it
+  keypress latency      while that cold sync runs: j/k, from send-keys to
+                        the cursor's new row on screen (median, p99)
+  limit / search        `l ~s PATTERN` and `/PATTERN` over the cached
+                        folder: Enter to the answer on screen
+
+The screen is read with capture-pane every few milliseconds, so every
+figure includes up to one poll of tmux (about 2-5 ms). Figures are printed,
+never asserted; the issue's targets are shown beside them.
+"""
+
+import argparse
+import importlib.util
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SRC = os.path.dirname(HERE)
+sys.path.insert(0, os.path.join(SRC, "tests", "integration"))
+import harness  # noqa: E402
+
+_spec = importlib.util.spec_from_file_location(
+    "sync_bench", os.path.join(HERE, "sync-bench.py"))
+sync_bench = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(sync_bench)
+
+ROWS, COLS = 50, 200
+INDICATOR = re.compile(r"\x1b\[(?:30;46|30m\x1b\[46|7)m")
+
+
+def log(msg):
+    print(msg, flush=True)
+
+
+def pct(v, p):
+    v = sorted(v)
+    if not v:
+        return None
+    k = min(len(v) - 1, max(0, int(round(p / 100.0 * (len(v) - 1)))))
+    return v[k]
+
+
+class Pane:
+    """One program in its own tmux server, read back with capture-pane."""
+
+    def __init__(self, cmd, env):
+        self.sock = "petrel-tui-bench-%d-%d" % (os.getpid(), time.time_ns())
+        self.tmux = ["tmux", "-L", self.sock, "-f", "/dev/null"]
+        self.t0 = time.monotonic()
+        subprocess.run(self.tmux + ["new-session", "-d", "-x", str(COLS),
+                                    "-y", str(ROWS), "exec " + cmd],
+                       check=True, env=env)
+
+    def screen(self, escapes=False):
+        return subprocess.run(
+            self.tmux + ["capture-pane", "-p"] + (["-e"] if escapes else []),
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+        ).stdout.decode(errors="replace")
+
+    def wait(self, pred, timeout=600, escapes=False):
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            s = self.screen(escapes)
+            if pred(s):
+                return time.monotonic(), s
+            time.sleep(0.002)
+        return None, None
+
+    def keys(self, *k, literal=False):
+        subprocess.run(self.tmux + ["send-keys"] + (["-l"] if literal else [])
+                       + list(k), check=True)
+
+    def peak_rss(self):
+        pid = subprocess.run(self.tmux + ["list-panes", "-F", "#{pane_pid}"],
+                             stdout=subprocess.PIPE).stdout.split()
+        try:
+            with open("/proc/%d/status" % int(pid[0])) as f:
+                for line in f:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) / 1024.0
+        except (OSError, IndexError, ValueError):
+            return None
+        return None
+
+    def close(self):
+        subprocess.run(self.tmux + ["kill-server"], stderr=subprocess.DEVNULL)
+
+
+def index_rows(s):
+    """Index rows on a petrel screen: lines that start with a number."""
+    return sum(1 for l in s.split("\n") if re.match(r"^\s*\d+ ", l))
+
+
+def cursor_text(s):
+    for line in s.split("\n"):
+        if INDICATOR.search(line):
+            t = re.sub(r"\x1b\[[0-9;]*m", "", line)
+            return re.sub(r"^\s*\d+", "", t).strip()
+    return None
+
+
+class Bench:
+    def __init__(self, args):
+        self.args = args
+        self.build = sync_bench.build_dir(args)
+        self.petrel = args.petrel or os.path.join(self.build, "petrel")
+        os.environ.setdefault("PETREL_BUILD_DIR", self.build)
+        self.n = args.size
+        self.user = "tui%d" % self.n
+        self.d = harness.Dovecot(users={self.user: "pw-" + self.user},
+                                 dir=args.dir, keep=bool(args.dir),
+                                 max_userip_connections=1000)
+        self.work = os.path.join(self.d.dir, "bench")
+        os.makedirs(self.work, exist_ok=True)
+        self.cfg = os.path.join(self.work, "config", "petrel", "config")
+        self.res = {}
+
+    def add(self, k, v):
+        if v is not None:
+            self.res.setdefault(k, []).append(v)
+
+    def env(self, cache):
+        e = dict(os.environ)
+        e.pop("PETREL_CONFIG", None)
+        e.update(XDG_CONFIG_HOME=os.path.join(self.work, "config"),
+                 XDG_CACHE_HOME=cache, HOME=self.work, LANG="C.UTF-8",
+                 TERM="xterm")
+        return e
+
+    def petrel_cmd(self, cache):
+        return ("env XDG_CONFIG_HOME=%s XDG_CACHE_HOME=%s HOME=%s "
+                "LANG=C.UTF-8 TERM=screen-256color %s" % (
+                    os.path.join(self.work, "config"), cache, self.work,
+                    self.petrel))
+
+    def setup(self):
+        self.d.start()
+        t = time.monotonic()
+        self.d.seed(self.user, "INBOX", self.n, seed=self.n, manifest=False,
+                    index=False)
+        self.d.index(self.user, "INBOX")
+        log("seeded %d messages in %.1f s" % (self.n, time.monotonic() - t))
+        self.d.write_petrel_config(self.cfg, account=self.user)
+        # The warm cache, once (also warms Dovecot's cache file).
+        self.warm = os.path.join(self.work, "cache-warm")
+        os.makedirs(self.warm, mode=0o700, exist_ok=True)
+        t = time.monotonic()
+        r = subprocess.run([self.petrel, "sync"], env=self.env(self.warm),
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            sys.exit("petrel sync failed: %s" % r.stderr.decode())
+        log("petrel sync (warm-up, not measured): %.1f s" %
+            (time.monotonic() - t))
+        self.clients = ["petrel"]
+        if not self.args.no_neomutt:
+            if sync_bench.ensure_tools(["tmux", "neomutt"]):
+                self.clients.append("neomutt")
+                # Fill neomutt's header cache once, unmeasured.
+                self.mutt_dir, self.muttrc = self.make_muttrc()
+                r = self.neomutt_first_screen()
+                log("neomutt (filling its header cache, not measured): %s" %
+                    ("%.1f s" % r["wall"] if r else "failed"))
+            else:
+                log("neomutt SKIPPED: not installed")
+
+    # ---- petrel -------------------------------------------------------
+
+    def marker(self):
+        return "Msgs:%d " % self.n
+
+    def petrel_first_screen(self):
+        p = Pane(self.petrel_cmd(self.warm), self.env(self.warm))
+        try:
+            t, s = p.wait(lambda s: self.marker() in s and
+                          index_rows(s) >= ROWS - 2, 60)
+            if t is None:
+                log("petrel: no full screen; last screen:\n%s" % p.screen())
+                return None
+            wall = t - p.t0
+            time.sleep(1.0)         # let the background session settle
+            return dict(wall=wall, rss=p.peak_rss())
+        finally:
+            p.close()
+
+    def petrel_ops(self):
+        """Limit and search over the warm cache: Enter to the answer."""
+        p = Pane(self.petrel_cmd(self.warm), self.env(self.warm))
+        out = {}
+        try:
+            p.wait(lambda s: self.marker() in s and "online" in s, 60)
+            for what, keys, pat in (
+                    ("limit ~s", "l", "~s zz"),
+                    ("limit ~f ~d", "l", "~f a ~d <30d"),
+                    ("limit all", "l", "all"),
+                    ("search", "/", "~s qq")):
+                cur = cursor_text(p.screen(True))
+                if what == "limit all":
+                    def done(s):
+                        return "Lim:" not in s
+                elif keys == "l":
+                    def done(s, pat=pat):
+                        return "(limit: %s)" % pat in s
+                else:
+                    def done(s, cur=cur):
+                        return "Search for:" not in s and (
+                            "Not found" in s or "wrapped" in s or
+                            cursor_text(s) not in (None, cur))
+                p.keys(keys)
+                p.wait(lambda s: "matching:" in s or "Search for:" in s, 10)
+                if keys == "l":
+                    p.keys("C-u")
+                p.keys(pat, literal=True)
+                time.sleep(0.05)
+                t0 = time.monotonic()
+                p.keys("Enter")
+                t, s = p.wait(done, 30, escapes=True)
+                out[what] = t - t0 if t else None
+                time.sleep(0.2)
+        finally:
+            p.close()
+        return out
+
+    def petrel_cold(self):
+        """An empty cache: the first rows, then j/k while the sync runs."""
+        cache = os.path.join(self.work, "cache-cold")
+        shutil.rmtree(cache, ignore_errors=True)
+        os.makedirs(cache, mode=0o700)
+        p = Pane(self.petrel_cmd(cache), self.env(cache))
+        res = dict(first=None, full=None, lat=[], synced=None)
+        try:
+            t, s = p.wait(lambda s: index_rows(s) >= 1, 120)
+            if t is not None:
+                res["first"] = t - p.t0
+            t, s = p.wait(lambda s: index_rows(s) >= ROWS - 2, 120)
+            if t is not None:
+                res["full"] = t - p.t0
+            # Keys while headers keep arriving.
+            for i in range(self.args.keys):
+                cur = cursor_text(p.screen(True))
+                k = "k" if i % 2 == 0 else "j"
+                t0 = time.monotonic()
+                p.keys(k)
+                t, s = p.wait(lambda s: cursor_text(s) not in (None, cur),
+                              5, escapes=True)
+                if t is not None:
+                    res["lat"].append(t - t0)
+                if "syncing" not in (s or "") and i > 5:
+                    break
+                time.sleep(0.02)
+            res["during_sync"] = "syncing" in (s or "")
+            t, s = p.wait(lambda s: self.marker() in s and "online" in s,
+                          600)
+            if t is not None:
+                res["synced"] = t - p.t0
+            res["rss"] = p.peak_rss()
+        finally:
+            p.close()
+            shutil.rmtree(cache, ignore_errors=True)
+        return res
+
+    # ---- neomutt ------------------------------------------------------
+
+    def make_muttrc(self):
+        b = sync_bench.Bench.__new__(sync_bench.Bench)
+        b.users = {self.n: self.user}
+        b.d = self.d
+        b.work = self.work
+        return sync_bench.Bench.muttrc(b, "neomutt", self.n, "tui")
+
+    def neomutt_first_screen(self):
+        cmd = ("env -i HOME=%s LANG=C.UTF-8 TERM=screen %s -n -F %s" % (
+            os.path.join(self.mutt_dir, "home"), shutil.which("neomutt"),
+            self.muttrc))
+        p = Pane(cmd, dict(os.environ, TERM="xterm"))
+        try:
+            t, s = p.wait(lambda s: "MARK msgs=%d " % self.n in s, 600)
+            if t is None:
+                return None
+            wall = t - p.t0
+            time.sleep(0.5)
+            return dict(wall=wall, rss=p.peak_rss())
+        finally:
+            p.close()
+
+    # ---- the run ------------------------------------------------------
+
+    def run(self):
+        for r in range(1, self.args.rounds + 1):
+            order = list(self.clients)
+            if r % 2 == 0:
+                order.reverse()
+            for c in order:
+                if c == "petrel":
+                    self.add("petrel first screen (warm)",
+                             self.petrel_first_screen())
+                else:
+                    self.add("neomutt first screen (warm hcache)",
+                             self.neomutt_first_screen())
+            log("round %d of %d done" % (r, self.args.rounds))
+        self.ops = self.petrel_ops()
+        self.cold = self.petrel_cold()
+
+    def report(self):
+        log("")
+        log("%d messages, %d rounds, terminal %dx%d" % (
+            self.n, self.args.rounds, COLS, ROWS))
+        med = {}
+        for k, runs in self.res.items():
+            w = statistics.median(x["wall"] for x in runs)
+            rss = [x["rss"] for x in runs if x.get("rss")]
+            med[k] = w
+            log("%-36s median %.3f s  runs %s  peak RSS %s" % (
+                k, w, " ".join("%.3f" % x["wall"] for x in runs),
+                "%.1f MB" % max(rss) if rss else "-"))
+        pw = med.get("petrel first screen (warm)")
+        nw = med.get("neomutt first screen (warm hcache)")
+        if pw is not None:
+            log("petrel first screen (warm): %.3f s  [target <= 0.1 s]" % pw)
+            rss = max(x["rss"] for x in self.res["petrel first screen (warm)"]
+                      if x.get("rss"))
+            log("petrel peak RSS (warm start): %.1f MB  [target <= 24 MB]"
+                % rss)
+        if pw and nw:
+            log("neomutt/petrel first screen: %.1fx  [target >= 10x]" %
+                (nw / pw))
+        for k, v in self.ops.items():
+            log("%-36s %s  [target <= 0.1 s]" % (
+                k, "%.3f s" % v if v is not None else "no answer"))
+        c = self.cold
+        log("cold cache: first row %s, first full screen %s  "
+            "[target <= 0.5 s]; all %d synced at %s; peak RSS %s" % (
+                "%.3f s" % c["first"] if c["first"] else "-",
+                "%.3f s" % c["full"] if c["full"] else "-", self.n,
+                "%.1f s" % c["synced"] if c["synced"] else "-",
+                "%.1f MB" % c["rss"] if c.get("rss") else "-"))
+        if c["lat"]:
+            log("keypress during the cold sync (%d keys%s): median %.1f ms, "
+                "p99 %.1f ms, max %.1f ms  [target p99 <= 50 ms]" % (
+                    len(c["lat"]), "" if c.get("during_sync") else
+                    ", the sync ended before the last",
+                    1000 * statistics.median(c["lat"]),
+                    1000 * pct(c["lat"], 99), 1000 * max(c["lat"])))
+        log("thread sort: not measured (threads are not built yet)")
+        log("pager, 25 MB message with a 5 MB HTML part: not measured here "
+            "(see render-bench.py)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--size", type=int, default=100000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--keys", type=int, default=100,
+                    help="keypresses timed during the cold sync")
+    ap.add_argument("--petrel")
+    ap.add_argument("--build-dir")
+    ap.add_argument("--no-neomutt", action="store_true")
+    ap.add_argument("--dir")
+    args = ap.parse_args()
+    if shutil.which("tmux") is None:
+        sync_bench.ensure_tools(["tmux"])
+    b = Bench(args)
+    signal.signal(signal.SIGINT, lambda s, f: sys.exit(130))
+    try:
+        b.setup()
+        b.run()
+        b.report()
+    finally:
+        b.d.stop()
+        b.d.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
