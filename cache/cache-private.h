@@ -117,7 +117,8 @@ const char	*cache_keep(struct cache *, const char *);
 /* Message columns in the order cache_msg_from_row() reads them. */
 #define MSG_COLUMNS "id, folder_id, uid, flags, keywords, modseq, " \
 	"internaldate, size, date, date_tz, from_addr, to_addr, cc_addr, " \
-	"subject, message_id, in_reply_to, refs, bodystructure, has_body, hidden"
+	"subject, message_id, in_reply_to, refs, bodystructure, has_body, hidden, " \
+	"thread_path, thread_gap"
 /* A row of MSG_COLUMNS; the strings live until the statement moves on. */
 void		 cache_msg_from_row(sqlite3_stmt *, struct cache_msg *);
 /* Bind a string or NULL. */

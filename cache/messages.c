@@ -110,6 +110,8 @@ cache_msg_from_row(sqlite3_stmt *st, struct cache_msg *m)
 	m->bodystructure = cache_col_text(st, 17);
 	m->has_body = sqlite3_column_int(st, 18) != 0;
 	m->hidden = sqlite3_column_int(st, 19) != 0;
+	m->thread_path = cache_col_text(st, 20);
+	m->thread_gap = sqlite3_column_int(st, 21) != 0;
 }
 
 int
@@ -135,6 +137,7 @@ cache_msg_get(struct cache *c, int64_t folder_id, uint32_t uid,
 		m->in_reply_to = cache_keep(c, m->in_reply_to);
 		m->references = cache_keep(c, m->references);
 		m->bodystructure = cache_keep(c, m->bodystructure);
+		m->thread_path = cache_keep(c, m->thread_path);
 		sqlite3_reset(st);
 		return 1;
 	}

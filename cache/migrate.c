@@ -122,6 +122,27 @@ static const char *migrations[] = {
 	");"
 	"CREATE INDEX pending_by_message ON pending(folder_id, uid);"
 	"ALTER TABLE messages ADD COLUMN hidden INTEGER NOT NULL DEFAULT 0;",
+	/*
+	 * 4 -> 5: threads (cache/thread.c). thread_path is the message's
+	 * place in its thread, the segments of its ancestors and its own
+	 * (date, UID), so the thread view pages by one index like the flat
+	 * ones; NULL until threaded. thread_wants lists the Message-IDs a
+	 * message would rather hang under, for when one of them arrives.
+	 */
+	"ALTER TABLE messages ADD COLUMN thread_path TEXT;"
+	"ALTER TABLE messages ADD COLUMN thread_gap INTEGER NOT NULL DEFAULT 0;"
+	"CREATE INDEX messages_by_thread ON messages(folder_id, thread_path);"
+	"CREATE INDEX messages_unthreaded ON messages(folder_id, date, uid) "
+	"  WHERE thread_path IS NULL;"
+	"CREATE INDEX messages_by_message_id ON messages(folder_id, message_id);"
+	"CREATE TABLE thread_wants("
+	"  folder_id INTEGER NOT NULL,"
+	"  ref TEXT NOT NULL,"			/* a Message-ID not (yet) here */
+	"  msg INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  rank INTEGER NOT NULL,"		/* 0: the direct parent */
+	"  PRIMARY KEY(folder_id, ref, msg)"
+	") WITHOUT ROWID;"
+	"CREATE INDEX thread_wants_by_msg ON thread_wants(msg);",
 };
 
 /* Step that first needs the bodies copied to their own file. */

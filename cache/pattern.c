@@ -592,7 +592,9 @@ int
 cache_tags_ensure(struct cache *c, struct error *err)
 {
 	if (sqlite3_exec(c->db, "CREATE TEMP TABLE IF NOT EXISTS "
-	    "tagged(id INTEGER PRIMARY KEY)", NULL, NULL, NULL) != SQLITE_OK)
+	    "tagged(id INTEGER PRIMARY KEY);"
+	    "CREATE TEMP TABLE IF NOT EXISTS collapsed(root TEXT PRIMARY KEY)",
+	    NULL, NULL, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "making the tag table");
 	return 0;
 }

@@ -27,6 +27,8 @@ static const struct sort_def sorts[] = {
 	[CACHE_SORT_SUBJECT] =	{ "subject",
 	    "ifnull(m.subject, '') COLLATE NOCASE", true, true },
 	[CACHE_SORT_SIZE] =	{ "size", "m.size", false, true },
+	/* Unique: a path ends in the message's own UID. */
+	[CACHE_SORT_THREADS] =	{ "threads", "m.thread_path", true, false },
 };
 #define NSORTS ((int)(sizeof sorts / sizeof sorts[0]))
 
@@ -75,6 +77,9 @@ cache_key_set(struct cache_key *k, enum cache_sort s, const struct cache_msg *m)
 	case CACHE_SORT_SUBJECT:
 		k->text = xstrdup(m->subject != NULL ? m->subject : "");
 		break;
+	case CACHE_SORT_THREADS:
+		k->text = xstrdup(m->thread_path != NULL ? m->thread_path : "");
+		break;
 	}
 }
 
@@ -96,10 +101,17 @@ view_where(const struct cache_view *v, const char *cmp)
 	const struct sort_def	*sd = &sorts[v->sort];
 	char			*sql, *out;
 
-	sql = sqlite3_mprintf("m.folder_id = ?1 AND m.hidden = 0%s%s%s",
+	sql = sqlite3_mprintf("m.folder_id = ?1 AND m.hidden = 0%s%s%s%s",
 	    v->limit != NULL ? " AND (" : "",
 	    v->limit != NULL ? cache_pattern_sql(v->limit) : "",
-	    v->limit != NULL ? ")" : "");
+	    v->limit != NULL ? ")" : "",
+	    v->sort != CACHE_SORT_THREADS ? "" : v->collapse_all ?
+	    " AND m.thread_path IS NOT NULL AND (length(m.thread_path) = 20 "
+	    "OR substr(m.thread_path, 1, 20) IN (SELECT root FROM "
+	    "temp.collapsed))" :
+	    " AND m.thread_path IS NOT NULL AND (length(m.thread_path) = 20 "
+	    "OR substr(m.thread_path, 1, 20) NOT IN (SELECT root FROM "
+	    "temp.collapsed))");
 	if (cmp != NULL) {
 		char *more;
 
@@ -154,6 +166,8 @@ cache_view_page(struct cache *c, const struct cache_view *v,
 
 	if ((int)v->sort < 0 || (int)v->sort >= NSORTS)
 		return error_set(err, ERR_LOCAL, "bad sort order");
+	if (cache_tags_ensure(c, err) == -1)
+		return -1;
 	sd = &sorts[v->sort];
 	/* Ascending in SQL when going forward through an unreversed view. */
 	asc = (dir > 0) != v->reverse;
@@ -206,6 +220,8 @@ cache_view_count(struct cache *c, const struct cache_view *v,
 
 	if ((int)v->sort < 0 || (int)v->sort >= NSORTS)
 		return error_set(err, ERR_LOCAL, "bad sort order");
+	if (cache_tags_ensure(c, err) == -1)
+		return -1;
 	where = view_where(v, before == NULL ? NULL : v->reverse ? ">" : "<");
 	sql = sqlite3_mprintf("SELECT count(*) FROM messages m WHERE %s",
 	    where);
@@ -296,4 +312,55 @@ cache_tag_has(struct cache *c, int64_t folder_id, uint32_t uid)
 	has = sqlite3_step(st) == SQLITE_ROW;
 	sqlite3_finalize(st);
 	return has;
+}
+
+/* ---- Collapsed threads ------------------------------------------------------ */
+
+int
+cache_thread_collapse(struct cache *c, const char *path, bool on,
+    struct error *err)
+{
+	sqlite3_stmt	*st;
+	int		 rc;
+
+	if (path == NULL || strlen(path) < CACHE_THREAD_SEG)
+		return 0;
+	if (cache_tags_ensure(c, err) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(c->db, on ?
+	    "INSERT OR IGNORE INTO temp.collapsed(root) VALUES (substr(?1, 1, 20))" :
+	    "DELETE FROM temp.collapsed WHERE root = substr(?1, 1, 20)", -1, &st,
+	    NULL) != SQLITE_OK)
+		return cache_db_error(c, err, "collapsing a thread");
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return cache_db_error(c, err, "collapsing a thread");
+	return 0;
+}
+
+bool
+cache_thread_collapsed(struct cache *c, const char *path)
+{
+	sqlite3_stmt	*st;
+	bool		 yes = false;
+	struct error	 err;
+
+	error_clear(&err);
+	if (path == NULL || cache_tags_ensure(c, &err) == -1)
+		return false;
+	if (sqlite3_prepare_v2(c->db, "SELECT 1 FROM temp.collapsed WHERE "
+	    "root = substr(?1, 1, 20)", -1, &st, NULL) != SQLITE_OK)
+		return false;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+void
+cache_thread_collapse_clear(struct cache *c)
+{
+	sqlite3_exec(c->db, "DELETE FROM temp.collapsed", NULL, NULL, NULL);
 }

@@ -128,6 +128,8 @@ struct cache_msg {
 	bool		 has_body;	/* filled by reads */
 	bool		 hidden;	/* filled by reads: moved or expunged locally,
 					 * still on the server until replayed */
+	const char	*thread_path;	/* filled by reads; see cache_thread_* */
+	bool		 thread_gap;	/* its parent is not in the folder */
 };
 
 /*
@@ -366,6 +368,7 @@ enum cache_sort {
 	CACHE_SORT_FROM,
 	CACHE_SORT_SUBJECT,
 	CACHE_SORT_SIZE,
+	CACHE_SORT_THREADS,	/* thread_path: threads by their first message */
 };
 const char	*cache_sort_name(enum cache_sort);
 /* "date", "arrival", "from", "subject", "size" (mutt's names): 0, or -1. */
@@ -385,8 +388,14 @@ struct cache_pattern;
 struct cache_view {
 	int64_t			 folder_id;
 	enum cache_sort		 sort;
-	bool			 reverse;
+	bool			 reverse;	/* not with CACHE_SORT_THREADS */
 	const struct cache_pattern *limit;	/* NULL: every message */
+	/*
+	 * Threads: the replies of the threads in the connection's collapse
+	 * list are left out, or with collapse_all the replies of every
+	 * thread but those in the list.
+	 */
+	bool			 collapse_all;
 };
 
 /*
@@ -409,6 +418,31 @@ int	cache_tag_set(struct cache *, int64_t folder_id, const uint32_t *uids,
 void	cache_tag_clear(struct cache *);
 int64_t	cache_tag_count(struct cache *, int64_t folder_id);
 bool	cache_tag_has(struct cache *, int64_t folder_id, uint32_t uid);
+
+
+/* ---- Threads (thread.c) ---------------------------------------------------- */
+
+/* A thread_path is segments of this many characters, the root's first. */
+#define CACHE_THREAD_SEG	20
+
+/*
+ * Thread the messages of a folder that are not yet (in short write
+ * transactions, oldest first): returns how many, or -1.
+ */
+int	cache_thread_update(struct cache *, int64_t folder_id, struct error *err);
+/* 0 for a thread's first message, 1 for a reply to it ... */
+int	cache_thread_depth(const char *thread_path);
+/* The UID of the parent in the path (0 for none). */
+uint32_t cache_thread_parent_uid(const char *thread_path);
+int64_t	cache_thread_count_under(struct cache *, int64_t folder_id,
+	    const char *thread_path, struct error *err);
+bool	cache_thread_has_next_sibling(struct cache *, int64_t folder_id,
+	    const char *thread_path);
+/* The connection's collapse list: thread roots (their first segment). */
+int	cache_thread_collapse(struct cache *, const char *thread_path, bool on,
+	    struct error *err);
+bool	cache_thread_collapsed(struct cache *, const char *thread_path);
+void	cache_thread_collapse_clear(struct cache *);
 
 
 /* ---- Patterns (pattern.c) -------------------------------------------------- */

@@ -31,6 +31,7 @@ row_free(struct index_row *r)
 	free(r->to);
 	free(r->subject);
 	free(r->keywords);
+	free(r->thread_path);
 	memset(r, 0, sizeof *r);
 }
 
@@ -72,6 +73,9 @@ fetch_cb(void *arg, const struct cache_msg *m)
 	r->to = xstrdup(m->to != NULL ? m->to : "");
 	r->subject = xstrdup(m->subject != NULL ? m->subject : "");
 	r->keywords = m->keywords != NULL ? xstrdup(m->keywords) : NULL;
+	r->thread_path = m->thread_path != NULL ? xstrdup(m->thread_path) :
+	    NULL;
+	r->thread_gap = m->thread_gap;
 	return 0;
 }
 
@@ -106,6 +110,54 @@ fetch_free(struct fetch *f)
 	free(f->rows);
 	f->rows = NULL;
 	f->n = 0;
+}
+
+/*
+ * The thread tree before the subject, as mutt draws it: a corner or a tee
+ * by whether a later reply to the same parent follows, "?" where the
+ * parent is missing, "+N" on a collapsed thread's first message.
+ */
+static void
+mark_threads(struct index *ix)
+{
+	struct error	err;
+	int		i, d, j;
+
+	for (i = 0; i < ix->nrows; i++) {
+		struct index_row	*r = &ix->rows[i];
+		size_t			 o = 0;
+
+		r->tree[0] = '\0';
+		r->thread_hidden = 0;
+		if (ix->view.sort != CACHE_SORT_THREADS || r->thread_path == NULL)
+			continue;
+		d = cache_thread_depth(r->thread_path);
+		if (d == 0) {
+			bool collapsed = cache_thread_collapsed(ix->ua->cache,
+			    r->thread_path) != ix->view.collapse_all;
+
+			error_clear(&err);
+			if (collapsed)
+				r->thread_hidden = cache_thread_count_under(
+				    ix->ua->cache, ix->folder_id, r->thread_path,
+				    &err);
+			if (r->thread_hidden > 0)
+				o += (size_t)snprintf(r->tree + o,
+				    sizeof r->tree - o, "+%lld ",
+				    (long long)r->thread_hidden);
+			if (r->thread_gap)
+				snprintf(r->tree + o, sizeof r->tree - o,
+				    "\xe2\x94\x80?\xe2\x94\x80>");
+			continue;
+		}
+		for (j = 1; j < d && j < 20 && o + 8 < sizeof r->tree; j++)
+			o += (size_t)snprintf(r->tree + o, sizeof r->tree - o,
+			    "  ");
+		snprintf(r->tree + o, sizeof r->tree - o, "%s\xe2\x94\x80%s",
+		    cache_thread_has_next_sibling(ix->ua->cache, ix->folder_id,
+		    r->thread_path) ? "\xe2\x94\x9c" : "\xe2\x94\x94",
+		    r->thread_gap ? "?" : ">");
+	}
 }
 
 static void
@@ -191,6 +243,7 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 			ix->first_number = c + 1;
 	}
 	mark_tags(ix);
+	mark_threads(ix);
 	ui->dirty = true;
 }
 
@@ -201,6 +254,12 @@ counts(struct ui *ui)
 	struct error		 err;
 
 	error_clear(&err);
+	/* New messages get their place in a thread before they are shown. */
+	if (ix->view.sort == CACHE_SORT_THREADS &&
+	    cache_thread_update(ix->ua->cache, ix->folder_id, &err) == -1) {
+		ui_error(ui, "%s", err.msg);
+		error_clear(&err);
+	}
 	ix->total = cache_msg_count(ix->ua->cache, ix->folder_id);
 	ix->unread = 0;
 	{
@@ -300,6 +359,8 @@ index_open(struct ui *ui, struct ui_account *ua, const char *folder)
 		if (cache_sort_parse(name, &sort) == -1)
 			sort = CACHE_SORT_DATE;
 	}
+	if (sort == CACHE_SORT_THREADS)
+		ix->view.reverse = false;	/* not supported */
 	ix->view.sort = sort;
 	ix->view.limit = NULL;
 	counts(ui);
@@ -574,6 +635,7 @@ tag_pattern(struct ui *ui, const char *text, bool on)
 		    u.n == 1 ? "" : "s", on ? "" : "un");
 	free(u.v);
 	mark_tags(ix);
+	mark_threads(ix);
 	ui->dirty = true;
 }
 
@@ -620,6 +682,90 @@ undelete_done(struct ui *ui, const char *text)
  * The messages an action applies to: the tagged ones after ';', else the
  * one under the cursor. Returns the count (0: none, message set).
  */
+/* ---- Threads ------------------------------------------------------------------- */
+
+/* The key of the first message of the thread that path belongs to. */
+static void
+root_key(struct cache_key *k, const char *path)
+{
+	memset(k, 0, sizeof *k);
+	k->text = xstrndup(path, CACHE_THREAD_SEG);
+}
+
+static void
+thread_function(struct ui *ui, int fn)
+{
+	struct index		*ix = &ui->idx;
+	struct index_row	*r = index_current(ix);
+	struct cache_key	 k;
+	struct fetch		 f;
+	struct error		 err;
+
+	if (ix->view.sort != CACHE_SORT_THREADS) {
+		ui_error(ui, "Threading is not enabled (o t sorts by threads).");
+		return;
+	}
+	error_clear(&err);
+	switch (fn) {
+	case FN_COLLAPSE_ALL:
+		ix->view.collapse_all = !ix->view.collapse_all;
+		cache_thread_collapse_clear(ix->ua->cache);
+		if (r != NULL && r->thread_path != NULL) {
+			/* The cursor goes to the first message of its thread. */
+			root_key(&k, r->thread_path);
+			counts(ui);
+			load(ui, &k, ix->cursor);
+			cache_key_clear(&k);
+		} else
+			index_reload(ui);
+		return;
+	case FN_COLLAPSE_THREAD:
+		if (r == NULL || r->thread_path == NULL)
+			return;
+		if (cache_thread_collapse(ix->ua->cache, r->thread_path,
+		    !cache_thread_collapsed(ix->ua->cache, r->thread_path),
+		    &err) == -1) {
+			ui_error(ui, "%s", err.msg);
+			return;
+		}
+		root_key(&k, r->thread_path);
+		counts(ui);
+		load(ui, &k, ix->cursor);
+		cache_key_clear(&k);
+		return;
+	case FN_NEXT_THREAD:
+		if (r == NULL || r->thread_path == NULL)
+			return;
+		/* Past every path of this thread: the root's segment + 'g'. */
+		root_key(&k, r->thread_path);
+		k.text = xrealloc(k.text, CACHE_THREAD_SEG + 2);
+		k.text[CACHE_THREAD_SEG] = 'g';
+		k.text[CACHE_THREAD_SEG + 1] = '\0';
+		if (fetch(ui, &k, 1, false, 1, &f) == 1) {
+			cache_key_clear(&k);
+			k.text = xstrdup(f.rows[0].key.text);
+			load(ui, &k, ix->cursor);
+		} else
+			ui_error(ui, "No more threads.");
+		fetch_free(&f);
+		cache_key_clear(&k);
+		return;
+	case FN_PREVIOUS_THREAD:
+		if (r == NULL || r->thread_path == NULL)
+			return;
+		root_key(&k, r->thread_path);
+		if (fetch(ui, &k, -1, false, 1, &f) == 1) {
+			cache_key_clear(&k);
+			root_key(&k, f.rows[0].key.text);
+			load(ui, &k, ix->cursor);
+		} else
+			ui_error(ui, "You are on the first thread.");
+		fetch_free(&f);
+		cache_key_clear(&k);
+		return;
+	}
+}
+
 static size_t
 targets(struct ui *ui, uint32_t **vp)
 {
@@ -747,9 +893,10 @@ sort_done(struct ui *ui, const char *text, bool reverse)
 	} keys[] = {
 		{ "d", CACHE_SORT_DATE }, { "r", CACHE_SORT_ARRIVAL },
 		{ "f", CACHE_SORT_FROM }, { "s", CACHE_SORT_SUBJECT },
-		{ "z", CACHE_SORT_SIZE },
+		{ "z", CACHE_SORT_SIZE }, { "t", CACHE_SORT_THREADS },
 	};
-	size_t	i;
+	size_t		i;
+	struct error	err;
 
 	if (text == NULL || *text == '\0')
 		return;
@@ -762,13 +909,22 @@ sort_done(struct ui *ui, const char *text, bool reverse)
 		ui_error(ui, "Unknown sort: %s", text);
 		return;
 	}
+	if (keys[i].sort == CACHE_SORT_THREADS && reverse) {
+		ui_error(ui, "Reverse threads are not supported.");
+		return;
+	}
 	ix->view.sort = keys[i].sort;
 	ix->view.reverse = reverse;
+	error_clear(&err);
+	if (ix->view.sort == CACHE_SORT_THREADS &&
+	    cache_thread_update(ix->ua->cache, ix->folder_id, &err) == -1) {
+		ui_error(ui, "%s", err.msg);
+		return;
+	}
 	/* The key of the row under the cursor changes with the order. */
 	{
 		struct index_row	*r = index_current(ix);
 		struct cache_msg	 m;
-		struct error		 err;
 
 		error_clear(&err);
 		if (r != NULL && cache_msg_get(ix->ua->cache, ix->folder_id,
@@ -919,6 +1075,12 @@ index_function(struct ui *ui, int fn)
 		ui_prompt(ui, "Untag messages matching: ", NULL, false,
 		    untag_done);
 		break;
+	case FN_COLLAPSE_THREAD:
+	case FN_COLLAPSE_ALL:
+	case FN_NEXT_THREAD:
+	case FN_PREVIOUS_THREAD:
+		thread_function(ui, fn);
+		break;
 	case FN_TAG_PREFIX:
 		if (ix->ntagged == 0) {
 			ui_error(ui, "No tagged messages.");
@@ -942,7 +1104,7 @@ index_function(struct ui *ui, int fn)
 		search_from(ui, 1);
 		break;
 	case FN_SORT:
-		ui_prompt(ui, "Sort (d)ate (r)arrival (f)rom (s)ubject si(z)e: ",
+		ui_prompt(ui, "Sort (d)ate (r)arrival (f)rom (s)ubject si(z)e (t)hreads: ",
 		    NULL, false, sort_fwd_done);
 		break;
 	case FN_SORT_REVERSE:
@@ -1176,6 +1338,7 @@ index_format_row(struct ui *ui, const struct index_row *r, int64_t number,
 			buf_adds(&field, r->to);
 			break;
 		case 's':
+			buf_adds(&field, r->tree);
 			buf_adds(&field, r->subject);
 			break;
 		case 'c':

@@ -149,7 +149,10 @@ static const struct {
 	{ MENU_INDEX, "n", FN_SEARCH_NEXT },
 	{ MENU_INDEX, "o", FN_SORT },
 	{ MENU_INDEX, "O", FN_SORT_REVERSE },
-	{ MENU_INDEX, "\\Cn", FN_CHECK },
+	{ MENU_INDEX, "<Esc>v", FN_COLLAPSE_THREAD },
+	{ MENU_INDEX, "<Esc>V", FN_COLLAPSE_ALL },
+	{ MENU_INDEX, "\\Cn", FN_NEXT_THREAD },
+	{ MENU_INDEX, "\\Cp", FN_PREVIOUS_THREAD },
 
 	{ MENU_PAGER, "<Enter>", FN_NEXT_LINE },
 	{ MENU_PAGER, "<Down>", FN_NEXT_LINE },

@@ -134,6 +134,10 @@ struct index_row {
 	char			*subject;
 	char			*keywords;
 	bool			 tagged;
+	char			*thread_path;	/* NULL unless threaded */
+	bool			 thread_gap;
+	int64_t			 thread_hidden;	/* collapsed: replies hidden */
+	char			 tree[160];	/* %s's thread tree, UTF-8 */
 };
 
 struct index {

@@ -8,7 +8,7 @@
 const struct cli_cmd cli_cmds[] = {
 	{ "sync", "[--bodies] [FOLDER...]", cmd_sync },
 	{ "folders", "[--json]", cmd_folders },
-	{ "list", "[--json] [--limit PATTERN] [--sort KEY] [FOLDER]", cmd_list },
+	{ "list", "[--json] [--limit PATTERN] [--sort KEY] [--threads] [FOLDER]", cmd_list },
 	{ "show", "[--raw] [--headers all|default] [--save N DIR] FOLDER UID", cmd_show },
 	{ "render", "[--json] [--headers all|default] [--save N DIR] FILE|-", cmd_render },
 	{ "flag", "add|remove [--json] FOLDER UIDS NAME...", cmd_flag },

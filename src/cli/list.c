@@ -21,6 +21,7 @@ struct list_ctx {
 	struct cache_key last;		/* paging: the last row written */
 	enum cache_sort	sort;
 	int		n;
+	bool		threads;
 };
 
 static const struct {
@@ -113,6 +114,19 @@ msg_cb(void *arg, const struct cache_msg *m)
 		buf_printf(&ctx->b, ",\"size\":%lld", (long long)m->size);
 		buf_adds(&ctx->b, ",\"message_id\":");
 		add_json_or_null(&ctx->b, m->message_id);
+		if (ctx->threads) {
+			uint32_t parent = cache_thread_parent_uid(
+			    m->thread_path);
+
+			buf_printf(&ctx->b, ",\"depth\":%d,\"parent\":",
+			    cache_thread_depth(m->thread_path));
+			if (parent != 0)
+				buf_printf(&ctx->b, "%u", parent);
+			else
+				buf_adds(&ctx->b, "null");
+			buf_printf(&ctx->b, ",\"gap\":%s",
+			    m->thread_gap ? "true" : "false");
+		}
 		buf_adds(&ctx->b, "}\n");
 	} else {
 		struct tm	tm;
@@ -126,6 +140,14 @@ msg_cb(void *arg, const struct cache_msg *m)
 		    (m->flags & MSG_ANSWERED) ? 'r' : ' ', when);
 		add_column(&ctx->b, m->from, 24, true);
 		buf_adds(&ctx->b, "  ");
+		if (ctx->threads) {
+			int d = cache_thread_depth(m->thread_path), j;
+
+			for (j = 0; j < d && j < 20; j++)
+				buf_adds(&ctx->b, "  ");
+			if (m->thread_gap)
+				buf_adds(&ctx->b, "? ");
+		}
 		add_column(&ctx->b, m->subject, 60, false);
 		buf_addc(&ctx->b, '\n');
 	}
@@ -179,6 +201,8 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 			limit_text = argv[++i];
 		else if (strcmp(argv[i], "--sort") == 0 && i + 1 < argc)
 			sort_text = argv[++i];
+		else if (strcmp(argv[i], "--threads") == 0)
+			lc.threads = true;
 		else if (argv[i][0] == '-' || folder != NULL)
 			return cli_usage(cli_find("list"));
 		else
@@ -200,6 +224,23 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 			return cli_fail(&err);
 		}
 	}
+	if (sort_text != NULL && v.sort == CACHE_SORT_THREADS)
+		lc.threads = true;
+	if (lc.threads) {
+		if (sort_text != NULL && v.sort != CACHE_SORT_THREADS) {
+			error_set(&err, ERR_USAGE, "--threads sorts by threads: "
+			    "it does not go with --sort %s", sort_text);
+			return cli_fail(&err);
+		}
+		if (sort_text != NULL && v.reverse) {
+			error_set(&err, ERR_USAGE, "reverse-threads is not "
+			    "supported");
+			return cli_fail(&err);
+		}
+		v.sort = CACHE_SORT_THREADS;
+		v.reverse = false;
+		sort_text = "threads";
+	}
 	if (limit_text != NULL && cache_pattern_compile(limit_text, 0, &limit,
 	    &err) == -1)
 		return cli_fail(&err);
@@ -208,7 +249,9 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		cache_pattern_free(&limit);
 		return EXIT_USAGE;
 	}
-	if (cache_open(acct->name, CACHE_READONLY, &cache, &err) == -1) {
+	/* Threading writes each new message's place in its thread. */
+	if (cache_open(acct->name, lc.threads ? 0 : CACHE_READONLY, &cache,
+	    &err) == -1) {
 		cache_pattern_free(&limit);
 		return cli_fail(&err);
 	}
@@ -227,7 +270,11 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		    -1, msg_cb, &lc, &err);
 	else {
 		v.folder_id = fid;
-		rv = list_view(cache, &lc, &v, &err);
+		rv = 0;
+		if (lc.threads && cache_thread_update(cache, fid, &err) == -1)
+			rv = -1;
+		if (rv == 0)
+			rv = list_view(cache, &lc, &v, &err);
 	}
 	buf_free(&lc.b);
 	cache_key_clear(&lc.last);

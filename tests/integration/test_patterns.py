@@ -180,10 +180,72 @@ def main():
         check.eq(order("--sort", "size", "--limit", "~s lunch"),
                  [u for u in size if pred_lunch(u)],
                  "--sort size --limit ~s lunch")
+        test_threads(d)
         r, rows = listing(d, "--sort", "colour")
         check(r.status == 2 and "sort" in r.stderr,
               "an unknown sort is a usage error (%s)" % r.stderr.strip())
     check.done()
+
+
+def tmsg(name, day_n, irt=None, refs=()):
+    h = ["From: T <t@example.org>", "To: alice@example.org",
+         "Subject: thread %s" % name, "Message-ID: <%s@t>" % name,
+         "Date: %s" % time.strftime("%a, %d %b %Y %H:%M:%S +0000",
+                                    time.gmtime(T0 + day_n * DAY))]
+    if irt:
+        h.append("In-Reply-To: <%s@t>" % irt)
+    if refs:
+        h.append("References: %s" % " ".join("<%s@t>" % r for r in refs))
+    return "\n".join(h) + "\n\nbody\n"
+
+
+def thread_rows(d):
+    r, rows = listing(d, "--threads", "Threads")
+    check(r.status == 0, "list --threads (%s)" % r.stderr.strip())
+    return [(row["subject"].split()[-1], row["depth"], row["parent"],
+             row["gap"]) for row in rows], {row["uid"]: row["subject"]
+                                           .split()[-1] for row in rows}
+
+
+def test_threads(d):
+    """JWZ by headers: replies under their parents depth first by date,
+    a missing parent a gap, a late parent adopting its earlier reply."""
+    d.create_folder("alice", "Threads")
+    uid = {}
+    for name, day_n, irt, refs in (
+            ("A", 1, None, ()),
+            ("B", 2, "A", ("A",)),
+            ("C", 3, "B", ("A", "B")),
+            ("D", 4, "A", ("A",)),
+            ("E", 5, "X", ("A", "X")),      # X is missing: a gap under A
+            ("F", 6, "Y", ("Y",)),          # only a missing parent
+            ("H", 9, "G", ("G",))):         # G comes later
+        uid[name] = d.append("alice", "Threads", tmsg(name, day_n, irt, refs),
+                             date=T0 + day_n * DAY)
+    r = d.run_petrel(["sync", "Threads"])
+    check(r.status == 0, "sync Threads (%s)" % r.stderr.strip())
+    rows, by_uid = thread_rows(d)
+
+    def parent(name):
+        return uid[name] if name else None
+    check.eq(rows, [("A", 0, None, False), ("B", 1, parent("A"), False),
+                    ("C", 2, parent("B"), False),
+                    ("D", 1, parent("A"), False),
+                    ("E", 1, parent("A"), True), ("F", 0, None, True),
+                    ("H", 0, None, True)],
+             "threads: depth first, replies by date, missing parents gaps")
+    uid["G"] = d.append("alice", "Threads", tmsg("G", 8),
+                        date=T0 + 8 * DAY)
+    r = d.run_petrel(["sync", "Threads"])
+    rows, by_uid = thread_rows(d)
+    check.eq(rows[-2:], [("G", 0, None, False), ("H", 1, uid["G"], False)],
+             "a parent that arrives later adopts its reply")
+    r, rows = listing(d, "--threads", "--limit", "~s 'thread [AC]'",
+                      "Threads")
+    check.eq([row["subject"] for row in rows], ["thread A", "thread C"],
+             "--threads with --limit keeps the thread order")
+    r, rows = listing(d, "--threads", "--sort", "size", "Threads")
+    check(r.status == 2, "--threads with another --sort is a usage error")
 
 
 def pred_lunch(uid):

@@ -389,7 +389,7 @@ test_migrate_bodies(void)
 	unlink(bpath);
 
 	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
-	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 4);
+	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 5);
 	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 1);
 	T_EQ_MEM(data, len, "old body", 8);
 	free(data);
