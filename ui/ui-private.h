@@ -243,6 +243,7 @@ struct ui {
 	char			 msg[512];
 	bool			 msg_error;
 	bool			 tag_prefix;	/* ';' was typed */
+	bool			 esc_prefix;	/* Esc was typed: meta next */
 	bool			 sidebar;
 	int			 sidebar_width;
 	bool			 quit;

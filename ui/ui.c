@@ -695,6 +695,19 @@ handle_key(struct ui *ui, int key)
 		prompt_key(ui, key);
 		return;
 	}
+	/*
+	 * Esc typed on its own is a prefix, as in mutt: the next key is its
+	 * meta form (a terminal's Alt-v arrives as one Esc-v already).
+	 */
+	if (key == K_ESC) {
+		ui->esc_prefix = true;
+		return;
+	}
+	if (ui->esc_prefix) {
+		ui->esc_prefix = false;
+		if ((key & K_META) == 0)
+			key |= K_META;
+	}
 	if (!ui->tag_prefix)
 		ui->msg[0] = '\0';
 	switch (ui->screen) {

@@ -214,6 +214,62 @@ def test_online(d):
         check(ui.wait("PETREL-EXIT=0", 10) is not None, "q quits, exit 0")
 
 
+def thread_message(name, day_n, parent=None):
+    h = ["From: T <t@example.org>", "To: alice@example.org",
+         "Subject: topic %s" % name, "Message-ID: <%s@t>" % name,
+         "Date: %s" % time.strftime("%a, %d %b %Y %H:%M:%S +0000",
+                                    time.gmtime(T0 + day_n * DAY))]
+    if parent:
+        h += ["In-Reply-To: <%s@t>" % parent, "References: <%s@t>" % parent]
+    return "\n".join(h) + "\n\nthread body %s\n" % name
+
+
+def test_threads(d):
+    for name, day_n, parent in (("root1", 1, None), ("reply1a", 2, "root1"),
+                                ("reply1b", 3, "root1"),
+                                ("deeper", 4, "reply1a"),
+                                ("root2", 5, None), ("reply2", 6, "root2")):
+        d.append("alice", "Lists/dev", thread_message(name, day_n, parent),
+                 date=T0 + day_n * DAY)
+    with TmuxUI(d, ["-a", "alice", "-f", "Lists/dev"]) as ui:
+        ui.wait(lambda s: "Msgs:6" in s and "topic reply2" in s, 20)
+        ui.keys("o")
+        prompt(ui, "Sort", "t")
+        s = ui.wait("(threads)", 5)
+        check(s is not None, "o t sorts by threads (%r)" % ui.status())
+        rows = [l for l in (s or "").split("\n") if "topic" in l]
+        order = [l.split("topic ")[1].strip() for l in rows]
+        check.eq(order, ["root1", "reply1a", "deeper", "reply1b", "root2",
+                         "reply2"], "threads: depth first, by date")
+        check(any("\u251c\u2500>topic reply1a" in l for l in rows) and
+              any("\u2514\u2500>topic reply1b" in l for l in rows),
+              "the tree: a tee before a later sibling, a corner at the end "
+              "(%r)" % rows)
+        ui.keys("=")
+        ui.keys("Escape", "v")
+        s = ui.wait(lambda s: "topic deeper" not in s, 5)
+        check(s is not None and "+3 topic root1" in s and
+              "topic reply2" in s, "Esc-v collapses the thread under the "
+              "cursor and counts what it hides")
+        ui.keys("Escape", "v")
+        check(ui.wait("topic deeper", 5) is not None, "Esc-v again expands")
+        ui.keys("Escape", "V")
+        s = ui.wait(lambda s: "topic reply" not in s and "topic root2" in s,
+                    5)
+        check(s is not None and "+1 topic root2" in s,
+              "Esc-V collapses every thread")
+        ui.keys("Escape", "V")
+        ui.wait("topic reply2", 5)
+        ui.keys("=", "C-n")
+        check("topic root2" in (ui.cursor_row() or ""),
+              "^N goes to the next thread (%r)" % ui.cursor_row())
+        ui.keys("C-p")
+        check("topic root1" in (ui.cursor_row() or ""),
+              "^P goes back to the previous thread (%r)" % ui.cursor_row())
+        ui.keys("q")
+        ui.wait("PETREL-EXIT=", 10)
+
+
 def test_offline(d):
     d.stop()
     try:
@@ -288,6 +344,7 @@ def main():
         with open(path, "a") as f:
             f.write("\n" + d.account_section("bob"))
         test_online(d)
+        test_threads(d)
         test_offline(d)
         test_pop3(d)
     check.done()
