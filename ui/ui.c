@@ -924,7 +924,9 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 				free(ui.idx.folder);
 				ui.idx.folder = NULL;
 				index_open(&ui, ua, name);
-				ui.msg[0] = '\0';
+				/* "not in the cache yet" is over; an error stays. */
+				if (!ui.msg_error)
+					ui.msg[0] = '\0';
 			}
 			free(name);
 		}

@@ -270,6 +270,42 @@ def test_threads(d):
         ui.wait("PETREL-EXIT=", 10)
 
 
+def test_config(d):
+    """bind and color lines; a bad one is named and the rest works."""
+    path = d.write_petrel_config(None, account="alice", home="keys")
+    with open(path, "a") as f:
+        f.write("\n[options]\n"
+                "index_format = %4C %Z [%-8.8u] %s\n"
+                "sort = reverse-date\n"
+                "bind = index \\Cd delete-message\n"
+                "bind = index,pager K last-entry\n"
+                "bind = index q no-such-function\n"
+                "color = tree bold yellow default\n"
+                "color = nonsense red blue\n")
+    with TmuxUI(d, ["-a", "alice", "-f", "Lists/dev"], home="keys") as ui:
+        s = ui.wait(lambda s: "Msgs:6" in s and "online" in s, 20)
+        check(s is not None and 'unknown function "no-such-function"' in s,
+              "a bad bind line is named on the message line (%r)" %
+              (s or getattr(ui, "last", ""))[-400:])
+        check(s is not None and "[t       ] topic reply2" in s,
+              "index_format: %u padded to 8 columns")
+        rows = [l for l in (s or "").split("\n") if "topic" in l]
+        check(len(rows) == 6 and "reply2" in rows[0] and "root1" in rows[-1],
+              "sort = reverse-date: newest first")
+        ui.keys("=", "K")
+        check("root1" in (ui.cursor_row() or ""),
+              "bind K last-entry (%r)" % ui.cursor_row())
+        ui.keys("C-d")
+        wait_server(d, lambda s: "\\Deleted" in s.get("<root1@t>", ()),
+                    "bind \\Cd delete-message", folder="Lists/dev")
+        ui.keys("u")
+        wait_server(d, lambda s: "\\Deleted" not in s.get("<root1@t>", ()),
+                    "u undeletes", folder="Lists/dev")
+        ui.keys("q")
+        check(ui.wait("PETREL-EXIT=0", 10) is not None,
+              "q keeps its default binding after the bad line")
+
+
 def test_offline(d):
     d.stop()
     try:
@@ -345,6 +381,7 @@ def main():
             f.write("\n" + d.account_section("bob"))
         test_online(d)
         test_threads(d)
+        test_config(d)
         test_offline(d)
         test_pop3(d)
     check.done()
