@@ -45,6 +45,8 @@ void	index_fields_to_msg(const struct index_fields *, struct cache_msg *m);
 
 /* New messages committed per transaction (each commit moves synced_uid). */
 #define SYNC_BATCH		2000
+/* A cold sync fetches this many of the newest messages first (a screen). */
+#define SYNC_HEAD		200
 
 struct cache;
 struct cache_folder;
@@ -75,6 +77,11 @@ struct store;
 struct store *store_start(struct cache *, int64_t folder_id,
 	    const struct cache_folder *markers, uint32_t synced_uid,
 	    struct sync_stats *, void (*progress)(void *, uint64_t), void *arg);
+/*
+ * Never move the resume point (call before the first push): for the
+ * newest messages fetched ahead of the rest, which leave a hole below.
+ */
+void	store_hold_marker(struct store *);
 /*
  * The next item (zeroed) with room for bytes of its strings in *roomp; the
  * engine thread fills both, then store_push() queues it. Items travel in

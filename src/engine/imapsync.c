@@ -350,6 +350,68 @@ store_progress(void *arg, uint64_t stored)
 
 	s->done = stored;
 	progress(s);
+	/* A batch is committed: a reader can show it now, not at the end. */
+	if (s->opts->changed != NULL)
+		s->opts->changed(s->opts->hook_arg, s->fs->name);
+}
+
+static int	new_cb(void *, const struct imap_msg *);
+
+static int
+uid_range_cb(void *arg, uint32_t first, uint32_t last)
+{
+	uint32_t	*r = arg;	/* [0] lowest, [1] highest */
+
+	if (r[0] == 0 || first < r[0])
+		r[0] = first;
+	if (last > r[1])
+		r[1] = last;
+	return 0;
+}
+
+/*
+ * A folder never synced before: fetch the newest screenful first (their
+ * UIDs by sequence number, UID SEARCH n:*), so the index shows the mail a
+ * person wants while the rest streams in. The resume point stays where it
+ * is until the main fetch has brought everything below them; range[] gets
+ * their lowest and highest UID (0 0 when there are none).
+ */
+static int
+fetch_head(struct imap_sync *s, const struct imap_mailbox *mb,
+    const char *items, uint32_t *range)
+{
+	struct folder_state	*fs = s->fs;
+	struct error		 serr;
+	char			 set[64];
+	uint32_t		 dummy;
+	int			 frv, srv;
+
+	range[0] = range[1] = 0;
+	snprintf(set, sizeof set, "%u:*", mb->exists - SYNC_HEAD + 1);
+	if (imap_uid_search(s->c, set, uid_range_cb, range, s->err) == -1)
+		return -1;
+	if (range[0] <= s->synced_uid + 1) {
+		range[0] = range[1] = 0;
+		return 0;
+	}
+	s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
+	    s->stats, store_progress, s);
+	store_hold_marker(s->store);
+	snprintf(set, sizeof set, "%u:%u", range[0], range[1]);
+	frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
+	error_clear(&serr);
+	srv = store_finish(&s->store, frv == 0, &dummy, &serr);
+	if (srv == -1) {
+		*s->err = serr;
+		return -1;
+	}
+	if (frv == -1)
+		return -1;
+	log_info("%s: %s: the newest %d first", s->acct->name, fs->name,
+	    SYNC_HEAD);
+	if (s->opts->changed != NULL)
+		s->opts->changed(s->opts->hook_arg, fs->name);
+	return 0;
 }
 
 /*
@@ -600,18 +662,27 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	 */
 	if (mb.exists > 0 && (mb.uidnext == 0 || mb.uidnext > s->synced_uid + 1)) {
 		int64_t		have = cache_msg_count(s->cache, fs->id);
+		uint32_t	head[2] = { 0, 0 };
 		struct error	serr;
 		int		frv, srv;
 
 		s->total = mb.exists > have ? (uint64_t)(mb.exists - have) : 0;
 		s->done = 0;
 		progress(s);
-		s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
-		    s->stats, store_progress, s);
-		snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
 		snprintf(items, sizeof items, "UID FLAGS INTERNALDATE "
 		    "RFC822.SIZE%s BODY.PEEK[HEADER.FIELDS (%s)]",
 		    imap_condstore(s->c) ? " MODSEQ" : "", INDEX_HEADER_FIELDS);
+		if (s->synced_uid == 0 && have == 0 &&
+		    mb.exists > 4 * SYNC_HEAD && fetch_head(s, &mb, items,
+		    head) == -1)
+			return -1;
+		s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
+		    s->stats, store_progress, s);
+		if (head[0] != 0)
+			snprintf(set, sizeof set, "%u:%u", s->synced_uid + 1,
+			    head[0] - 1);
+		else
+			snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
 		frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
 		error_clear(&serr);
 		srv = store_finish(&s->store, frv == 0, &s->synced_uid, &serr);
@@ -622,6 +693,9 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		}
 		if (frv == -1)
 			return -1;
+		/* Everything below the newest is in: so is all up to them. */
+		if (head[0] != 0 && s->synced_uid < head[1])
+			s->synced_uid = head[1];
 	}
 
 	if (expunge_check(s, mb.exists) == -1)

@@ -56,6 +56,7 @@ struct store {
 	uint32_t		 synced_uid;
 	uint32_t		 last_uid;
 	bool			 unordered;
+	bool			 hold;		/* store_hold_marker() */
 	bool			 in_tx;
 	uint64_t		 batch;
 	struct sync_stats	*stats;
@@ -101,7 +102,7 @@ store_commit(struct store *st)
 
 	if (!st->in_tx)
 		return 0;
-	if (!st->unordered && st->last_uid > st->synced_uid)
+	if (!st->hold && !st->unordered && st->last_uid > st->synced_uid)
 		st->synced_uid = st->last_uid;
 	cf.synced_uid = st->synced_uid;
 	cf.complete = false;
@@ -231,6 +232,14 @@ store_main(void *arg)
 		st->in_tx = false;
 	}
 	return NULL;
+}
+
+void
+store_hold_marker(struct store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	st->hold = true;
+	pthread_mutex_unlock(&st->mu);
 }
 
 struct store *

@@ -381,7 +381,11 @@ test_migrate_bodies(void)
 	put_msg(c, fid, 2, 2, 0, "had none");
 	/* Turn it back into schema 2: bodies in the main file. */
 	T_EQ_INT(sqlite3_exec(c->db, "ALTER TABLE messages DROP COLUMN "
-	    "has_body; ALTER TABLE messages DROP COLUMN hidden; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
+	    "has_body; ALTER TABLE messages DROP COLUMN hidden; "
+	    "DROP INDEX messages_by_thread; DROP INDEX messages_unthreaded; "
+	    "DROP INDEX messages_by_message_id; DROP TABLE thread_wants; "
+	    "ALTER TABLE messages DROP COLUMN thread_path; "
+	    "ALTER TABLE messages DROP COLUMN thread_gap; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
 	    "REFERENCES messages(id) ON DELETE CASCADE, raw BLOB NOT NULL);"
 	    "INSERT INTO bodies VALUES((1 << 32) | 1, 'old body');"
 	    "PRAGMA user_version = 2", NULL, NULL, NULL), SQLITE_OK);
