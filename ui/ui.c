@@ -28,6 +28,8 @@
 #define RETRY_MAX_S		300
 /* A burst of "folder changed" events re-reads the screen at most this often. */
 #define RELOAD_MS		200
+/* While headers stream in: each re-read counts the folder, keep them rare. */
+#define RELOAD_SYNCING_MS	500
 
 static int	sig_pipe[2] = { -1, -1 };
 
@@ -314,13 +316,20 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 	ui->dirty = true;
 }
 
+static int
+reload_ms(struct ui *ui)
+{
+	return ui->idx.ua != NULL && ui->idx.ua->syncing ? RELOAD_SYNCING_MS :
+	    RELOAD_MS;
+}
+
 static void
 timers(struct ui *ui)
 {
 	int64_t	now = ui_now_ms();
 	int	i;
 
-	if ((index_stale || folders_stale) && now - last_reload >= RELOAD_MS) {
+	if ((index_stale || folders_stale) && now - last_reload >= reload_ms(ui)) {
 		if (index_stale)
 			index_reload(ui);
 		if (folders_stale)
@@ -942,7 +951,7 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 			pfd[n++].events = POLLIN;
 		}
 		/* Wake every second: the status line counts down retries. */
-		timeout = index_stale || folders_stale ? RELOAD_MS : 1000;
+		timeout = index_stale || folders_stale ? reload_ms(&ui) : 1000;
 		if (poll(pfd, (nfds_t)n, timeout) == -1 && errno != EINTR)
 			break;
 		if (pfd[1].revents & POLLIN) {
