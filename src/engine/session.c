@@ -494,11 +494,14 @@ engine_stop(struct session **sp)
 static uint64_t
 submit(struct session *s, struct session_cmd *cmd)
 {
+	uint64_t	id;
+
 	pthread_mutex_lock(&s->pw_lock);
-	cmd->id = ++s->next_id;
+	id = cmd->id = ++s->next_id;
 	pthread_mutex_unlock(&s->pw_lock);
+	/* The worker may run and free it at once: never touch it after. */
 	channel_put(s->cmds, cmd);
-	return cmd->id;
+	return id;
 }
 
 uint64_t
