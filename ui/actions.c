@@ -19,7 +19,8 @@ after_action(struct ui *ui)
 
 	ui_kick(ui, ix->ua);
 	index_reload(ui);
-	folders_load(ui);
+	if (folders_shown(ui))
+		folders_load(ui);
 	pager_refresh(ui);
 }
 

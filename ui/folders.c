@@ -222,6 +222,13 @@ folders_load(struct ui *ui)
 	ui->dirty = true;
 }
 
+/* Is the list on screen (the folder view or the sidebar)? */
+bool
+folders_shown(struct ui *ui)
+{
+	return ui->screen == SCREEN_FOLDERS || ui->sidebar;
+}
+
 /* Like mutt's browser: the cursor starts on the folder that is open. */
 void
 folders_point_at_current(struct ui *ui)
@@ -450,6 +457,8 @@ folders_complete(struct ui *ui, const char *prefix)
 	size_t		 plen = strlen(prefix), i, k;
 	int		 r;
 
+	if (!folders_shown(ui))
+		folders_load(ui);	/* not kept current while hidden */
 	for (r = 0; r < fl->nrows; r++) {
 		const struct folder_row *row = &fl->rows[r];
 

@@ -301,6 +301,7 @@ void	pager_refresh(struct ui *);
 /* folders.c */
 void	folders_load(struct ui *);
 void	folders_point_at_current(struct ui *);
+bool	folders_shown(struct ui *);
 void	folders_free(struct folders *);
 void	folders_draw(struct ui *, int top, int left, int rows, int width,
 	    bool sidebar);

@@ -332,7 +332,8 @@ timers(struct ui *ui)
 	if ((index_stale || folders_stale) && now - last_reload >= reload_ms(ui)) {
 		if (index_stale)
 			index_reload(ui);
-		if (folders_stale)
+		/* Out of sight, the list is re-read when it is shown. */
+		if (folders_stale && folders_shown(ui))
 			folders_load(ui);
 		index_stale = folders_stale = false;
 		last_reload = now;
