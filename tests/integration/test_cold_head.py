@@ -33,7 +33,10 @@ def cached_uids(d):
 def main():
     with harness.Dovecot(rawlog=True) as d:
         d.seed("alice", "INBOX", N, seed=7, manifest=False)
+        mark0 = d.log_mark()
         server = sorted(d.fetch_index("alice", "INBOX").keys())
+        # Its logout line may be written late: let it land before the mark.
+        d.wait_logouts(1, since=mark0, user="alice", proto="imap")
         d.write_petrel_config(None, account="alice")
         d.clear_rawlog("alice")
         mark = d.log_mark()
