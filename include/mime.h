@@ -90,6 +90,11 @@ struct mime_render_opts {
 	int		 width;		/* columns for reflowed text; 0 means 78 */
 	bool		 headers_all;	/* every header field, else the usual ones */
 	/*
+	 * The usual ones, in order, blank or comma separated; NULL means
+	 * "Date From To Cc Subject".
+	 */
+	const char	*headers;
+	/*
 	 * multipart/alternative: types in order of preference, blank
 	 * separated; NULL means "text/plain text/html". An alternative that is
 	 * blank (only white space) is passed over.

@@ -25,7 +25,7 @@
 
 /* The options from the configuration (see petrel.conf(5)). */
 static struct mime_render_opts	render_opts;
-static char			*render_alt, *render_mailcap;
+static char			*render_alt, *render_mailcap, *render_headers;
 
 const struct mime_render_opts *
 cli_render_options(void)
@@ -43,7 +43,8 @@ cli_render_conf(const struct conf *conf)
 	memset(&render_opts, 0, sizeof render_opts);
 	free(render_alt);
 	free(render_mailcap);
-	render_alt = render_mailcap = NULL;
+	free(render_headers);
+	render_alt = render_mailcap = render_headers = NULL;
 	if (conf == NULL)
 		return 0;
 	error_clear(&err);
@@ -64,6 +65,8 @@ cli_render_conf(const struct conf *conf)
 		}
 		render_opts.mailcap_timeout_ms = (int)n * 1000;
 	}
+	if ((v = conf_get(conf, NULL, "headers")) != NULL)
+		render_opts.headers = render_headers = xstrdup(v);
 	if ((v = conf_get(conf, NULL, "wrap")) != NULL) {
 		if (parse_u64(v, strlen(v), 1000, &n) == -1 || n < 20) {
 			error_set(&err, ERR_CONFIG, "%s: wrap: not a number of "

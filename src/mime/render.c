@@ -128,6 +128,25 @@ render_hdr_value(const struct render *r, const char *n, size_t nl,
 	return mime_decode_header_hint(v, vl, r->hint);
 }
 
+/* "Name: value" of the first field called name, if the message has one. */
+static void
+render_one_header(struct render *r, const char *hdr, size_t hdrlen,
+    const char *name, struct buf *to)
+{
+	const char	*v;
+	size_t		 vl;
+	char		*d;
+
+	if (mime_hdr_find(hdr, hdrlen, name, &v, &vl) == -1)
+		return;
+	d = render_hdr_value(r, name, strlen(name), v, vl);
+	mime_sanitize_into(name, strlen(name), to);
+	buf_adds(to, ": ");
+	mime_sanitize_into(d, strlen(d), to);
+	buf_addc(to, '\n');
+	free(d);
+}
+
 /* Write the header lines of a message (all of them, or the usual ones). */
 static void
 render_headers(struct render *r, const char *hdr, size_t hdrlen,
@@ -151,17 +170,29 @@ render_headers(struct render *r, const char *hdr, size_t hdrlen,
 		}
 		return;
 	}
-	for (i = 0; render_default_hdrs[i] != NULL; i++) {
-		if (mime_hdr_find(hdr, hdrlen, render_default_hdrs[i], &v,
-		    &vl) == -1)
-			continue;
-		d = render_hdr_value(r, render_default_hdrs[i],
-		    strlen(render_default_hdrs[i]), v, vl);
-		buf_printf(to, "%s: ", render_default_hdrs[i]);
-		mime_sanitize_into(d, strlen(d), to);
-		buf_addc(to, '\n');
-		free(d);
+	if (r->o->headers != NULL) {
+		const char	*p = r->o->headers, *e;
+		char		 name[128];
+
+		for (;;) {
+			while (*p == ' ' || *p == '\t' || *p == ',')
+				p++;
+			if (*p == '\0')
+				break;
+			for (e = p; *e != '\0' && *e != ' ' && *e != '\t' &&
+			    *e != ','; e++)
+				;
+			if ((size_t)(e - p) < sizeof name) {
+				memcpy(name, p, (size_t)(e - p));
+				name[e - p] = '\0';
+				render_one_header(r, hdr, hdrlen, name, to);
+			}
+			p = e;
+		}
+		return;
 	}
+	for (i = 0; render_default_hdrs[i] != NULL; i++)
+		render_one_header(r, hdr, hdrlen, render_default_hdrs[i], to);
 }
 
 /* The transfer-decoded, UTF-8, LF-only text of a part. */

@@ -296,6 +296,29 @@ test_render_headers_all(void)
 	mime_view_free(&v);
 }
 
+/* The configured list: in its order, missing ones left out, made safe. */
+static void
+test_render_headers_list(void)
+{
+	struct mime_view	*v;
+	struct mime_render_opts	 o;
+
+	memset(&o, 0, sizeof o);
+	o.mailcap = "";
+	o.headers = " Subject, X-Mailer From  Organization";
+	v = render("From: =?utf-8?q?J=C3=BCrgen?= <j@x.org>\r\n"
+	    "To: b@x.org\r\nX-Mailer: \x1b[31mevil\r\n"
+	    "Subject: hi\r\n\r\nb\r\n", &o);
+	T_EQ_STR(v->headers, "Subject: hi\nX-Mailer: ^[[31mevil\n"
+	    "From: Jürgen <j@x.org>\n");
+	mime_view_free(&v);
+	/* h (all) still shows every field. */
+	o.headers_all = true;
+	v = render("To: b@x.org\r\nSubject: hi\r\n\r\nb\r\n", &o);
+	T_EQ_STR(v->headers, "To: b@x.org\nSubject: hi\n");
+	mime_view_free(&v);
+}
+
 static void
 test_render_alternative(void)
 {
@@ -742,6 +765,7 @@ static const struct test tests[] = {
 	{ "html_linear", test_html_linear },
 	{ "render_basic", test_render_basic },
 	{ "render_headers_all", test_render_headers_all },
+	{ "render_headers_list", test_render_headers_list },
 	{ "render_alternative", test_render_alternative },
 	{ "render_structure", test_render_structure },
 	{ "render_limits", test_render_limits },
