@@ -54,6 +54,7 @@ struct cache {
 	/* The open transaction began with rows in pending: merge them under
 	 * the flags a sync writes (pending.c). */
 	bool		 has_pending;
+	bool		 temp_tables;	/* cache_tags_ensure() ran */
 	sqlite3_stmt	*stmts[ST_COUNT];
 	/* The bodies file (see bodies.c), opened on first use. */
 	sqlite3		*bdb;

@@ -591,11 +591,15 @@ cache_pattern_bind(const struct cache_pattern *p, sqlite3_stmt *st, int first)
 int
 cache_tags_ensure(struct cache *c, struct error *err)
 {
+	/* Every page and count asks: create them once per connection. */
+	if (c->temp_tables)
+		return 0;
 	if (sqlite3_exec(c->db, "CREATE TEMP TABLE IF NOT EXISTS "
 	    "tagged(id INTEGER PRIMARY KEY);"
 	    "CREATE TEMP TABLE IF NOT EXISTS collapsed(root TEXT PRIMARY KEY)",
 	    NULL, NULL, NULL) != SQLITE_OK)
 		return cache_db_error(c, err, "making the tag table");
+	c->temp_tables = true;
 	return 0;
 }
 

@@ -12,8 +12,9 @@
  * UPDATE over a range of the index). A message whose direct parent is
  * missing is marked thread_gap, so the view shows a gap rather than a
  * wrong parent. Messages are threaded in short transactions, oldest first,
- * by cache_thread_update(): the engine calls it after a folder's sync and
- * the readers before they show threads, so it is usually a no-op.
+ * by cache_thread_update(): the readers call it before they show threads
+ * (the TUI's index, petrel list --threads), so after the first time it
+ * only threads what arrived since.
  *
  * Subject threading (JWZ's last step) is not done: like mutt's
  * strict_threads, only the headers link messages.
@@ -29,6 +30,8 @@
 #define MAX_DEPTH	64			/* deeper replies stay at 64 */
 #define MAX_REFS	16			/* nearest references looked at */
 #define BATCH		2000			/* messages per transaction */
+#define STR(x)		STR1(x)
+#define STR1(x)		#x
 
 static void
 segment(char *out, int64_t date, uint32_t uid)
@@ -97,71 +100,75 @@ struct threader {
 	struct cache	*c;
 	int64_t		 folder_id;
 	sqlite3_stmt	*find, *set, *want, *wanted, *unwant, *unwant_from,
-			*get, *move, *setgap;
+			*any, *get, *move, *setgap;
 };
+
+static const struct {
+	size_t		 off;
+	const char	*sql;
+} threader_stmts[] = {
+	{ offsetof(struct threader, find),
+	    "SELECT thread_path FROM messages WHERE folder_id = ?1 AND "
+	    "message_id = ?2 AND thread_path IS NOT NULL AND id != ?3 "
+	    "LIMIT 1" },
+	{ offsetof(struct threader, set),
+	    "UPDATE messages SET thread_path = ?2, thread_gap = ?3 "
+	    "WHERE id = ?1" },
+	{ offsetof(struct threader, want),
+	    "INSERT OR REPLACE INTO thread_wants(folder_id, ref, msg, "
+	    "rank) VALUES (?1, ?2, ?3, ?4)" },
+	{ offsetof(struct threader, wanted),
+	    "SELECT w.msg, w.rank, m.thread_path FROM thread_wants w "
+	    "JOIN messages m ON m.id = w.msg WHERE w.folder_id = ?1 AND "
+	    "w.ref = ?2 AND m.thread_path IS NOT NULL" },
+	{ offsetof(struct threader, unwant),
+	    "DELETE FROM thread_wants WHERE folder_id = ?1 AND ref = ?2" },
+	{ offsetof(struct threader, unwant_from),
+	    "DELETE FROM thread_wants WHERE msg = ?1 AND rank >= ?2" },
+	{ offsetof(struct threader, any),
+	    "SELECT 1 FROM messages WHERE folder_id = ?1 AND "
+	    "thread_path IS NULL LIMIT 1" },
+	{ offsetof(struct threader, get),
+	    "SELECT id, date, uid, message_id, in_reply_to, refs FROM "
+	    "messages WHERE folder_id = ?1 AND thread_path IS NULL "
+	    "ORDER BY date, uid LIMIT " STR(BATCH) },
+	/* The subtree at ?2 (a range of the index) moves under ?3. */
+	{ offsetof(struct threader, move),
+	    "UPDATE messages SET thread_path = ?3 || "
+	    "substr(thread_path, length(?2) + 1) WHERE folder_id = ?1 "
+	    "AND thread_path >= ?2 AND thread_path < ?2 || 'g'" },
+	{ offsetof(struct threader, setgap),
+	    "UPDATE messages SET thread_gap = ?2 WHERE id = ?1" },
+};
+#define NSTMTS (sizeof threader_stmts / sizeof threader_stmts[0])
+
+static sqlite3_stmt **
+threader_stmt(struct threader *t, size_t i)
+{
+	return (sqlite3_stmt **)((char *)t + threader_stmts[i].off);
+}
 
 static void
 threader_free(struct threader *t)
 {
-	sqlite3_finalize(t->find);
-	sqlite3_finalize(t->set);
-	sqlite3_finalize(t->want);
-	sqlite3_finalize(t->wanted);
-	sqlite3_finalize(t->unwant);
-	sqlite3_finalize(t->unwant_from);
-	sqlite3_finalize(t->get);
-	sqlite3_finalize(t->move);
-	sqlite3_finalize(t->setgap);
+	size_t	i;
+
+	for (i = 0; i < NSTMTS; i++)
+		sqlite3_finalize(*threader_stmt(t, i));
 }
 
 static int
 threader_init(struct threader *t, struct cache *c, int64_t folder_id,
     struct error *err)
 {
-	static const struct {
-		size_t		 off;
-		const char	*sql;
-	} stmts[] = {
-		{ offsetof(struct threader, find),
-		    "SELECT thread_path FROM messages WHERE folder_id = ?1 AND "
-		    "message_id = ?2 AND thread_path IS NOT NULL AND id != ?3 "
-		    "LIMIT 1" },
-		{ offsetof(struct threader, set),
-		    "UPDATE messages SET thread_path = ?2, thread_gap = ?3 "
-		    "WHERE id = ?1" },
-		{ offsetof(struct threader, want),
-		    "INSERT OR REPLACE INTO thread_wants(folder_id, ref, msg, "
-		    "rank) VALUES (?1, ?2, ?3, ?4)" },
-		{ offsetof(struct threader, wanted),
-		    "SELECT w.msg, w.rank, m.thread_path FROM thread_wants w "
-		    "JOIN messages m ON m.id = w.msg WHERE w.folder_id = ?1 AND "
-		    "w.ref = ?2 AND m.thread_path IS NOT NULL" },
-		{ offsetof(struct threader, unwant),
-		    "DELETE FROM thread_wants WHERE folder_id = ?1 AND ref = ?2" },
-		{ offsetof(struct threader, unwant_from),
-		    "DELETE FROM thread_wants WHERE msg = ?1 AND rank >= ?2" },
-		{ offsetof(struct threader, get),
-		    "SELECT id, date, uid, message_id, in_reply_to, refs FROM "
-		    "messages WHERE folder_id = ?1 AND thread_path IS NULL "
-		    "ORDER BY date, uid LIMIT " "2000" },
-		/* The subtree at ?2 (a range of the index) moves under ?3. */
-		{ offsetof(struct threader, move),
-		    "UPDATE messages SET thread_path = ?3 || "
-		    "substr(thread_path, length(?2) + 1) WHERE folder_id = ?1 "
-		    "AND thread_path >= ?2 AND thread_path < ?2 || 'g'" },
-		{ offsetof(struct threader, setgap),
-		    "UPDATE messages SET thread_gap = ?2 WHERE id = ?1" },
-	};
 	size_t	i;
 
 	memset(t, 0, sizeof *t);
 	t->c = c;
 	t->folder_id = folder_id;
-	for (i = 0; i < sizeof stmts / sizeof stmts[0]; i++) {
-		sqlite3_stmt **sp = (sqlite3_stmt **)((char *)t + stmts[i].off);
-
-		if (sqlite3_prepare_v2(c->db, stmts[i].sql, -1, sp, NULL) !=
-		    SQLITE_OK) {
+	for (i = 0; i < NSTMTS; i++) {
+		if (sqlite3_prepare_v2(c->db, threader_stmts[i].sql, -1,
+		    threader_stmt(t, i), NULL) != SQLITE_OK) {
 			cache_db_error(c, err, "preparing the threads");
 			threader_free(t);
 			return -1;
@@ -328,6 +335,18 @@ cache_thread_update(struct cache *c, int64_t folder_id, struct error *err)
 		return -1;
 	rows = xcalloc(BATCH, sizeof *rows);
 	for (;;) {
+		/*
+		 * Nothing new (the usual case, on every re-read of a thread
+		 * view): no write transaction at all.
+		 */
+		sqlite3_bind_int64(t.any, 1, folder_id);
+		i = sqlite3_step(t.any);
+		sqlite3_reset(t.any);
+		if (i != SQLITE_ROW) {
+			if (i != SQLITE_DONE)
+				rc = cache_db_error(c, err, "threading");
+			break;
+		}
 		if (cache_begin(c, err) == -1) {
 			rc = -1;
 			break;

@@ -152,10 +152,19 @@ msg_cb(void *arg, const struct cache_msg *m)
 		buf_addc(&ctx->b, '\n');
 	}
 	fwrite(ctx->b.data, 1, ctx->b.len, stdout);
+	return 0;
+}
+
+/* A row of a view: written, and its key kept for the next page. */
+static int
+view_cb(void *arg, const struct cache_msg *m)
+{
+	struct list_ctx	*ctx = arg;
+
 	ctx->n++;
 	cache_key_clear(&ctx->last);
 	cache_key_set(&ctx->last, ctx->sort, m);
-	return 0;
+	return msg_cb(arg, m);
 }
 
 /* Every row of the view, a page at a time from the last key. */
@@ -170,7 +179,7 @@ list_view(struct cache *cache, struct list_ctx *lc,
 	do {
 		lc->n = 0;
 		rv = cache_view_page(cache, v, first ? NULL : &lc->last, 1,
-		    false, 512, msg_cb, lc, err);
+		    false, 512, view_cb, lc, err);
 		first = false;
 	} while (rv == 512 && lc->n == 512);
 	cache_key_clear(&lc->last);
@@ -239,7 +248,6 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		}
 		v.sort = CACHE_SORT_THREADS;
 		v.reverse = false;
-		sort_text = "threads";
 	}
 	if (limit_text != NULL && cache_pattern_compile(limit_text, 0, &limit,
 	    &err) == -1)
@@ -265,7 +273,7 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	}
 	fid = f.id;
 	buf_init(&lc.b, 0);
-	if (limit == NULL && sort_text == NULL)
+	if (limit == NULL && sort_text == NULL && !lc.threads)
 		rv = cache_msg_foreach(cache, fid, CACHE_ORDER_DATE_DESC, 0,
 		    -1, msg_cb, &lc, &err);
 	else {
@@ -277,7 +285,6 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 			rv = list_view(cache, &lc, &v, &err);
 	}
 	buf_free(&lc.b);
-	cache_key_clear(&lc.last);
 	cache_pattern_free(&limit);
 	cache_close(&cache);
 	return rv == -1 ? cli_fail(&err) : EXIT_OK;

@@ -370,6 +370,36 @@ uid_range_cb(void *arg, uint32_t first, uint32_t last)
 }
 
 /*
+ * One UID FETCH of new messages written by a store thread. hold: the
+ * resume point stays put (the newest, fetched ahead of a hole); otherwise
+ * s->synced_uid gets what the store committed.
+ */
+static int
+fetch_stored(struct imap_sync *s, const char *set, const char *items,
+    bool hold)
+{
+	struct error	serr;
+	uint32_t	synced;
+	int		frv, srv;
+
+	s->store = store_start(s->cache, s->fs->id, &s->cf, s->synced_uid,
+	    s->stats, store_progress, s);
+	if (hold)
+		store_hold_marker(s->store);
+	frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
+	error_clear(&serr);
+	srv = store_finish(&s->store, frv == 0, &synced, &serr);
+	if (!hold)
+		s->synced_uid = synced;
+	if (srv == -1) {
+		/* The writer's own error says what really failed. */
+		*s->err = serr;
+		return -1;
+	}
+	return frv;
+}
+
+/*
  * A folder never synced before: fetch the newest screenful first (their
  * UIDs by sequence number, UID SEARCH n:*), so the index shows the mail a
  * person wants while the rest streams in. The resume point stays where it
@@ -381,10 +411,7 @@ fetch_head(struct imap_sync *s, const struct imap_mailbox *mb,
     const char *items, uint32_t *range)
 {
 	struct folder_state	*fs = s->fs;
-	struct error		 serr;
 	char			 set[64];
-	uint32_t		 dummy;
-	int			 frv, srv;
 
 	range[0] = range[1] = 0;
 	snprintf(set, sizeof set, "%u:*", mb->exists - SYNC_HEAD + 1);
@@ -394,18 +421,8 @@ fetch_head(struct imap_sync *s, const struct imap_mailbox *mb,
 		range[0] = range[1] = 0;
 		return 0;
 	}
-	s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
-	    s->stats, store_progress, s);
-	store_hold_marker(s->store);
 	snprintf(set, sizeof set, "%u:%u", range[0], range[1]);
-	frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
-	error_clear(&serr);
-	srv = store_finish(&s->store, frv == 0, &dummy, &serr);
-	if (srv == -1) {
-		*s->err = serr;
-		return -1;
-	}
-	if (frv == -1)
+	if (fetch_stored(s, set, items, true) == -1)
 		return -1;
 	log_info("%s: %s: the newest %d first", s->acct->name, fs->name,
 	    SYNC_HEAD);
@@ -663,8 +680,6 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	if (mb.exists > 0 && (mb.uidnext == 0 || mb.uidnext > s->synced_uid + 1)) {
 		int64_t		have = cache_msg_count(s->cache, fs->id);
 		uint32_t	head[2] = { 0, 0 };
-		struct error	serr;
-		int		frv, srv;
 
 		s->total = mb.exists > have ? (uint64_t)(mb.exists - have) : 0;
 		s->done = 0;
@@ -676,22 +691,12 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		    mb.exists > 4 * SYNC_HEAD && fetch_head(s, &mb, items,
 		    head) == -1)
 			return -1;
-		s->store = store_start(s->cache, fs->id, &s->cf, s->synced_uid,
-		    s->stats, store_progress, s);
 		if (head[0] != 0)
 			snprintf(set, sizeof set, "%u:%u", s->synced_uid + 1,
 			    head[0] - 1);
 		else
 			snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
-		frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
-		error_clear(&serr);
-		srv = store_finish(&s->store, frv == 0, &s->synced_uid, &serr);
-		if (srv == -1) {
-			/* The writer's own error says what really failed. */
-			*s->err = serr;
-			return -1;
-		}
-		if (frv == -1)
+		if (fetch_stored(s, set, items, false) == -1)
 			return -1;
 		/* Everything below the newest is in: so is all up to them. */
 		if (head[0] != 0 && s->synced_uid < head[1])
