@@ -76,7 +76,7 @@ cache_bodies_open(struct cache *c, bool create, struct error *err)
 	    bodies_exec(c, "CREATE TABLE IF NOT EXISTS bodies("
 	    "  message INTEGER PRIMARY KEY,"	/* messages.id in the cache */
 	    "  raw BLOB NOT NULL"
-	    ")", err) == -1)) {
+	    ")", err) == -1 || cache_text_setup(c, err) == -1)) {
 		cache_bodies_close(c);
 		return -1;
 	}
@@ -113,8 +113,8 @@ bodies_step_done(struct cache *c, sqlite3_stmt *st, struct error *err,
 }
 
 /* Make the bodies file writable inside the open cache transaction. */
-static int
-bodies_write(struct cache *c, struct error *err)
+int
+cache_bodies_write(struct cache *c, struct error *err)
 {
 	sqlite3_stmt	*st;
 
@@ -166,12 +166,14 @@ cache_bodies_delete(struct cache *c, int64_t first_id, int64_t last_id,
 	 */
 	if ((rv = cache_bodies_open(c, false, err)) <= 0)
 		return rv;
-	if ((c->in_tx && bodies_write(c, err) == -1) ||
+	if ((c->in_tx && cache_bodies_write(c, err) == -1) ||
 	    (st = bodies_stmt(c, BST_DELETE, err)) == NULL)
 		return -1;
 	sqlite3_bind_int64(st, 1, first_id);
 	sqlite3_bind_int64(st, 2, last_id);
-	return bodies_step_done(c, st, err, "deleting message bodies");
+	if (bodies_step_done(c, st, err, "deleting message bodies") == -1)
+		return -1;
+	return cache_text_forget(c, first_id, last_id, err);
 }
 
 /*
@@ -278,7 +280,7 @@ body_put_begin(struct cache *c, int64_t folder_id, uint32_t uid, bool *ownp,
 		error_set(err, ERR_LOCAL, "cache: no message with UID %u", uid);
 		goto fail;
 	}
-	if (bodies_write(c, err) == -1)
+	if (cache_bodies_write(c, err) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -310,6 +312,10 @@ cache_body_put(struct cache *c, int64_t folder_id, uint32_t uid,
 	if (body_put_begin(c, folder_id, uid, &own, err) == -1)
 		return -1;
 	if ((st = bodies_stmt(c, BST_PUT, err)) != NULL) {
+		/* New bytes: the text made from the old ones goes. */
+		if (cache_text_todo(c, ((int64_t)folder_id << 32) | uid,
+		    err) == -1)
+			return body_put_end(c, own, -1, err);
 		sqlite3_bind_int64(st, 1, ((int64_t)folder_id << 32) | uid);
 		sqlite3_bind_blob64(st, 2, data, len, SQLITE_STATIC);
 		rv = bodies_step_done(c, st, err, "saving a message body");
@@ -371,6 +377,8 @@ cache_body_put_file(struct cache *c, int64_t folder_id, uint32_t uid, FILE *f,
 		    "is too big to store", (unsigned long long)len);
 	if (body_put_begin(c, folder_id, uid, &own, err) == -1)
 		return -1;
+	if (cache_text_todo(c, ((int64_t)folder_id << 32) | uid, err) == -1)
+		return body_put_end(c, own, -1, err);
 	rv = body_copy_file(c, ((int64_t)folder_id << 32) | uid, f, len, err);
 	return body_put_end(c, own, rv, err);
 }

@@ -61,6 +61,10 @@ struct cache {
 	char		*bpath;
 	int		 b_in_tx;
 	sqlite3_stmt	*bstmts[BST_COUNT];
+	/* The text index in it (text.c). */
+	bool		 text_table;	/* body_text exists */
+	bool		 text_temp;	/* temp.text_hits made */
+	int64_t		 text_writes;	/* this connection's changes to it */
 	/* Copies of the strings handed out by the last cache_*_get(). */
 	char		*kept[32];
 	int		 nkept;
@@ -90,6 +94,24 @@ int		 cache_sqlite_error(sqlite3 *, const char *path, struct error *err,
 /* The bodies file (bodies.c): open (1, or 0 when absent and !create). */
 int		 cache_bodies_open(struct cache *, bool create, struct error *err);
 void		 cache_bodies_close(struct cache *);
+/* Make it writable inside the open cache transaction. */
+int		 cache_bodies_write(struct cache *, struct error *err);
+/* The text index (text.c): make its tables in a writable bodies file. */
+int		 cache_text_setup(struct cache *, struct error *err);
+/* A body was written: its text is to be made (again). */
+int		 cache_text_todo(struct cache *, int64_t id, struct error *err);
+/* Drop the text of message ids first..last from the index. */
+int		 cache_text_forget(struct cache *, int64_t first, int64_t last,
+		     struct error *err);
+/*
+ * Fill temp.text_hits(q, id) for each FTS query of a pattern's text terms,
+ * unless it holds them as of the bodies file's current state.
+ */
+int		 cache_text_prepare(struct cache *, const char *const *queries, int n,
+		     struct error *err);
+/* Make the text hits of a pattern's ~b ~B ~h terms current (NULL: none). */
+int		 cache_pattern_ready(struct cache *, const struct cache_pattern *,
+		     struct error *err);
 /* Commit its transaction, if one is open: before the main file's. */
 int		 cache_bodies_commit(struct cache *, struct error *err);
 void		 cache_bodies_rollback(struct cache *);

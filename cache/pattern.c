@@ -27,6 +27,7 @@
 #define PATTERN_MAX	4096
 #define PATTERN_DEPTH	64
 #define PATTERN_PARAMS	256
+#define PATTERN_TEXTS	16
 
 struct param {
 	bool		 text;
@@ -38,6 +39,9 @@ struct cache_pattern {
 	struct buf	 sql;
 	struct param	 params[PATTERN_PARAMS];
 	int		 nparams;
+	/* FTS5 queries of the ~b ~B ~h terms, run by cache_text_prepare(). */
+	char		*texts[PATTERN_TEXTS];
+	int		 ntexts;
 };
 
 struct parser {
@@ -184,6 +188,44 @@ match_columns(struct parser *ps, const char **cols, const char *arg)
 	}
 	buf_adds(&ps->pat->sql, ")");
 	return 0;
+}
+
+/*
+ * ~b ~B ~h: words of the text index (text.c), not a regular expression.
+ * The argument is one FTS5 phrase whose last word may be the beginning of
+ * a longer one ("invoi" finds "invoices"); the index folds case and
+ * accents, so these terms always ignore them.
+ */
+static int
+text_term(struct parser *ps, char which, const char *arg)
+{
+	struct buf	 q;
+	const char	*p;
+	bool		 word = false;
+
+	for (p = arg; *p != '\0'; p++)
+		if (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80)
+			word = true;
+	if (!word)
+		return fail(ps, "~b, ~B and ~h need a word");
+	if (ps->pat->ntexts == PATTERN_TEXTS)
+		return fail(ps, "too many body searches");
+	buf_init(&q, 0);
+	if (which == 'b')
+		buf_adds(&q, "body : ");
+	else if (which == 'h')
+		buf_adds(&q, "headers : ");
+	buf_addc(&q, '"');
+	for (p = arg; *p != '\0'; p++) {
+		if (*p == '"')
+			buf_addc(&q, '"');
+		buf_addc(&q, *p);
+	}
+	buf_adds(&q, "\" *");
+	ps->pat->texts[ps->pat->ntexts++] = buf_steal(&q, NULL);
+	buf_adds(&ps->pat->sql,
+	    "m.id IN (SELECT id FROM temp.text_hits WHERE q = ?)");
+	return add_param(ps, true, 0, ps->pat->texts[ps->pat->ntexts - 1]);
 }
 
 /* "N", "NK", "NM" (sizes) or "N" with a unit d w m y H M S (ages). */
@@ -422,13 +464,8 @@ parse_term(struct parser *ps)
 	case 's': cols = subj; break;
 	case 'i': cols = mid; break;
 	case 'x': cols = refs; break;
-	case 'd': case 'z':
+	case 'd': case 'z': case 'b': case 'B': case 'h':
 		break;
-	case 'b': case 'B': case 'h':
-		ps->p -= 2;
-		return fail(ps, c == 'h' ? "~h: searching header fields is "
-		    "not available yet" : "searching bodies is not available "
-		    "yet");
 	default:
 		ps->p -= 2;
 		error_set(ps->err, ERR_USAGE, "pattern: unknown pattern ~%c at "
@@ -439,6 +476,8 @@ parse_term(struct parser *ps)
 		return -1;
 	if (c == 'd')
 		rv = date_term(ps, arg);
+	else if (c == 'b' || c == 'B' || c == 'h')
+		rv = text_term(ps, c, arg);
 	else if (c == 'z')
 		rv = size_term(ps, arg);
 	else
@@ -560,6 +599,8 @@ cache_pattern_free(struct cache_pattern **pp)
 		return;
 	for (i = 0; i < p->nparams; i++)
 		free(p->params[i].str);
+	for (i = 0; i < p->ntexts; i++)
+		free(p->texts[i]);
 	buf_free(&p->sql);
 	free(p);
 	*pp = NULL;
@@ -570,6 +611,7 @@ cache_pattern_sql(const struct cache_pattern *p)
 {
 	return buf_cstr(&p->sql);
 }
+
 
 int
 cache_pattern_bind(const struct cache_pattern *p, sqlite3_stmt *st, int first)
@@ -586,6 +628,16 @@ cache_pattern_bind(const struct cache_pattern *p, sqlite3_stmt *st, int first)
 			return -1;
 	}
 	return first + p->nparams;
+}
+
+int
+cache_pattern_ready(struct cache *c, const struct cache_pattern *p,
+    struct error *err)
+{
+	if (p == NULL || p->ntexts == 0)
+		return 0;
+	return cache_text_prepare(c, (const char *const *)p->texts,
+	    p->ntexts, err);
 }
 
 int
@@ -612,7 +664,8 @@ cache_pattern_select(struct cache *c, int64_t folder_id,
 	char		*sql;
 	int		 rc, stop = 0;
 
-	if (cache_tags_ensure(c, err) == -1)
+	if (cache_tags_ensure(c, err) == -1 ||
+	    cache_pattern_ready(c, p, err) == -1)
 		return -1;
 	sql = sqlite3_mprintf("SELECT m.uid FROM messages m WHERE "
 	    "m.folder_id = ?1 AND m.hidden = 0 AND (%s) ORDER BY m.id",

@@ -166,7 +166,8 @@ cache_view_page(struct cache *c, const struct cache_view *v,
 
 	if ((int)v->sort < 0 || (int)v->sort >= NSORTS)
 		return error_set(err, ERR_LOCAL, "bad sort order");
-	if (cache_tags_ensure(c, err) == -1)
+	if (cache_tags_ensure(c, err) == -1 ||
+	    cache_pattern_ready(c, v->limit, err) == -1)
 		return -1;
 	sd = &sorts[v->sort];
 	/* Ascending in SQL when going forward through an unreversed view. */
@@ -220,7 +221,8 @@ cache_view_count(struct cache *c, const struct cache_view *v,
 
 	if ((int)v->sort < 0 || (int)v->sort >= NSORTS)
 		return error_set(err, ERR_LOCAL, "bad sort order");
-	if (cache_tags_ensure(c, err) == -1)
+	if (cache_tags_ensure(c, err) == -1 ||
+	    cache_pattern_ready(c, v->limit, err) == -1)
 		return -1;
 	where = view_where(v, before == NULL ? NULL : v->reverse ? ">" : "<");
 	sql = sqlite3_mprintf("SELECT count(*) FROM messages m WHERE %s",

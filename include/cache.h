@@ -188,6 +188,17 @@ int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *
 int	cache_body_put_file(struct cache *, int64_t folder_id, uint32_t uid, FILE *f,
 	    uint64_t len, struct error *err);
 
+/*
+ * The text index of cached bodies (text.c), searched by ~b ~B ~h. The
+ * engine fills it: up to n message ids (ascending, above after) whose body
+ * is cached but not indexed; then, inside a transaction (cache_begin), the
+ * decoded header lines and body text of each.
+ */
+int	cache_text_unindexed(struct cache *, int64_t after, int64_t *ids, int n,
+	    struct error *err);
+int	cache_text_put(struct cache *, int64_t id, const char *headers,
+	    const char *body, struct error *err);
+
 /* ---- Local actions (cache/pending.c) ----------------------------------- */
 
 /*

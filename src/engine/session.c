@@ -318,6 +318,36 @@ ensure_online(struct session *s, struct error *err)
 	return 0;
 }
 
+/* Text indexing gives way to any command queued and to a stop. */
+static int
+text_yield(void *arg)
+{
+	struct session	*s = arg;
+
+	return !channel_empty(s->cmds) || session_stopping(s);
+}
+
+/* Index the bodies stored since the last pass (textindex.c). */
+static void
+index_text(struct session *s)
+{
+	struct error	err;
+	uint64_t	n;
+
+	if (!s->text_dirty)
+		return;
+	error_clear(&err);
+	if (engine_index_text(s->cache, text_yield, s, &n, &err) == -1) {
+		/* Only search is poorer for it; say so and go on. */
+		log_warnx("%s: indexing message text: %s", s->acct->name,
+		    err.msg);
+		s->text_dirty = false;
+		return;
+	}
+	if (!text_yield(s))
+		s->text_dirty = false;
+}
+
 static void
 run_cmd(struct session *s, struct session_cmd *cmd)
 {
@@ -337,13 +367,18 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		opts.nfolders = cmd->nfolders;
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
+		/* Before DONE, so that a headless sync leaves bodies searchable. */
+		s->text_dirty = true;
+		index_text(s);
 		break;
 	case CMD_FETCH_BODY:
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->fetch_body(s, cmd->folder, cmd->uid,
 			    &ev->err);
-		if (rv == 0)
+		if (rv == 0) {
 			hook_changed(s, cmd->folder);
+			s->text_dirty = true;
+		}
 		break;
 	case CMD_REPLAY:
 		if (cache_pending_count(s->cache) == 0)
@@ -403,6 +438,8 @@ session_main(void *arg)
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = false;
 		pthread_mutex_unlock(&s->pw_lock);
+		/* With nothing else to do: make new bodies searchable. */
+		index_text(s);
 	}
 	s->drv->logout(s);
 	session_set_state(s, SESSION_OFFLINE);

@@ -181,6 +181,7 @@ def main():
                  [u for u in size if pred_lunch(u)],
                  "--sort size --limit ~s lunch")
         test_threads(d)
+        test_text(d)
         r, rows = listing(d, "--sort", "colour")
         check(r.status == 2 and "sort" in r.stderr,
               "an unknown sort is a usage error (%s)" % r.stderr.strip())
@@ -246,6 +247,95 @@ def test_threads(d):
              "--threads with --limit keeps the thread order")
     r, rows = listing(d, "--threads", "--sort", "size", "Threads")
     check(r.status == 2, "--threads with another --sort is a usage error")
+
+
+def bmsg(name, headers, body, ctype="text/plain; charset=utf-8", cte=None):
+    h = ["From: B <b@example.org>", "To: alice@example.org",
+         "Subject: body %s" % name, "Message-ID: <%s@b>" % name,
+         "Date: Thu, 01 Jan 2026 12:00:00 +0000", "MIME-Version: 1.0",
+         "Content-Type: %s" % ctype] + headers
+    if cte:
+        h.append("Content-Transfer-Encoding: %s" % cte)
+    if isinstance(body, str):
+        body = body.encode()
+    return ("\n".join(h) + "\n\n").encode() + body
+
+
+def test_text(d):
+    """~b ~B ~h over the text index of cached bodies: decoded bodies
+    (base64, quoted-printable, a legacy charset, HTML without its tags),
+    words and word beginnings, case and accents folded; a body that is not
+    cached is not searched; a message deleted on the server leaves the
+    index with it."""
+    import base64
+    d.create_folder("alice", "Bodies")
+    uid = {}
+    for name, hdrs, body, ct, cte in (
+            ("plain", ["X-Tracking: zebrafish"], "Quarterly invoices attached"
+             ".\nRegards\n", "text/plain; charset=utf-8", None),
+            ("b64", [], base64.b64encode("Le caf\u00e9 est pr\u00eat "
+             "pangolin\n".encode()).decode() + "\n",
+             "text/plain; charset=utf-8", "base64"),
+            ("qp", [], "Gr=FC=DFe aus M=FCnchen, narwhal\n",
+             "text/plain; charset=iso-8859-1", "quoted-printable"),
+            ("html", [], "<html><body><p class=\"spanclass\">Hello "
+             "<b>okapi</b> friend</p></body></html>\n", "text/html", None),
+            ("euckr", [], "\uc548\ub155\ud558\uc138\uc694 axolotl\n"
+             .encode("euc-kr"), "text/plain; "
+             "charset=euc-kr", "8bit")):
+        uid[name] = d.append("alice", "Bodies", bmsg(name, hdrs, body, ct,
+                                                     cte))
+
+    def hits(pat):
+        r, rows = listing(d, "--limit", pat, "Bodies")
+        check(r.status == 0, "--limit %s (%s)" % (pat, r.stderr.strip()))
+        return sorted(row["uid"] for row in rows)
+
+    r = d.run_petrel(["sync", "Bodies"])
+    check(r.status == 0, "sync Bodies (%s)" % r.stderr.strip())
+    check.eq(hits("~b invoices"), [], "~b: no body cached, nothing found")
+    r = d.run_petrel(["sync", "--bodies", "Bodies"])
+    check(r.status == 0, "sync --bodies (%s)" % r.stderr.strip())
+    for pat, want in (
+            ("~b invoices", ["plain"]), ("~b INVOICES", ["plain"]),
+            ("~b invoi", ["plain"]), ("~b 'quarterly invoices'", ["plain"]),
+            ("~b 'invoices quarterly'", []),
+            ("~b zebrafish", []), ("~h zebrafish", ["plain"]),
+            ("~B zebrafish", ["plain"]), ("~B invoices", ["plain"]),
+            ("~b pangolin", ["b64"]), ("~b cafe", ["b64"]),
+            ("~b caf\u00e9", ["b64"]), ("~b muenchen", []),
+            ("~b m\u00fcnchen", ["qp"]), ("~b narwhal", ["qp"]),
+            ("~b okapi", ["html"]), ("~b spanclass", []),
+            ("~b axolotl", ["euckr"]),
+            ("~b \uc548\ub155\ud558\uc138\uc694", ["euckr"]),
+            ("~h 'body qp'", ["qp"]),
+            ("~b okapi | ~b narwhal", ["html", "qp"]),
+            ("~b okapi ~s html", ["html"]), ("!~b okapi",
+                                            sorted(set(uid) - {"html"}))):
+        check.eq(hits(pat), sorted(uid[n] for n in want), "--limit %s" % pat)
+    r, rows = listing(d, "--limit", "~b '...'", "Bodies")
+    check(r.status == 2 and "word" in r.stderr,
+          "~b without a word is a usage error (%s)" % r.stderr.strip())
+
+    # A message expunged on the server leaves the index too.
+    c = d.imap_client()
+    c.select("Bodies")
+    c.uid("STORE", str(uid["plain"]), "+FLAGS", "(\\Deleted)")
+    c.expunge()
+    c.logout()
+    r = d.run_petrel(["sync", "Bodies"])
+    check.eq(hits("~B zebrafish"), [], "an expunged message leaves the index")
+
+    # A body read with show is indexed by the next sync's session.
+    uid["late"] = d.append("alice", "Bodies", bmsg("late", [],
+                                                   "wombat burrow\n"))
+    d.run_petrel(["sync", "Bodies"])
+    check.eq(hits("~b wombat"), [], "a new message without its body")
+    r = d.run_petrel(["show", "Bodies", str(uid["late"])])
+    check(r.status == 0, "show (%s)" % r.stderr.strip())
+    d.run_petrel(["sync", "Bodies"])
+    check.eq(hits("~b wombat"), [uid["late"]], "a body fetched by show is "
+             "indexed by the next session")
 
 
 def pred_lunch(uid):
