@@ -253,6 +253,39 @@ cache_body_get(struct cache *c, int64_t folder_id, uint32_t uid, char **datap,
 	return 0;
 }
 
+int
+cache_body_get_head(struct cache *c, int64_t folder_id, uint32_t uid,
+    size_t max, char **datap, size_t *lenp, struct error *err)
+{
+	sqlite3_blob	*blob;
+	size_t		 len;
+	char		*data;
+	int		 rc;
+
+	*datap = NULL;
+	*lenp = 0;
+	if ((rc = cache_bodies_open(c, false, err)) <= 0)
+		return rc;
+	/* Incremental I/O: only the pages of the head are read. */
+	if (sqlite3_blob_open(c->bdb, "main", "bodies", "raw",
+	    ((int64_t)folder_id << 32) | uid, 0, &blob) != SQLITE_OK)
+		return 0;	/* no such body */
+	len = (size_t)sqlite3_blob_bytes(blob);
+	if (len > max)
+		len = max;
+	data = xmalloc(len + 1);
+	if (sqlite3_blob_read(blob, data, (int)len, 0) != SQLITE_OK) {
+		sqlite3_blob_close(blob);
+		free(data);
+		return bodies_error(c, err, "reading a message body");
+	}
+	sqlite3_blob_close(blob);
+	data[len] = '\0';
+	*datap = data;
+	*lenp = len;
+	return 1;
+}
+
 /*
  * Mark the message as having its body (which also says whether it exists)
  * and open the bodies file for writing. Outside a transaction the caller

@@ -182,6 +182,9 @@ uint32_t cache_msg_max_uid(struct cache *, int64_t folder_id);
 /* 1 with *datap (malloc'd, NUL-terminated) and *lenp, 0 when not cached, -1 error. */
 int	cache_body_get(struct cache *, int64_t folder_id, uint32_t uid, char **datap,
 	    size_t *lenp, struct error *err);
+/* The same for at most max bytes of its beginning (read without the rest). */
+int	cache_body_get_head(struct cache *, int64_t folder_id, uint32_t uid,
+	    size_t max, char **datap, size_t *lenp, struct error *err);
 int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *data,
 	    size_t len, struct error *err);
 /* The same from a file, copied in chunks so memory does not grow with size. */

@@ -20,6 +20,11 @@
 #define TEXT_BATCH	16
 /* The text kept of one message: enough for any real letter. */
 #define TEXT_MAX	(1024 * 1024)
+/*
+ * The bytes of a message read for it: its text parts come first in nearly
+ * every message, and a 50 MB attachment must not cost 50 MB of memory.
+ */
+#define TEXT_RAW_MAX	(4 * 1024 * 1024)
 
 /* Render and store message id's text; its body is cached. */
 static int
@@ -32,8 +37,8 @@ index_one(struct cache *cache, int64_t id, struct error *err)
 	size_t			 len;
 	int			 rv;
 
-	rv = cache_body_get(cache, id >> 32, (uint32_t)(id & 0xffffffff), &raw,
-	    &len, err);
+	rv = cache_body_get_head(cache, id >> 32, (uint32_t)(id & 0xffffffff),
+	    TEXT_RAW_MAX, &raw, &len, err);
 	if (rv == -1)
 		return -1;
 	memset(&ro, 0, sizeof ro);
