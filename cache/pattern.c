@@ -630,6 +630,12 @@ cache_pattern_bind(const struct cache_pattern *p, sqlite3_stmt *st, int first)
 	return first + p->nparams;
 }
 
+bool
+cache_pattern_has_text(const struct cache_pattern *p)
+{
+	return p != NULL && p->ntexts > 0;
+}
+
 int
 cache_pattern_ready(struct cache *c, const struct cache_pattern *p,
     struct error *err)

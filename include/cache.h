@@ -469,6 +469,8 @@ void	cache_thread_collapse_clear(struct cache *);
 int	cache_pattern_compile(const char *text, int64_t now,
 	    struct cache_pattern **pp, struct error *err);
 void	cache_pattern_free(struct cache_pattern **pp);
+/* Does it search the text index (~b ~B ~h)? */
+bool	cache_pattern_has_text(const struct cache_pattern *);
 /* UIDs of the visible messages of a folder that match, ascending. */
 int	cache_pattern_select(struct cache *, int64_t folder_id,
 	    const struct cache_pattern *, cache_uid_cb cb, void *arg,

@@ -169,6 +169,15 @@ int	engine_sync(const struct account *, struct cache *, const struct sync_opts *
 int	engine_replay(const struct account *, struct cache *, engine_notice_cb,
 	    void *arg, struct replay_stats *, struct error *err);
 
+/*
+ * Index the text of cached bodies not yet in the text index (textindex.c),
+ * a few per transaction; stops early (returning 0) when yield (may be NULL)
+ * says so. *countp (may be NULL) gets how many were indexed. A session does
+ * this by itself when idle; `petrel list` before a ~b search.
+ */
+int	engine_index_text(struct cache *, int (*yield)(void *), void *arg,
+	    uint64_t *countp, struct error *err);
+
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,
 	    uint32_t uid, struct error *err);

@@ -13,6 +13,7 @@
 #include "charset.h"
 #include "cli.h"
 #include "conf.h"
+#include "engine.h"
 #include "mime.h"
 
 struct list_ctx {
@@ -257,9 +258,18 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 		cache_pattern_free(&limit);
 		return EXIT_USAGE;
 	}
-	/* Threading writes each new message's place in its thread. */
-	if (cache_open(acct->name, lc.threads ? 0 : CACHE_READONLY, &cache,
-	    &err) == -1) {
+	/*
+	 * Threading writes each new message's place in its thread; a body
+	 * search first indexes the bodies no session has indexed yet.
+	 */
+	if (cache_open(acct->name, lc.threads || cache_pattern_has_text(limit) ?
+	    0 : CACHE_READONLY, &cache, &err) == -1) {
+		cache_pattern_free(&limit);
+		return cli_fail(&err);
+	}
+	if (cache_pattern_has_text(limit) &&
+	    engine_index_text(cache, NULL, NULL, NULL, &err) == -1) {
+		cache_close(&cache);
 		cache_pattern_free(&limit);
 		return cli_fail(&err);
 	}

@@ -114,14 +114,6 @@ int	store_finish(struct store **, bool all_seen, uint32_t *synced_uidp,
 struct buf;
 void	engine_uidset(struct buf *, const uint32_t *uids, size_t n);
 
-/*
- * Index the text of cached bodies not yet in the text index (textindex.c),
- * a few per transaction; stops early (returning 0) when yield says so.
- * *countp gets how many were indexed.
- */
-int	engine_index_text(struct cache *, int (*yield)(void *), void *arg,
-	    uint64_t *countp, struct error *err);
-
 struct proto_params;
 const struct proto_params *engine_proto_params(const struct account *,
 	    struct proto_params *pp);

@@ -28,6 +28,8 @@
 
 /* PROGRESS events at most this often (the last one of a folder always). */
 #define SESSION_PROGRESS_MS	100
+/* Nothing queued for this long: the worker is idle. */
+#define SESSION_IDLE_MS		100
 
 enum session_cmd_type {
 	CMD_SYNC,
@@ -367,9 +369,7 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		opts.nfolders = cmd->nfolders;
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
-		/* Before DONE, so that a headless sync leaves bodies searchable. */
-		s->text_dirty = true;
-		index_text(s);
+		s->text_dirty = true;	/* indexed once the queue is empty */
 		break;
 	case CMD_FETCH_BODY:
 		if (ensure_online(s, &ev->err) == 0)
@@ -426,7 +426,16 @@ session_main(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		cmd = channel_wait(s->cmds, -1);
+		/*
+		 * Idle for 100 ms with bodies to index: index them (giving
+		 * way to the next command). Not at once, so a headless
+		 * command's stop does not wait behind a batch.
+		 */
+		if ((cmd = channel_wait(s->cmds, s->text_dirty ?
+		    SESSION_IDLE_MS : -1)) == NULL) {
+			index_text(s);
+			continue;
+		}
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = cmd->type != CMD_STOP && !s->stopping;
 		pthread_mutex_unlock(&s->pw_lock);
@@ -438,8 +447,6 @@ session_main(void *arg)
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = false;
 		pthread_mutex_unlock(&s->pw_lock);
-		/* With nothing else to do: make new bodies searchable. */
-		index_text(s);
 	}
 	s->drv->logout(s);
 	session_set_state(s, SESSION_OFFLINE);
