@@ -108,6 +108,12 @@ struct mime_render_opts {
 	const char	*mailcap;
 	int		 mailcap_timeout_ms;	/* 0 means 10000 */
 	size_t		 mailcap_output_max;	/* 0 means 16 MB */
+	/*
+	 * When set and it turns true, a running mailcap command is killed
+	 * (within 50 ms) and the built-in converter is used: a render in a
+	 * thread whose result is no longer wanted ends soon.
+	 */
+	const _Atomic bool *cancel;
 	struct mime_limits limits;		/* 0 fields mean the defaults */
 };
 
@@ -140,6 +146,9 @@ struct mime_view {
 	size_t			 bodylen;
 	struct mime_attachment	*att;		/* in the order they are shown */
 	size_t			 natt;
+	int			 html_parts;	/* text/html parts shown */
+	int			 html_converted; /* of them, by a mailcap command */
+	char			*convert_error;	/* the first mailcap failure, or NULL */
 	struct mime_msg		*msg;		/* private: the parse, for saving */
 };
 
@@ -150,6 +159,8 @@ struct mime_view {
 int	mime_render(const char *raw, size_t len, const struct mime_render_opts *,
 	    struct mime_view **viewp, struct error *err);
 void	mime_view_free(struct mime_view **viewp);
+/* Does a render with these options look in any mailcap file at all? */
+bool	mime_mailcap_enabled(const struct mime_render_opts *);
 
 /*
  * Save attachment n (1-based) under dir, with a sanitised file name (no

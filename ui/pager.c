@@ -2,13 +2,15 @@
  * The pager: one message, rendered by the MIME engine (the same code and
  * [options] as `petrel show`), wrapped to the screen. A body that is not
  * cached is asked of the account's session; "Loading" shows meanwhile and
- * the UI goes on. The built-in HTML converter is used, never a mailcap
- * program, so the first screen never waits for one.
+ * the UI goes on. The first screen comes from the built-in HTML converter,
+ * so it never waits for a mailcap program; the program's rendering, made in
+ * a thread (convert.c), replaces it when it is ready within its timeout.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "msgflags.h"
@@ -91,30 +93,19 @@ wrap(struct pager *pg, size_t headers_len, int width)
 	}
 }
 
+/* The screen text of pg->view (or errmsg when it could not be made). */
 static void
-render(struct ui *ui)
+layout(struct ui *ui, const char *errmsg)
 {
-	struct pager		*pg = &ui->pg;
-	struct mime_render_opts	 ro = ui->ropts;
-	struct error		 err;
-	struct buf		 b;
-	size_t			 hlen;
+	struct pager	*pg = &ui->pg;
+	struct buf	 b;
+	size_t		 hlen = 0;
 
-	mime_view_free(&pg->view);
 	free(pg->text);
-	pg->text = NULL;
-	pg->textlen = 0;
-	ro.width = ui->cols > 100 ? 100 : ui->cols - 2;
-	if (ro.width < 20)
-		ro.width = 20;
-	ro.headers_all = pg->headers_all;
-	ro.mailcap = "";	/* the built-in converter: never a wait */
-	error_clear(&err);
 	buf_init(&b, 0);
-	if (mime_render(pg->raw, pg->rawlen, &ro, &pg->view, &err) == -1) {
-		buf_printf(&b, "This message cannot be shown: %s\n", err.msg);
-		hlen = 0;
-	} else {
+	if (pg->view == NULL)
+		buf_printf(&b, "This message cannot be shown: %s\n", errmsg);
+	else {
 		buf_adds(&b, pg->view->headers);
 		hlen = b.len;
 		buf_adds(&b, "\n");
@@ -135,7 +126,85 @@ render(struct ui *ui)
 	pg->text = buf_steal(&b, &pg->textlen);
 	wrap(pg, hlen, ui->cols);
 	if (pg->top >= pg->nlines)
-		pg->top = 0;
+		pg->top = pg->nlines > 0 ? pg->nlines - 1 : 0;
+}
+
+/*
+ * Render with the built-in HTML converter, which never makes the user wait,
+ * and when the message has HTML and mailcap files are in use, start the
+ * same render with the mailcap commands in the background: its view
+ * replaces this one when it is ready (pager_convert_done).
+ */
+static void
+render(struct ui *ui)
+{
+	struct pager		*pg = &ui->pg;
+	struct mime_render_opts	 ro = ui->ropts;
+	struct error		 err;
+
+	convert_cancel(&pg->job);
+	mime_view_free(&pg->view);
+	ro.width = ui->cols > 100 ? 100 : ui->cols - 2;
+	if (ro.width < 20)
+		ro.width = 20;
+	ro.headers_all = pg->headers_all;
+	ro.mailcap = "";
+	error_clear(&err);
+	if (mime_render(pg->raw, pg->rawlen, &ro, &pg->view, &err) == -1)
+		pg->view = NULL;
+	layout(ui, err.msg);
+	if (pg->view == NULL || pg->view->html_parts == 0 ||
+	    !mime_mailcap_enabled(&ui->ropts))
+		return;
+	ro.mailcap = ui->ropts.mailcap;
+	error_clear(&err);
+	if ((pg->job = convert_start(pg->raw, pg->rawlen, &ro, &err)) == NULL)
+		ui_error(ui, "%s", err.msg);
+}
+
+int
+pager_convert_fd(struct ui *ui)
+{
+	return convert_fd(ui->pg.job);
+}
+
+void
+pager_convert_done(struct ui *ui)
+{
+	struct pager		*pg = &ui->pg;
+	struct mime_view	*view = NULL;
+	struct error		 err;
+	char			*raw = NULL, c;
+	size_t			 len = 0;
+	int			 rv;
+
+	if (pg->job == NULL)
+		return;
+	while (read(convert_fd(pg->job), &c, 1) == 1)
+		;
+	error_clear(&err);
+	if ((rv = convert_finish(&pg->job, &view, &raw, &len, &err)) == 0)
+		return;
+	if (rv == -1) {
+		ui_error(ui, "%s", err.msg);
+		return;
+	}
+	if (view->html_converted == 0) {
+		/* No entry, or it failed: the built-in text stays. */
+		if (view->convert_error != NULL)
+			ui_message(ui, "mailcap: %s; the built-in HTML "
+			    "conversion is shown.", view->convert_error);
+		mime_view_free(&view);
+		free(raw);
+		return;
+	}
+	mime_view_free(&pg->view);
+	free(pg->raw);
+	pg->view = view;
+	pg->raw = raw;
+	pg->rawlen = len;
+	layout(ui, NULL);
+	ui->dirty = true;
 }
 
 /* The body is in the cache: read it, render it, mark the message read. */
@@ -245,6 +314,7 @@ pager_refresh(struct ui *ui)
 void
 pager_close(struct pager *pg)
 {
+	convert_cancel(&pg->job);
 	mime_view_free(&pg->view);
 	free(pg->raw);
 	free(pg->text);

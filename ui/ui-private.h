@@ -184,6 +184,7 @@ struct pager {
 	char			*search;
 	bool			 attachments;	/* the attachment list is shown */
 	int			 att_cursor;
+	struct convert_job	*job;		/* the mailcap rendering, running */
 };
 
 /* ---- Folders -------------------------------------------------------------- */
@@ -297,6 +298,28 @@ bool	pager_function(struct ui *, int fn);
 /* A body arrived (or its fetch failed with err). */
 void	pager_body_done(struct ui *, uint64_t id, int rv, const struct error *);
 void	pager_refresh(struct ui *);
+/* The fd that is readable when the pager's mailcap rendering is done. */
+int	pager_convert_fd(struct ui *);
+void	pager_convert_done(struct ui *);
+
+/* convert.c: a message rendered with the mailcap commands, in a thread */
+struct convert_job;
+struct convert_job *convert_start(const char *raw, size_t len,
+	    const struct mime_render_opts *, struct error *);
+int	convert_fd(const struct convert_job *);
+/*
+ * 0 while it runs; else the job is freed and: 1 with the view and the copy
+ * of the message it points into (the caller owns both), or -1 with err.
+ */
+int	convert_finish(struct convert_job **, struct mime_view **viewp,
+	    char **rawp, size_t *lenp, struct error *err);
+/* Let go of a job: its converter is killed, the thread frees it. */
+void	convert_cancel(struct convert_job **);
+/*
+ * At exit: wait (at most timeout_ms) for cancelled jobs' threads to kill
+ * their converters and remove their temporary files.
+ */
+void	convert_wait_all(int timeout_ms);
 
 /* folders.c */
 void	folders_load(struct ui *);

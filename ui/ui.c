@@ -918,7 +918,7 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 			start_session(&ui, &ui.accts[i]);
 	ui.next_check = ui_now_ms() + (int64_t)ui.check_interval * 1000;
 
-	pfd = xcalloc((size_t)ui.naccts + 2, sizeof *pfd);
+	pfd = xcalloc((size_t)ui.naccts + 3, sizeof *pfd);
 	ui.dirty = true;
 	while (!ui.quit) {
 		int	n = 0, timeout, key;
@@ -940,6 +940,10 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 			}
 			free(name);
 		}
+		/* The pager was left: its converter is not wanted any more. */
+		if (ui.pg.job != NULL && ui.screen != SCREEN_PAGER &&
+		    !(ui.screen == SCREEN_HELP && ui.back == SCREEN_PAGER))
+			convert_cancel(&ui.pg.job);
 		if (ui.dirty)
 			redraw(&ui);
 		pfd[n].fd = STDIN_FILENO;
@@ -951,6 +955,8 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 			    session_event_fd(ui.accts[i].sess) : -1;
 			pfd[n++].events = POLLIN;
 		}
+		pfd[n].fd = pager_convert_fd(&ui);
+		pfd[n++].events = POLLIN;
 		/* Wake every second: the status line counts down retries. */
 		timeout = index_stale || folders_stale ? reload_ms(&ui) : 1000;
 		if (poll(pfd, (nfds_t)n, timeout) == -1 && errno != EINTR)
@@ -980,6 +986,8 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 				session_event_free(ev);
 			}
 		}
+		if (pfd[n - 1].revents & POLLIN)
+			pager_convert_done(&ui);
 		timers(&ui);
 		/* Time passes on the status line while offline or syncing. */
 		for (i = 0; i < ui.naccts; i++)
@@ -1002,6 +1010,7 @@ out:
 	free(ui.accts);
 	index_close(&ui.idx);
 	pager_close(&ui.pg);
+	convert_wait_all(1000);
 	folders_free(&ui.fl);
 	free(ui.fl.rows);
 	for (i = 0; i < ui.fl.ncollapsed; i++)

@@ -61,6 +61,16 @@ mailcap_path(const struct mime_render_opts *o)
 	return p;
 }
 
+bool
+mime_mailcap_enabled(const struct mime_render_opts *o)
+{
+	char	*path = mailcap_path(o);
+	bool	 on = strspn(path, ":") != strlen(path);
+
+	free(path);
+	return on;
+}
+
 /* Read a whole (small) file; NULL when it cannot be read. */
 static char *
 mailcap_read(const char *path, size_t *lenp)
@@ -121,7 +131,8 @@ mailcap_type_match(const char *pat, const char *type)
 }
 
 static int	mailcap_run(const char *cmd, int in_fd, int timeout_ms,
-		    size_t max, struct buf *out, int *status, struct error *err);
+		    const _Atomic bool *cancel, size_t max, struct buf *out,
+		    int *status, struct error *err);
 
 /* Run a test= command (no substitutions allowed): true when it exits 0. */
 static bool
@@ -132,7 +143,8 @@ mailcap_test(const char *cmd)
 
 	if (strchr(cmd, '%') != NULL)
 		return false;
-	rv = mailcap_run(cmd, -1, MAILCAP_TEST_MS, 4096, &out, &status, NULL);
+	rv = mailcap_run(cmd, -1, MAILCAP_TEST_MS, NULL, 4096, &out, &status,
+	    NULL);
 	buf_free(&out);
 	return rv == 0 && status == 0;
 }
@@ -323,11 +335,14 @@ mailcap_env(void)
 /*
  * Run cmd with /bin/sh, stdin from in_fd (or /dev/null), stdout collected
  * up to max bytes (the rest is discarded; the command is killed), stderr
- * discarded. Returns 0 with the exit status, or -1 (cannot start, timeout).
+ * discarded. Returns 0 with the exit status, or -1 (cannot start, timeout,
+ * cancelled: *cancel turned true, looked at every CANCEL_POLL_MS).
  */
+#define CANCEL_POLL_MS	50
 static int
-mailcap_run(const char *cmd, int in_fd, int timeout_ms, size_t max,
-    struct buf *out, int *status, struct error *err)
+mailcap_run(const char *cmd, int in_fd, int timeout_ms,
+    const _Atomic bool *cancel, size_t max, struct buf *out, int *status,
+    struct error *err)
 {
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 at;
@@ -336,6 +351,7 @@ mailcap_run(const char *cmd, int in_fd, int timeout_ms, size_t max,
 	pid_t				 pid;
 	uint64_t			 deadline;
 	bool				 killed = false, truncated = false;
+	bool				 cancelled = false;
 
 	if (pipe2(pfd, O_CLOEXEC) == -1)
 		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
@@ -372,12 +388,20 @@ mailcap_run(const char *cmd, int in_fd, int timeout_ms, size_t max,
 		uint64_t	now = now_ms();
 		char		tmp[65536];
 		ssize_t		n;
+		int		wait;
 
 		if (now >= deadline) {
 			killed = true;
 			break;
 		}
-		rv = poll(&pf, 1, (int)(deadline - now));
+		if (cancel != NULL && *cancel) {
+			killed = cancelled = true;
+			break;
+		}
+		wait = (int)(deadline - now);
+		if (cancel != NULL && wait > CANCEL_POLL_MS)
+			wait = CANCEL_POLL_MS;
+		rv = poll(&pf, 1, wait);
 		if (rv == -1 && errno == EINTR)
 			continue;
 		if (rv <= 0)
@@ -398,6 +422,8 @@ mailcap_run(const char *cmd, int in_fd, int timeout_ms, size_t max,
 		kill(-pid, SIGKILL);
 	while (waitpid(pid, &wst, 0) == -1 && errno == EINTR)
 		;
+	if (cancelled)
+		return error_set(err, ERR_LOCAL, "mailcap command cancelled");
 	if (killed)
 		return error_set(err, ERR_LOCAL, "mailcap command timed out "
 		    "after %d ms", timeout_ms);
@@ -480,6 +506,8 @@ mime_mailcap_convert(const char *type, const char *data, size_t len,
 	if (strspn(type, "abcdefghijklmnopqrstuvwxyz0123456789/.+-") !=
 	    strlen(type))
 		return 1;
+	if (o != NULL && o->cancel != NULL && *o->cancel)
+		return 1;
 	mailcap_find(o, type, &e);
 	if (!e.found)
 		return 1;
@@ -495,8 +523,8 @@ mime_mailcap_convert(const char *type, const char *data, size_t len,
 	}
 	cmd = mailcap_expand(e.command, type, file, &uses_file);
 	buf_init(&raw, 0);
-	rv = mailcap_run(cmd, uses_file ? -1 : fd, timeout, max, &raw, &status,
-	    err);
+	rv = mailcap_run(cmd, uses_file ? -1 : fd, timeout,
+	    o != NULL ? o->cancel : NULL, max, &raw, &status, err);
 	close(fd);
 	unlink(file);
 	rmdir(dir);

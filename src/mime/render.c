@@ -248,11 +248,16 @@ render_text(struct render *r, const struct mime_part *p)
 	render_part_text(p, &text);
 	buf_init(&conv, 0);
 	if (strcmp(p->type, "text/html") == 0) {
+		r->v->html_parts++;
 		error_clear(&err);
 		rv = mime_mailcap_convert("text/html", text.data != NULL ?
 		    text.data : "", text.len, r->o, &conv, &err);
-		if (rv != 0) {
+		if (rv == 0)
+			r->v->html_converted++;
+		else {
 			if (rv == -1) {
+				if (r->v->convert_error == NULL)
+					r->v->convert_error = xstrdup(err.msg);
 				render_sep(r);
 				render_puts(r, "[-- mailcap: ");
 				render_puts(r, err.msg);
@@ -648,6 +653,7 @@ mime_view_free(struct mime_view **vp)
 		free(v->att[i].type);
 	}
 	free(v->att);
+	free(v->convert_error);
 	mime_msg_free(&v->msg);
 	free(v);
 	*vp = NULL;

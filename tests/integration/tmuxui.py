@@ -33,7 +33,7 @@ class TmuxUI:
             f.write("#!/bin/sh\n")
             for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "HOME",
                       "PETREL_LOG", "LANG", "LC_ALL", "PETREL_MAILCAP",
-                      "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS"):
+                      "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR"):
                 if k in e:
                     f.write("export %s=%s\n" % (k, shlex.quote(e[k])))
             f.write("%s %s\n" % (shlex.quote(harness.petrel_binary()),
