@@ -31,7 +31,6 @@
 static const char *bst_sql[BST_COUNT] = {
 	[BST_BEGIN] = "BEGIN IMMEDIATE",
 	[BST_COMMIT] = "COMMIT",
-	[BST_GET] = "SELECT raw FROM bodies WHERE message = ?1",
 	[BST_PUT] = "INSERT OR REPLACE INTO bodies(message, raw) "
 	    "VALUES(?1, ?2)",
 	[BST_ZERO] = "INSERT OR REPLACE INTO bodies(message, raw) "
@@ -229,28 +228,9 @@ int
 cache_body_get(struct cache *c, int64_t folder_id, uint32_t uid, char **datap,
     size_t *lenp, struct error *err)
 {
-	sqlite3_stmt	*st;
-	int		 rc;
-	size_t		 len;
-
-	*datap = NULL;
-	*lenp = 0;
-	if ((rc = cache_bodies_open(c, false, err)) <= 0)
-		return rc;
-	if ((st = bodies_stmt(c, BST_GET, err)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, ((int64_t)folder_id << 32) | uid);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		len = (size_t)sqlite3_column_bytes(st, 0);
-		*datap = xmemdup0(sqlite3_column_blob(st, 0), len);
-		*lenp = len;
-		sqlite3_reset(st);
-		return 1;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return bodies_error(c, err, "reading a message body");
-	return 0;
+	/* Blob I/O reads straight into the buffer: one copy, not two. */
+	return cache_body_get_head(c, folder_id, uid, SIZE_MAX, datap, lenp,
+	    err);
 }
 
 int

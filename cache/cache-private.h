@@ -39,7 +39,6 @@ enum cache_stmt {
 enum cache_bodies_stmt {
 	BST_BEGIN,
 	BST_COMMIT,
-	BST_GET,
 	BST_PUT,
 	BST_ZERO,
 	BST_DELETE,

@@ -2,9 +2,10 @@
  * The pager's converters, in the background. The pager shows a message
  * rendered with the built-in HTML converter at once; a job renders it again
  * with the mailcap commands (w3m for text/html) in a thread, and the UI
- * swaps that view in when the job's pipe becomes readable. The thread owns
- * a copy of the message and of the options' strings, so nothing it reads
- * can go away under it. A job that is no longer wanted is cancelled: its
+ * swaps that view in when the job's pipe becomes readable. The thread holds
+ * a reference to the message's bytes (never written once read from the
+ * cache) and copies of the options' strings, so nothing it reads can go
+ * away under it. A job that is no longer wanted is cancelled: its
  * converter is killed within 50 ms and the thread frees the job itself, so
  * the UI never joins a thread or waits for one.
  */
@@ -22,8 +23,7 @@
 struct convert_job {
 	pthread_mutex_t		 lock;
 	int			 pipe[2];	/* [0] readable when done */
-	char			*raw;
-	size_t			 rawlen;
+	struct msgbuf		*msg;
 	struct mime_render_opts	 o;
 	char			*headers, *alternative, *mailcap;
 	_Atomic bool		 cancel;
@@ -39,6 +39,36 @@ static pthread_mutex_t	live_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t	live_cond = PTHREAD_COND_INITIALIZER;
 static int		live;
 
+struct msgbuf *
+msgbuf_new(char *data, size_t len)
+{
+	struct msgbuf	*m = xcalloc(1, sizeof *m);
+
+	m->refs = 1;
+	m->data = data;
+	m->len = len;
+	return m;
+}
+
+struct msgbuf *
+msgbuf_ref(struct msgbuf *m)
+{
+	m->refs++;
+	return m;
+}
+
+void
+msgbuf_unref(struct msgbuf **mp)
+{
+	struct msgbuf	*m = *mp;
+
+	*mp = NULL;
+	if (m == NULL || --m->refs > 0)
+		return;
+	free(m->data);
+	free(m);
+}
+
 static char *
 dup_or_null(const char *s)
 {
@@ -49,7 +79,7 @@ static void
 job_free(struct convert_job *j)
 {
 	mime_view_free(&j->view);
-	free(j->raw);
+	msgbuf_unref(&j->msg);
 	free(j->headers);
 	free(j->alternative);
 	free(j->mailcap);
@@ -69,7 +99,7 @@ job_main(void *arg)
 	bool			 abandoned;
 
 	error_clear(&err);
-	rv = mime_render(j->raw, j->rawlen, &j->o, &view, &err);
+	rv = mime_render(j->msg->data, j->msg->len, &j->o, &view, &err);
 	pthread_mutex_lock(&j->lock);
 	j->done = true;
 	j->view = view;
@@ -89,7 +119,7 @@ job_main(void *arg)
 }
 
 struct convert_job *
-convert_start(const char *raw, size_t len, const struct mime_render_opts *o,
+convert_start(struct msgbuf *msg, const struct mime_render_opts *o,
     struct error *err)
 {
 	struct convert_job	*j = xcalloc(1, sizeof *j);
@@ -103,9 +133,7 @@ convert_start(const char *raw, size_t len, const struct mime_render_opts *o,
 		return NULL;
 	}
 	pthread_mutex_init(&j->lock, NULL);
-	j->raw = xmalloc(len > 0 ? len : 1);
-	memcpy(j->raw, raw, len);
-	j->rawlen = len;
+	j->msg = msgbuf_ref(msg);
 	j->o = *o;
 	j->o.headers = j->headers = dup_or_null(o->headers);
 	j->o.alternative = j->alternative = dup_or_null(o->alternative);
@@ -137,7 +165,7 @@ convert_fd(const struct convert_job *j)
 
 int
 convert_finish(struct convert_job **jp, struct mime_view **viewp,
-    char **rawp, size_t *lenp, struct error *err)
+    struct msgbuf **msgp, struct error *err)
 {
 	struct convert_job	*j = *jp;
 	bool			 done;
@@ -153,10 +181,8 @@ convert_finish(struct convert_job **jp, struct mime_view **viewp,
 		*err = j->err;
 	else {
 		*viewp = j->view;
-		*rawp = j->raw;
-		*lenp = j->rawlen;
+		*msgp = msgbuf_ref(j->msg);
 		j->view = NULL;
-		j->raw = NULL;
 	}
 	job_free(j);
 	return rv == -1 ? -1 : 1;

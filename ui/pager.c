@@ -93,6 +93,17 @@ wrap(struct pager *pg, size_t headers_len, int width)
 	}
 }
 
+/* The pager's render options: the configured ones at the screen's width. */
+static void
+render_opts(struct ui *ui, struct mime_render_opts *ro)
+{
+	*ro = ui->ropts;
+	ro->width = ui->cols > 100 ? 100 : ui->cols - 2;
+	if (ro->width < 20)
+		ro->width = 20;
+	ro->headers_all = ui->pg.headers_all;
+}
+
 /* The screen text of pg->view (or errmsg when it could not be made). */
 static void
 layout(struct ui *ui, const char *errmsg)
@@ -130,35 +141,45 @@ layout(struct ui *ui, const char *errmsg)
 }
 
 /*
- * Render with the built-in HTML converter, which never makes the user wait,
- * and when the message has HTML and mailcap files are in use, start the
- * same render with the mailcap commands in the background: its view
- * replaces this one when it is ready (pager_convert_done).
+ * Render with the built-in HTML converter, which never makes the user wait.
+ * When the message has HTML and mailcap files are in use, the same render
+ * with the mailcap commands starts in the background after this screen is
+ * drawn (pager_convert_start), and its view replaces this one when it is
+ * ready (pager_convert_done).
  */
 static void
 render(struct ui *ui)
 {
 	struct pager		*pg = &ui->pg;
-	struct mime_render_opts	 ro = ui->ropts;
+	struct mime_render_opts	 ro;
 	struct error		 err;
 
 	convert_cancel(&pg->job);
 	mime_view_free(&pg->view);
-	ro.width = ui->cols > 100 ? 100 : ui->cols - 2;
-	if (ro.width < 20)
-		ro.width = 20;
-	ro.headers_all = pg->headers_all;
+	render_opts(ui, &ro);
 	ro.mailcap = "";
 	error_clear(&err);
-	if (mime_render(pg->raw, pg->rawlen, &ro, &pg->view, &err) == -1)
+	if (mime_render(pg->msg->data, pg->msg->len, &ro, &pg->view,
+	    &err) == -1)
 		pg->view = NULL;
 	layout(ui, err.msg);
-	if (pg->view == NULL || pg->view->html_parts == 0 ||
-	    !mime_mailcap_enabled(&ui->ropts))
+	pg->convert_wanted = pg->view != NULL && pg->view->html_parts > 0 &&
+	    mime_mailcap_enabled(&ui->ropts);
+}
+
+void
+pager_convert_start(struct ui *ui)
+{
+	struct pager		*pg = &ui->pg;
+	struct mime_render_opts	 ro;
+	struct error		 err;
+
+	if (!pg->convert_wanted || pg->msg == NULL)
 		return;
-	ro.mailcap = ui->ropts.mailcap;
+	pg->convert_wanted = false;
+	render_opts(ui, &ro);
 	error_clear(&err);
-	if ((pg->job = convert_start(pg->raw, pg->rawlen, &ro, &err)) == NULL)
+	if ((pg->job = convert_start(pg->msg, &ro, &err)) == NULL)
 		ui_error(ui, "%s", err.msg);
 }
 
@@ -173,9 +194,9 @@ pager_convert_done(struct ui *ui)
 {
 	struct pager		*pg = &ui->pg;
 	struct mime_view	*view = NULL;
+	struct msgbuf		*msg = NULL;
 	struct error		 err;
-	char			*raw = NULL, c;
-	size_t			 len = 0;
+	char			 c;
 	int			 rv;
 
 	if (pg->job == NULL)
@@ -183,7 +204,7 @@ pager_convert_done(struct ui *ui)
 	while (read(convert_fd(pg->job), &c, 1) == 1)
 		;
 	error_clear(&err);
-	if ((rv = convert_finish(&pg->job, &view, &raw, &len, &err)) == 0)
+	if ((rv = convert_finish(&pg->job, &view, &msg, &err)) == 0)
 		return;
 	if (rv == -1) {
 		ui_error(ui, "%s", err.msg);
@@ -195,14 +216,13 @@ pager_convert_done(struct ui *ui)
 			ui_message(ui, "mailcap: %s; the built-in HTML "
 			    "conversion is shown.", view->convert_error);
 		mime_view_free(&view);
-		free(raw);
+		msgbuf_unref(&msg);
 		return;
 	}
 	mime_view_free(&pg->view);
-	free(pg->raw);
+	msgbuf_unref(&pg->msg);
 	pg->view = view;
-	pg->raw = raw;
-	pg->rawlen = len;
+	pg->msg = msg;		/* the bytes the new view points into */
 	layout(ui, NULL);
 	ui->dirty = true;
 }
@@ -214,18 +234,20 @@ show_cached(struct ui *ui)
 	struct pager		*pg = &ui->pg;
 	struct index_row	*r = index_current(&ui->idx);
 	struct error		 err;
+	char			*raw = NULL;
+	size_t			 rawlen = 0;
 	int			 found;
 
 	error_clear(&err);
-	free(pg->raw);
-	pg->raw = NULL;
-	found = cache_body_get(pg->ua->cache, pg->folder_id, pg->uid, &pg->raw,
-	    &pg->rawlen, &err);
+	msgbuf_unref(&pg->msg);
+	found = cache_body_get(pg->ua->cache, pg->folder_id, pg->uid, &raw,
+	    &rawlen, &err);
 	if (found != 1) {
 		if (found == -1)
 			ui_error(ui, "%s", err.msg);
 		return found;
 	}
+	pg->msg = msgbuf_new(raw, rawlen);
 	pg->loading = false;
 	render(ui);
 	if (r != NULL && r->uid == pg->uid && (r->flags & MSG_SEEN) == 0)
@@ -316,7 +338,7 @@ pager_close(struct pager *pg)
 {
 	convert_cancel(&pg->job);
 	mime_view_free(&pg->view);
-	free(pg->raw);
+	msgbuf_unref(&pg->msg);
 	free(pg->text);
 	free(pg->lines);
 	free(pg->search);
@@ -517,7 +539,7 @@ pager_function(struct ui *ui, int fn)
 		break;
 	case FN_TOGGLE_WEED:
 		pg->headers_all = !pg->headers_all;
-		if (pg->raw != NULL)
+		if (pg->msg != NULL)
 			render(ui);
 		break;
 	case FN_VIEW_ATTACHMENTS:

@@ -18,6 +18,11 @@ char_at(const char *s, size_t len, int *widthp)
 	size_t		n;
 	int		w;
 
+	/* ASCII, most of any text: one column (a control shows as '?'). */
+	if ((unsigned char)*s < 0x80) {
+		*widthp = 1;
+		return 1;
+	}
 	memset(&st, 0, sizeof st);
 	n = mbrtowc(&wc, s, len, &st);
 	if (n == (size_t)-1 || n == (size_t)-2 || n == 0) {

@@ -169,8 +169,7 @@ struct pager {
 	struct ui_account	*ua;
 	int64_t			 folder_id;
 	uint32_t		 uid;
-	char			*raw;
-	size_t			 rawlen;
+	struct msgbuf		*msg;		/* the message's bytes */
 	struct mime_view	*view;
 	char			*text;		/* headers + body */
 	size_t			 textlen;
@@ -185,6 +184,7 @@ struct pager {
 	bool			 attachments;	/* the attachment list is shown */
 	int			 att_cursor;
 	struct convert_job	*job;		/* the mailcap rendering, running */
+	bool			 convert_wanted; /* start it after the next draw */
 };
 
 /* ---- Folders -------------------------------------------------------------- */
@@ -298,21 +298,32 @@ bool	pager_function(struct ui *, int fn);
 /* A body arrived (or its fetch failed with err). */
 void	pager_body_done(struct ui *, uint64_t id, int rv, const struct error *);
 void	pager_refresh(struct ui *);
+/* Start the mailcap rendering the last render asked for, if any. */
+void	pager_convert_start(struct ui *);
 /* The fd that is readable when the pager's mailcap rendering is done. */
 int	pager_convert_fd(struct ui *);
 void	pager_convert_done(struct ui *);
 
 /* convert.c: a message rendered with the mailcap commands, in a thread */
 struct convert_job;
-struct convert_job *convert_start(const char *raw, size_t len,
+/* A message's bytes, shared read-only by the pager and its convert job. */
+struct msgbuf {
+	_Atomic int	 refs;
+	char		*data;
+	size_t		 len;
+};
+struct msgbuf	*msgbuf_new(char *data, size_t len);	/* takes data */
+struct msgbuf	*msgbuf_ref(struct msgbuf *);
+void		 msgbuf_unref(struct msgbuf **);
+struct convert_job *convert_start(struct msgbuf *,
 	    const struct mime_render_opts *, struct error *);
 int	convert_fd(const struct convert_job *);
 /*
- * 0 while it runs; else the job is freed and: 1 with the view and the copy
- * of the message it points into (the caller owns both), or -1 with err.
+ * 0 while it runs; else the job is freed and: 1 with the view and a
+ * reference to the message it points into, or -1 with err.
  */
 int	convert_finish(struct convert_job **, struct mime_view **viewp,
-	    char **rawp, size_t *lenp, struct error *err);
+	    struct msgbuf **msgp, struct error *err);
 /* Let go of a job: its converter is killed, the thread frees it. */
 void	convert_cancel(struct convert_job **);
 /*

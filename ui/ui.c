@@ -941,11 +941,16 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 			free(name);
 		}
 		/* The pager was left: its converter is not wanted any more. */
-		if (ui.pg.job != NULL && ui.screen != SCREEN_PAGER &&
-		    !(ui.screen == SCREEN_HELP && ui.back == SCREEN_PAGER))
+		if (ui.screen != SCREEN_PAGER &&
+		    !(ui.screen == SCREEN_HELP && ui.back == SCREEN_PAGER)) {
 			convert_cancel(&ui.pg.job);
+			ui.pg.convert_wanted = false;
+		}
 		if (ui.dirty)
 			redraw(&ui);
+		/* After the built-in text is on the screen, not before. */
+		if (ui.screen == SCREEN_PAGER)
+			pager_convert_start(&ui);
 		pfd[n].fd = STDIN_FILENO;
 		pfd[n++].events = POLLIN;
 		pfd[n].fd = sig_pipe[0];

@@ -240,10 +240,20 @@ static size_t
 b64_count(const char *in, size_t len)
 {
 	const unsigned char	*p = (const unsigned char *)in;
-	size_t			 i, total = 0;
-	unsigned		 n = 0;
+	const unsigned char	*eq = memchr(in, '=', len);
+	size_t			 i, total = 0, valid = 0, head;
+	unsigned		 n;
 
-	for (i = 0; i < len; i++) {
+	/*
+	 * Up to the first '=' (usually the end) only the valid characters
+	 * count: a loop without branches, which the compiler vectorises.
+	 */
+	head = eq != NULL ? (size_t)(eq - p) : len;
+	for (i = 0; i < head; i++)
+		valid += b64_tab[p[i]] != 0;
+	total = valid / 4 * 3;
+	n = (unsigned)(valid % 4);
+	for (i = head; i < len; i++) {
 		if (b64_tab[p[i]] != 0) {
 			if (++n == 4) {
 				total += 3;
