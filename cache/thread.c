@@ -12,9 +12,10 @@
  * UPDATE over a range of the index). A message whose direct parent is
  * missing is marked thread_gap, so the view shows a gap rather than a
  * wrong parent. Messages are threaded in short transactions, oldest first,
- * by cache_thread_update(): the readers call it before they show threads
- * (the TUI's index, petrel list --threads), so after the first time it
- * only threads what arrived since.
+ * by cache_thread_update(): each session's worker calls it when idle after
+ * a sync, so threads are ready before anyone asks, and the readers call it
+ * before they show threads (the TUI's index, petrel list --threads), which
+ * then only threads what arrived since.
  *
  * Subject threading (JWZ's last step) is not done: like mutt's
  * strict_threads, only the headers link messages.
@@ -320,7 +321,8 @@ thread_one(struct threader *t, int64_t id, int64_t date, uint32_t uid,
 }
 
 int
-cache_thread_update(struct cache *c, int64_t folder_id, struct error *err)
+cache_thread_update(struct cache *c, int64_t folder_id,
+    int (*yield)(void *), void *arg, struct error *err)
 {
 	struct threader	 t;
 	struct row {
@@ -384,7 +386,7 @@ cache_thread_update(struct cache *c, int64_t folder_id, struct error *err)
 			break;
 		}
 		total += n;
-		if (n < BATCH)
+		if (n < BATCH || (yield != NULL && yield(arg)))
 			break;
 	}
 	free(rows);

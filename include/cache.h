@@ -441,9 +441,12 @@ bool	cache_tag_has(struct cache *, int64_t folder_id, uint32_t uid);
 
 /*
  * Thread the messages of a folder that are not yet (in short write
- * transactions, oldest first): returns how many, or -1.
+ * transactions, oldest first): returns how many, or -1. When yield is set
+ * and returns non-zero between two transactions, it stops there (the rest
+ * is threaded by the next call).
  */
-int	cache_thread_update(struct cache *, int64_t folder_id, struct error *err);
+int	cache_thread_update(struct cache *, int64_t folder_id,
+	    int (*yield)(void *), void *arg, struct error *err);
 /* 0 for a thread's first message, 1 for a reply to it ... */
 int	cache_thread_depth(const char *thread_path);
 /* The UID of the parent in the path (0 for none). */

@@ -256,7 +256,8 @@ counts(struct ui *ui)
 	error_clear(&err);
 	/* New messages get their place in a thread before they are shown. */
 	if (ix->view.sort == CACHE_SORT_THREADS &&
-	    cache_thread_update(ix->ua->cache, ix->folder_id, &err) == -1) {
+	    cache_thread_update(ix->ua->cache, ix->folder_id, NULL, NULL,
+	    &err) == -1) {
 		ui_error(ui, "%s", err.msg);
 		error_clear(&err);
 	}
@@ -917,7 +918,8 @@ sort_done(struct ui *ui, const char *text, bool reverse)
 	ix->view.reverse = reverse;
 	error_clear(&err);
 	if (ix->view.sort == CACHE_SORT_THREADS &&
-	    cache_thread_update(ix->ua->cache, ix->folder_id, &err) == -1) {
+	    cache_thread_update(ix->ua->cache, ix->folder_id, NULL, NULL,
+	    &err) == -1) {
 		ui_error(ui, "%s", err.msg);
 		return;
 	}

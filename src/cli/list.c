@@ -289,7 +289,8 @@ cmd_list(struct cli_ctx *ctx, int argc, char **argv)
 	else {
 		v.folder_id = fid;
 		rv = 0;
-		if (lc.threads && cache_thread_update(cache, fid, &err) == -1)
+		if (lc.threads && cache_thread_update(cache, fid, NULL, NULL,
+		    &err) == -1)
 			rv = -1;
 		if (rv == 0)
 			rv = list_view(cache, &lc, &v, &err);

@@ -177,6 +177,7 @@ struct session {
 	uint64_t		 progress_ms;	/* last PROGRESS event */
 	int			 nesting;	/* commands run from between() */
 	bool			 text_dirty;	/* bodies stored, maybe unindexed */
+	bool			 thread_dirty;	/* headers stored, maybe unthreaded */
 
 	/* Driver state. */
 	struct imap_client	*imap;

@@ -320,7 +320,7 @@ ensure_online(struct session *s, struct error *err)
 	return 0;
 }
 
-/* Text indexing gives way to any command queued and to a stop. */
+/* Idle work (threads, text) gives way to any command queued and a stop. */
 static int
 text_yield(void *arg)
 {
@@ -350,6 +350,56 @@ index_text(struct session *s)
 		s->text_dirty = false;
 }
 
+struct folder_ids {
+	int64_t	*ids;
+	size_t	 n, size;
+};
+
+static int
+collect_folder(void *arg, const struct cache_folder *f)
+{
+	struct folder_ids	*fi = arg;
+
+	if (fi->n == fi->size) {
+		fi->size = fi->size ? fi->size * 2 : 16;
+		fi->ids = xreallocarray(fi->ids, fi->size, sizeof *fi->ids);
+	}
+	fi->ids[fi->n++] = f->id;
+	return 0;
+}
+
+/*
+ * Thread what the last syncs stored, in every folder, so that a thread
+ * view is ready before anyone asks for it (cache/thread.c).
+ */
+static void
+thread_folders(struct session *s)
+{
+	struct folder_ids	fi = { NULL, 0, 0 };
+	struct error		err;
+	size_t			i;
+
+	if (!s->thread_dirty)
+		return;
+	error_clear(&err);
+	if (cache_folder_foreach(s->cache, false, collect_folder, &fi,
+	    &err) == -1)
+		goto fail;
+	for (i = 0; i < fi.n && !text_yield(s); i++)
+		if (cache_thread_update(s->cache, fi.ids[i], text_yield, s,
+		    &err) == -1)
+			goto fail;
+	if (!text_yield(s))
+		s->thread_dirty = false;
+	free(fi.ids);
+	return;
+fail:
+	/* The readers thread before they show threads; go on. */
+	log_warnx("%s: threading: %s", s->acct->name, err.msg);
+	s->thread_dirty = false;
+	free(fi.ids);
+}
+
 static void
 run_cmd(struct session *s, struct session_cmd *cmd)
 {
@@ -369,7 +419,8 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		opts.nfolders = cmd->nfolders;
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
-		s->text_dirty = true;	/* indexed once the queue is empty */
+		/* Threaded and indexed once the queue is empty. */
+		s->text_dirty = s->thread_dirty = true;
 		break;
 	case CMD_FETCH_BODY:
 		if (ensure_online(s, &ev->err) == 0)
@@ -427,12 +478,13 @@ session_main(void *arg)
 	}
 	for (;;) {
 		/*
-		 * Idle for 100 ms with bodies to index: index them (giving
-		 * way to the next command). Not at once, so a headless
+		 * Idle for 100 ms with messages to thread or bodies to index:
+		 * do it (giving way to the next command). Not at once, so a headless
 		 * command's stop does not wait behind a batch.
 		 */
-		if ((cmd = channel_wait(s->cmds, s->text_dirty ?
-		    SESSION_IDLE_MS : -1)) == NULL) {
+		if ((cmd = channel_wait(s->cmds, s->text_dirty ||
+		    s->thread_dirty ? SESSION_IDLE_MS : -1)) == NULL) {
+			thread_folders(s);
 			index_text(s);
 			continue;
 		}

@@ -11,6 +11,7 @@ expunge, and the next session DELEs it on the server.
 """
 
 import os
+import sqlite3
 import sys
 import time
 
@@ -224,6 +225,23 @@ def thread_message(name, day_n, parent=None):
     return "\n".join(h) + "\n\nthread body %s\n" % name
 
 
+def wait_threaded(d, folder, n, timeout=10):
+    path = os.path.join(d.petrel_home()["cache"], "petrel", "alice.db")
+    end = time.time() + timeout
+    while time.time() < end:
+        db = sqlite3.connect("file:%s?mode=ro" % path, uri=True, timeout=5)
+        try:
+            k = db.execute("SELECT count(*) FROM messages m JOIN folders f "
+                           "ON f.id = m.folder_id WHERE f.name = ? AND "
+                           "m.thread_path IS NOT NULL", (folder,)).fetchone()
+        finally:
+            db.close()
+        if k[0] == n:
+            return True
+        time.sleep(0.2)
+    return False
+
+
 def test_threads(d):
     for name, day_n, parent in (("root1", 1, None), ("reply1a", 2, "root1"),
                                 ("reply1b", 3, "root1"),
@@ -233,6 +251,10 @@ def test_threads(d):
                  date=T0 + day_n * DAY)
     with TmuxUI(d, ["-a", "alice", "-f", "Lists/dev"]) as ui:
         ui.wait(lambda s: "Msgs:6" in s and "topic reply2" in s, 20)
+        # The session threads what the sync stored while it is idle, before
+        # anyone asks for a thread view.
+        check(wait_threaded(d, "Lists/dev", 6), "the session threaded the "
+              "folder by itself")
         ui.keys("o")
         prompt(ui, "Sort", "t")
         s = ui.wait("(threads)", 5)
