@@ -128,6 +128,14 @@ uint64_t	 session_fetch_body(struct session *, const char *folder,
 uint64_t	 session_replay(struct session *);
 /* NOOP: see what changed on the server in the folder last used. */
 uint64_t	 session_check(struct session *);
+/*
+ * Watch: while it has nothing to do and is connected, the session waits
+ * for the server to report changes (IMAP IDLE in INBOX) and takes them
+ * into the cache at once. Off by default, so that a headless command's
+ * session ends without a detour; looked at when a command has run, so set
+ * it before the first.
+ */
+void		 session_watch(struct session *, bool on);
 /* The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). */
 void		 session_password(struct session *, const char *password);
 /* Or: no password, for this reason (the login fails with err). */

@@ -147,6 +147,17 @@ void		 imap_set_literal_sink(struct imap_client *,
  * brings (EXISTS, EXPUNGE, FETCH...) are read and dropped, not collected.
  */
 int		 imap_noop(struct imap_client *, struct error *err);
+/*
+ * IDLE (RFC 2177) in the selected mailbox. Begin sends it and waits for
+ * the server's continuation. Wait returns 1 when responses came (taken
+ * into the map and the change hooks, as during any command), 2 when
+ * wake_fd became readable, 0 after timeout_ms, -1 on error (also when the
+ * server ended the IDLE). End sends DONE and reads the IDLE's tagged OK.
+ */
+int		 imap_idle_begin(struct imap_client *, struct error *err);
+int		 imap_idle_wait(struct imap_client *, int wake_fd, int timeout_ms,
+		     struct error *err);
+int		 imap_idle_end(struct imap_client *, struct error *err);
 
 /* ---- What changes in the selected mailbox (seqmap.c) -------------------- */
 

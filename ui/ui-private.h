@@ -255,6 +255,7 @@ struct ui {
 	char			*status_format;
 	char			**header_list;	/* the pager's headers */
 	int			 check_interval;	/* seconds */
+	bool			 imap_idle;	/* sessions IDLE between commands */
 	int64_t			 next_check;
 	struct ui_account	*pw_ask;	/* whose password is being typed */
 	struct mime_render_opts	 ropts;

@@ -150,6 +150,8 @@ start_session(struct ui *ui, struct ui_account *ua)
 	}
 	ua->state = SESSION_OFFLINE;
 	ua->retry_s = RETRY_MIN_S;
+	/* Between commands the session IDLEs: new mail shows by itself. */
+	session_watch(ua->sess, ui->imap_idle);
 	/* The folder on screen first, then everything. */
 	if (ui->idx.ua == ua && ui->idx.folder != NULL)
 		start_sync(ui, ua, ui->idx.folder);
@@ -784,6 +786,8 @@ read_options(struct ui *ui, struct buf *errors)
 	    NULL ? atoi(s) : 60;
 	if (ui->check_interval < 5)
 		ui->check_interval = 5;
+	s = conf_get(conf, NULL, "imap_idle");
+	ui->imap_idle = s == NULL || strcmp(s, "no") != 0;
 	keys_defaults();
 	for (i = 0; i < conf->nkeys; i++) {
 		int rv = 0;

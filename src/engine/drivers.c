@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "channel.h"
 #include "conf.h"
 #include "engine-private.h"
 #include "imap.h"
@@ -367,6 +368,80 @@ imapdrv_check(struct session *s, struct error *err)
 	return rv;
 }
 
+/* IDLE is re-issued before servers end it (RFC 2177: 29 minutes at most). */
+#define IDLE_RENEW_MS	(25 * 60 * 1000)
+
+/*
+ * IDLE in INBOX until wake_fd is readable. What comes goes into the cache
+ * as it comes (the change hooks, flushed after every batch of responses);
+ * new messages end the IDLE for a sync of the folder, then IDLE again.
+ */
+static int
+imapdrv_wait_changes(struct session *s, int wake_fd, struct error *err)
+{
+	struct imap_mailbox	 mb;
+	struct sync_opts	 opts;
+	struct sync_stats	 stats;
+	const char		*sel = imap_selected(s->imap);
+	char			*name;
+	bool			 needs_sync;
+	int			 r, rv;
+
+	if (!imap_has_cap(s->imap, "IDLE"))
+		return 1;
+	if ((sel == NULL || strcmp(sel, "INBOX") != 0) &&
+	    imap_select(s->imap, "INBOX", NULL, &mb, err) == -1)
+		return imapdrv_after(s, -1, err);
+	if (!imap_seqmap_loaded(s->imap) &&
+	    imap_seqmap_load(s->imap, err) == -1)
+		return imapdrv_after(s, -1, err);
+	for (;;) {
+		if (imap_idle_begin(s->imap, err) == -1)
+			return imapdrv_after(s, -1, err);
+		needs_sync = false;
+		name = NULL;
+		while ((r = imap_idle_wait(s->imap, wake_fd, IDLE_RENEW_MS,
+		    err)) == 1) {
+			free(name);
+			name = NULL;
+			if (changes_flush(s->chg, &name, &needs_sync,
+			    err) == -1) {
+				r = -1;
+				break;
+			}
+			if (needs_sync)
+				break;
+		}
+		if (r == -1) {
+			free(name);
+			return imapdrv_after(s, -1, err);
+		}
+		if (imap_idle_end(s->imap, err) == -1) {
+			free(name);
+			return imapdrv_after(s, -1, err);
+		}
+		rv = 0;
+		if (needs_sync && name != NULL) {
+			memset(&opts, 0, sizeof opts);
+			memset(&stats, 0, sizeof stats);
+			opts.folders = &name;
+			opts.nfolders = 1;
+			opts.changed = changed_cb;
+			opts.hook_arg = s;
+			rv = imapdrv_after(s, imap_sync(s->imap, s->acct,
+			    s->cache, &opts, &stats, err), err);
+			if (rv == 0 && imap_selected(s->imap) != NULL)
+				rv = imap_seqmap_load(s->imap, err);
+		}
+		free(name);
+		if (rv == -1)
+			return -1;
+		/* Woken: a command waits. Else IDLE again (new, or renewed). */
+		if (r == 2 || !channel_empty(s->cmds))
+			return 0;
+	}
+}
+
 static void
 imapdrv_logout(struct session *s)
 {
@@ -391,6 +466,7 @@ const struct engine_driver engine_imap_driver = {
 	.fetch_body = imapdrv_fetch_body,
 	.replay = imapdrv_replay,
 	.check = imapdrv_check,
+	.wait_changes = imapdrv_wait_changes,
 	.online = imapdrv_online,
 	.logout = imapdrv_logout,
 };

@@ -145,6 +145,14 @@ struct engine_driver {
 			    struct replay_stats *, struct error *);
 	/* Ask what changed (NOOP) and take it into the cache. */
 	int		(*check)(struct session *, struct error *);
+	/*
+	 * Wait on the open connection for changes the server reports by
+	 * itself (IMAP IDLE), taking them into the cache as they come, until
+	 * wake_fd is readable: 0, or 1 when the server cannot (no IDLE), or
+	 * -1. NULL when the protocol has no such wait (POP3).
+	 */
+	int		(*wait_changes)(struct session *, int wake_fd,
+			    struct error *);
 	/* True while the connection (if any) is usable. */
 	bool		(*online)(struct session *);
 	/* LOGOUT/QUIT and close, when open. */
@@ -178,6 +186,9 @@ struct session {
 	int			 nesting;	/* commands run from between() */
 	bool			 text_dirty;	/* bodies stored, maybe unindexed */
 	bool			 thread_dirty;	/* headers stored, maybe unthreaded */
+	bool			 no_wait;	/* wait_changes failed: not again
+						   before the next command */
+	_Atomic bool		 watch;		/* session_watch() */
 
 	/* Driver state. */
 	struct imap_client	*imap;

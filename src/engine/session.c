@@ -400,6 +400,36 @@ fail:
 	free(fi.ids);
 }
 
+/* Idle, watched and connected: wait for the server's news (IDLE). */
+static bool
+want_changes(struct session *s)
+{
+	return s->watch && !s->no_wait && s->drv->wait_changes != NULL &&
+	    s->drv->online(s) && !session_stopping(s);
+}
+
+static void
+wait_changes(struct session *s)
+{
+	struct error	err;
+	int		rv;
+
+	error_clear(&err);
+	rv = s->drv->wait_changes(s, channel_fd(s->cmds), &err);
+	if (rv == 0)
+		return;
+	/* No IDLE (the owner's periodic check does it), or it failed. */
+	s->no_wait = true;
+	if (rv == -1) {
+		log_warnx("%s: waiting for changes: %s", s->acct->name,
+		    err.msg);
+		if (!s->drv->online(s)) {
+			s->drv->logout(s);
+			session_set_state(s, SESSION_OFFLINE);
+		}
+	}
+}
+
 static void
 run_cmd(struct session *s, struct session_cmd *cmd)
 {
@@ -483,9 +513,13 @@ session_main(void *arg)
 		 * command's stop does not wait behind a batch.
 		 */
 		if ((cmd = channel_wait(s->cmds, s->text_dirty ||
-		    s->thread_dirty ? SESSION_IDLE_MS : -1)) == NULL) {
-			thread_folders(s);
-			index_text(s);
+		    s->thread_dirty || want_changes(s) ? SESSION_IDLE_MS :
+		    -1)) == NULL) {
+			if (s->text_dirty || s->thread_dirty) {
+				thread_folders(s);
+				index_text(s);
+			} else if (want_changes(s))
+				wait_changes(s);
 			continue;
 		}
 		pthread_mutex_lock(&s->pw_lock);
@@ -496,6 +530,7 @@ session_main(void *arg)
 			break;
 		}
 		run_cmd(s, cmd);
+		s->no_wait = false;	/* maybe a new connection */
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = false;
 		pthread_mutex_unlock(&s->pw_lock);
@@ -797,4 +832,11 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 	    NULL, err);
 	engine_stop(&s);
 	return rv;
+}
+
+void
+session_watch(struct session *s, bool on)
+{
+	/* Looked at after each command (an idle worker does not wake). */
+	s->watch = on;
 }

@@ -690,3 +690,136 @@ imap_set_literal_sink(struct imap_client *c,
 	imap_parser_set_sink(c->parser, sink, arg);
 	imap_parser_set_stream_min(c->parser, min);
 }
+
+/* ---- IDLE (RFC 2177) ----------------------------------------------------- */
+
+/* Take a pending command off the table (its tagged response came). */
+static void
+imap_drop_pending(struct imap_client *c, uint32_t tag)
+{
+	size_t	i;
+
+	for (i = 0; i < c->npending; i++) {
+		if (c->pending[i].tag != tag)
+			continue;
+		free(c->pending[i].text);
+		free(c->pending[i].code);
+		memmove(&c->pending[i], &c->pending[i + 1],
+		    (c->npending - i - 1) * sizeof c->pending[0]);
+		c->npending--;
+		return;
+	}
+}
+
+/*
+ * One response read while idling: untagged ones go the usual way (the map
+ * and the change hooks); a tagged one ends the IDLE (the server refused or
+ * ended it): -1 with err.
+ */
+static int
+imap_idle_response(struct imap_client *c, const struct imap_resp *r,
+    struct error *err)
+{
+	switch (r->kind) {
+	case IMAP_RESP_UNTAGGED:
+		imap_common_untagged(c, r);
+		imap_track_untagged(c, r, false);
+		return 0;
+	case IMAP_RESP_CONTINUE:
+		c->idling = true;
+		return 0;
+	case IMAP_RESP_TAGGED:
+		break;
+	}
+	error_set(err, ERR_PROTO, "%s ended IDLE: %s %s", c->host,
+	    r->status == IMAP_STATUS_OK ? "OK" : r->status == IMAP_STATUS_NO ?
+	    "NO" : "BAD", r->text);
+	imap_drop_pending(c, c->idle_tag);
+	c->idle_tag = 0;
+	c->idling = false;
+	return -1;
+}
+
+int
+imap_idle_begin(struct imap_client *c, struct error *err)
+{
+	struct imap_resp	r;
+
+	if (imap_send(c, &c->idle_tag, err, "IDLE") == -1)
+		return -1;
+	c->idling = false;
+	while (!c->idling) {
+		if (imap_read(c, &r, err) == -1)
+			return -1;
+		if (imap_idle_response(c, &r, err) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+imap_idle_wait(struct imap_client *c, int wake_fd, int timeout_ms,
+    struct error *err)
+{
+	struct imap_resp	 r;
+	struct error		 e;
+	bool			 took = false;
+	ssize_t			 n;
+	int			 rv;
+
+	if (imap_check(c, err) == -1)
+		return -1;
+	for (;;) {
+		/* First what the parser holds already: it may be complete. */
+		rv = imap_parser_next(c->parser, &r);
+		if (rv == IMAP_PARSE_OK) {
+			if (imap_idle_response(c, &r, err) == -1)
+				return -1;
+			took = true;
+			continue;
+		}
+		if (rv == IMAP_PARSE_ERROR) {
+			error_set(&e, ERR_PROTO, "%s: bad response from the "
+			    "server: %s", c->host,
+			    imap_parser_error(c->parser));
+			break;
+		}
+		if (took)
+			return 1;
+		error_clear(&e);
+		rv = conn_wait(c->conn, wake_fd, timeout_ms, &e);
+		if (rv == -1)
+			break;
+		if (rv == 0 || rv == 2)
+			return rv;
+		n = conn_read(c->conn, c->rbuf, sizeof c->rbuf, &e);
+		if (n > 0) {
+			imap_parser_feed(c->parser, c->rbuf, (size_t)n);
+			continue;
+		}
+		if (n == 0 || e.cls == ERR_NONE || c->bye != NULL)
+			error_set(&e, ERR_TRANSIENT, "%s closed the connection "
+			    "during IDLE%s%s", c->host, c->bye != NULL ? ": " :
+			    "", c->bye != NULL ? c->bye : "");
+		break;
+	}
+	if (err != NULL)
+		*err = e;
+	return imap_break(c, &e);
+}
+
+int
+imap_idle_end(struct imap_client *c, struct error *err)
+{
+	struct error	e;
+	uint32_t	tag = c->idle_tag;
+
+	c->idling = false;
+	c->idle_tag = 0;
+	if (conn_write(c->conn, "DONE\r\n", 6, 0, &e) == -1) {
+		if (err != NULL)
+			*err = e;
+		return imap_break(c, &e);
+	}
+	return imap_wait(c, tag, NULL, NULL, err);
+}

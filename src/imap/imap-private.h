@@ -65,6 +65,8 @@ struct imap_client {
 	const struct imap_changes *changes;
 	void			*changes_arg;
 	struct buf		 chg_scratch;
+	uint32_t		 idle_tag;	/* of the IDLE running, or 0 */
+	bool			 idling;	/* its continuation came */
 	char			 rbuf[65536];
 };
 
