@@ -6,7 +6,7 @@
 #include "conf.h"
 
 const struct cli_cmd cli_cmds[] = {
-	{ "sync", "[--bodies] [FOLDER...]", cmd_sync },
+	{ "sync", "[--bodies] [--watch] [FOLDER...]", cmd_sync },
 	{ "folders", "[--json]", cmd_folders },
 	{ "list", "[--json] [--limit PATTERN] [--sort KEY] [--threads] [FOLDER]", cmd_list },
 	{ "show", "[--raw] [--headers all|default] [--save N DIR] FOLDER UID", cmd_show },

@@ -1,13 +1,22 @@
-/* petrel sync [--bodies] [FOLDER...]: bring the cache up to date. */
+/*
+ * petrel sync [--bodies] [--watch] [FOLDER...]: bring the cache up to date;
+ * with --watch, stay connected and keep it so, saying what changed.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cache.h"
 #include "cli.h"
 #include "conf.h"
 #include "engine.h"
 #include "util.h"
+#include "xmalloc.h"
 
 struct progress {
 	bool		 tty;
@@ -44,6 +53,267 @@ sync_notice(void *arg, const char *line)
 	fprintf(stderr, "petrel: %s\n", line);
 }
 
+/* ---- --watch ---------------------------------------------------------- */
+
+static volatile sig_atomic_t	watch_stop;
+
+static void
+watch_on_signal(int sig)
+{
+	(void)sig;
+	watch_stop = 1;
+}
+
+struct watch {
+	const struct account	*acct;
+	struct cache		*cache;		/* read-only, for the counts */
+	char			**folders;	/* only these, or all */
+	int			 nfolders;
+	bool			 json;
+	char			**changed;	/* reported this turn */
+	size_t			 nchanged;
+};
+
+static bool
+watch_wanted(const struct watch *w, const char *folder)
+{
+	int	i;
+
+	if (w->nfolders == 0)
+		return true;
+	for (i = 0; i < w->nfolders; i++)
+		if (strcmp(w->folders[i], folder) == 0)
+			return true;
+	return false;
+}
+
+static void
+watch_changed(struct watch *w, const char *folder)
+{
+	size_t	i;
+
+	if (folder == NULL || !watch_wanted(w, folder))
+		return;
+	for (i = 0; i < w->nchanged; i++)
+		if (strcmp(w->changed[i], folder) == 0)
+			return;
+	w->changed = xreallocarray(w->changed, w->nchanged + 1,
+	    sizeof *w->changed);
+	w->changed[w->nchanged++] = xstrdup(folder);
+}
+
+struct watch_count {
+	const char	*name;
+	int64_t		 total, unseen;
+	bool		 found;
+};
+
+static int
+watch_count_cb(void *arg, const struct cache_folder *f)
+{
+	struct watch_count	*wc = arg;
+
+	if (strcmp(f->name, wc->name) != 0)
+		return 0;
+	wc->total = f->total;
+	wc->unseen = f->unseen;
+	wc->found = true;
+	return 1;
+}
+
+/* A line to stdout: JSON when it is not a terminal, else words. */
+static void
+watch_say(struct watch *w, const char *event, const char *folder,
+    const struct watch_count *wc, const char *text)
+{
+	struct buf	b = BUF_INIT(0);
+	const char	*p;
+
+	if (w->json) {
+		buf_adds(&b, "{\"event\":");
+		json_add_string(&b, event, strlen(event));
+		buf_adds(&b, ",\"account\":");
+		json_add_string(&b, w->acct->name, strlen(w->acct->name));
+		if (folder != NULL) {
+			buf_adds(&b, ",\"folder\":");
+			json_add_string(&b, folder, strlen(folder));
+		}
+		if (wc != NULL && wc->found)
+			buf_printf(&b, ",\"total\":%lld,\"unseen\":%lld",
+			    (long long)wc->total, (long long)wc->unseen);
+		if (text != NULL) {
+			buf_adds(&b, ",\"text\":");
+			json_add_string(&b, text, strlen(text));
+		}
+		buf_adds(&b, "}\n");
+	} else {
+		buf_printf(&b, "%s", w->acct->name);
+		if (folder != NULL)
+			buf_printf(&b, "/%s", folder);
+		buf_printf(&b, ": %s", event);
+		if (wc != NULL && wc->found)
+			buf_printf(&b, ", %lld messages, %lld unseen",
+			    (long long)wc->total, (long long)wc->unseen);
+		if (text != NULL)
+			buf_printf(&b, ": %s", text);
+		buf_adds(&b, "\n");
+		/* Names and texts come from the server: no control bytes. */
+		for (p = b.data; p < b.data + b.len - 1; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*(char *)(uintptr_t)p = '?';
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	fflush(stdout);
+	buf_free(&b);
+}
+
+static void
+watch_flush(struct watch *w)
+{
+	struct watch_count	 wc;
+	struct error		 err;
+	size_t			 i;
+
+	for (i = 0; i < w->nchanged; i++) {
+		memset(&wc, 0, sizeof wc);
+		wc.name = w->changed[i];
+		error_clear(&err);
+		if (cache_folder_foreach(w->cache, true, watch_count_cb, &wc,
+		    &err) == -1)
+			fprintf(stderr, "petrel: %s\n", err.msg);
+		watch_say(w, "changed", w->changed[i], &wc, NULL);
+		free(w->changed[i]);
+	}
+	w->nchanged = 0;
+}
+
+static int
+watch_interval(const struct conf *conf)
+{
+	const char	*v = conf_get(conf, NULL, "check_interval");
+	int		 n = v != NULL ? atoi(v) : 60;
+
+	return n < 5 ? 5 : n;
+}
+
+/*
+ * Stay connected: the session IDLEs between commands (new mail, flags and
+ * expunges in INBOX at once) and every check_interval syncs the folders
+ * asked for (or all). Ends on SIGINT or SIGTERM, with the session's own
+ * LOGOUT.
+ */
+static int
+sync_watch(struct cli_ctx *ctx, const struct account *acct,
+    const struct sync_opts *opts)
+{
+	struct watch		 w;
+	struct session		*s;
+	struct session_event	*ev;
+	struct sigaction	 sa, old_int, old_term;
+	struct error		 err, pwerr;
+	struct pollfd		 pfd;
+	uint64_t		 sync_id, next;
+	int			 interval = watch_interval(ctx->conf), rv = 0;
+	int			 timeout;
+	bool			 syncing;
+	char			*pw;
+
+	memset(&w, 0, sizeof w);
+	w.acct = acct;
+	w.folders = opts->folders;
+	w.nfolders = opts->nfolders;
+	w.json = !isatty(STDOUT_FILENO);
+	error_clear(&err);
+	if (cache_open(acct->name, CACHE_READONLY, &w.cache, &err) == -1 &&
+	    cache_open(acct->name, 0, &w.cache, &err) == -1)
+		return cli_fail(&err);
+	if ((s = engine_start(acct, NULL, &err)) == NULL) {
+		cache_close(&w.cache);
+		return cli_fail(&err);
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = watch_on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old_int);	/* no SA_RESTART: poll ends */
+	sigaction(SIGTERM, &sa, &old_term);
+	watch_stop = 0;
+	session_watch(s, true);
+	sync_id = session_sync(s, opts->bodies, opts->folders, opts->nfolders);
+	syncing = true;
+	next = now_ms() + (uint64_t)interval * 1000;
+	error_clear(&pwerr);
+	while (!watch_stop) {
+		uint64_t now = now_ms();
+
+		timeout = syncing ? -1 : now >= next ? 0 : (int)(next - now);
+		pfd.fd = session_event_fd(s);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, timeout) == -1 && errno != EINTR) {
+			error_set(&err, ERR_LOCAL, "poll: %s", strerror(errno));
+			rv = cli_fail(&err);
+			break;
+		}
+		while ((ev = session_event(s)) != NULL) {
+			switch (ev->type) {
+			case SESSION_EV_PASSWORD:
+				pw = NULL;
+				if (account_password(acct, &pw, &pwerr) == -1)
+					session_password_error(s, &pwerr);
+				else
+					session_password(s, pw);
+				freezero_str(pw);
+				break;
+			case SESSION_EV_FOLDER:
+				watch_changed(&w, ev->folder);
+				break;
+			case SESSION_EV_STATE:
+				watch_say(&w, ev->state == SESSION_ONLINE ?
+				    "online" : ev->state == SESSION_CONNECTING ?
+				    "connecting" : "offline", NULL, NULL, NULL);
+				break;
+			case SESSION_EV_NOTICE:
+				watch_say(&w, "notice", NULL, NULL, ev->text);
+				break;
+			case SESSION_EV_DONE:
+				if (ev->id != sync_id)
+					break;
+				syncing = false;
+				/* A failed sync is tried again next time. */
+				if (ev->rv == -1)
+					watch_say(&w, "error", NULL, NULL,
+					    ev->err.msg);
+				break;
+			case SESSION_EV_ENDED:
+				watch_say(&w, "error", NULL, NULL,
+				    ev->err.cls != ERR_NONE ? ev->err.msg :
+				    "the session ended");
+				rv = ev->err.cls != ERR_NONE ?
+				    cli_fail(&ev->err) : EXIT_ERROR;
+				watch_stop = 1;
+				break;
+			case SESSION_EV_PROGRESS:
+				break;
+			}
+			session_event_free(ev);
+		}
+		watch_flush(&w);
+		if (!syncing && !watch_stop && now_ms() >= next) {
+			sync_id = session_sync(s, opts->bodies, opts->folders,
+			    opts->nfolders);
+			syncing = true;
+			next = now_ms() + (uint64_t)interval * 1000;
+		}
+	}
+	engine_stop(&s);
+	while (w.nchanged > 0)
+		free(w.changed[--w.nchanged]);
+	free(w.changed);
+	cache_close(&w.cache);
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	return rv;
+}
+
 int
 cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -55,11 +325,14 @@ cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	struct error		 err;
 	uint64_t		 start = now_ms();
 	int			 i, rv;
+	bool			 watch = false;
 
 	memset(&opts, 0, sizeof opts);
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--bodies") == 0)
 			opts.bodies = true;
+		else if (strcmp(argv[i], "--watch") == 0)
+			watch = true;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -80,6 +353,8 @@ cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	/* charset_fallback decodes the index fields sync stores, too. */
 	if ((rv = cli_render_conf(ctx->conf)) != 0)
 		return rv;
+	if (watch)
+		return sync_watch(ctx, acct, &opts);
 	error_clear(&err);
 	if (cache_open(acct->name, acct->proto == PROTO_POP3 ? CACHE_DURABLE :
 	    0, &cache, &err) == -1)

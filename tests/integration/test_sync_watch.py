@@ -1,0 +1,143 @@
+#!/usr/bin/env python3
+"""petrel sync --watch against the private Dovecot: it stays connected,
+IDLEs in INBOX and prints one JSON line per change when stdout is not a
+terminal (a new message and a flag set by another client show within
+seconds, with the folder's counts), syncs the other folders every
+check_interval, and ends cleanly (LOGOUT, exit 0) on SIGTERM and SIGINT.
+"""
+
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+check = harness.Check()
+
+
+def message(i, subject):
+    return ("From: Sender <s@example.org>\nTo: alice@example.org\n"
+            "Subject: %s\nMessage-ID: <w%02d@example.org>\n"
+            "Date: Thu, 01 Jan 2026 10:%02d:00 +0000\n\nBody %d.\n" %
+            (subject, i, i, i))
+
+
+class Watch:
+    def __init__(self, d, args, home):
+        env = d.petrel_env(home)
+        self.p = subprocess.Popen([harness.petrel_binary(), "sync",
+                                   "--watch"] + args, env=env,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        self.q = queue.Queue()
+        self.lines = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.q.put(line)
+
+    def wait(self, pred, timeout=15):
+        end = time.time() + timeout
+        while time.time() < end:
+            try:
+                line = self.q.get(timeout=max(0.05, end - time.time()))
+            except queue.Empty:
+                break
+            self.lines.append(line)
+            try:
+                ev = json.loads(line)
+            except ValueError:
+                check(False, "not a JSON line: %r" % line)
+                continue
+            if pred(ev):
+                return ev
+        return None
+
+    def stop(self, sig):
+        self.p.send_signal(sig)
+        try:
+            rc = self.p.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = None
+        return rc
+
+
+def changed(folder, total=None):
+    return lambda ev: (ev.get("event") == "changed" and
+                       ev.get("folder") == folder and
+                       (total is None or ev.get("total") == total))
+
+
+def main():
+    with harness.Dovecot() as d:
+        d.append("alice", "INBOX", message(1, "One"))
+        d.append("alice", "INBOX", message(2, "Two"))
+        d.create_folder("alice", "Archive")
+        path = d.petrel_config_path("w")
+        os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+        with open(path, "w") as f:
+            f.write("[options]\ncheck_interval = 5\n\n")
+            f.write(d.account_section("alice"))
+        os.chmod(path, 0o600)
+
+        mark = d.log_mark()
+        w = Watch(d, [], "w")
+        ev = w.wait(lambda ev: ev.get("event") == "online")
+        check(ev is not None and ev.get("account") == "alice",
+              "--watch: online, as JSON (%r)" % w.lines)
+        ev = w.wait(changed("INBOX", 2))
+        check(ev is not None and ev.get("unseen") == 2,
+              "the first sync: INBOX with its counts (%r)" % (ev or w.lines))
+
+        time.sleep(1)
+        t0 = time.monotonic()
+        d.append("alice", "INBOX", message(3, "Three"))
+        ev = w.wait(changed("INBOX", 3), 10)
+        check(ev is not None, "a new message in INBOX: a line within %.1f s "
+              "(%r)" % (time.monotonic() - t0, ev or w.lines[-3:]))
+
+        m = d.imap_client("alice")
+        m.select("INBOX")
+        m.store("1", "+FLAGS", "\\Seen")
+        ev = w.wait(lambda ev: changed("INBOX", 3)(ev) and
+                    ev.get("unseen") == 2, 10)
+        check(ev is not None, "a flag set elsewhere: unseen 2 (%r)" %
+              (ev or w.lines[-3:]))
+        m.logout()
+
+        d.append("alice", "Archive", message(4, "Archived"))
+        ev = w.wait(changed("Archive", 1), 15)
+        check(ev is not None, "another folder: seen by the periodic sync "
+              "(%r)" % (ev or w.lines[-3:]))
+
+        rc = w.stop(signal.SIGTERM)
+        check.eq(rc, 0, "SIGTERM ends it with 0 (%s)" %
+                 w.p.stderr.read().strip())
+        check(d.wait_logouts(1, since=mark, user="alice"),
+              "and it logged out")
+
+        # SIGINT, and a folder filter.
+        w = Watch(d, ["INBOX"], "w")
+        check(w.wait(lambda ev: ev.get("event") == "online") is not None,
+              "--watch INBOX: online")
+        ev = w.wait(changed("INBOX"))
+        check(ev is not None, "--watch INBOX: INBOX reported")
+        d.append("alice", "Archive", message(5, "Not watched"))
+        ev = w.wait(changed("Archive"), 8)
+        check(ev is None, "a folder not asked for is not reported (%r)" %
+              ev)
+        rc = w.stop(signal.SIGINT)
+        check.eq(rc, 0, "SIGINT ends it with 0")
+    check.done()
+
+
+if __name__ == "__main__":
+    main()
