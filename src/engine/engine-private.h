@@ -189,6 +189,9 @@ struct session {
 	bool			 no_wait;	/* wait_changes failed: not again
 						   before the next command */
 	_Atomic bool		 watch;		/* session_watch() */
+	uint64_t		 reconnect_at;	/* watched, connection lost: when
+						   to try again (0: not) */
+	int			 backoff_ms;	/* the last delay before that */
 
 	/* Driver state. */
 	struct imap_client	*imap;

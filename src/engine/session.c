@@ -408,6 +408,67 @@ want_changes(struct session *s)
 	    s->drv->online(s) && !session_stopping(s);
 }
 
+/* Reconnect delays: 1 s doubling to 5 min, each with +-25% jitter. */
+#define RECONNECT_MIN_MS	1000
+#define RECONNECT_MAX_MS	(5 * 60 * 1000)
+
+/*
+ * A watched session lost its connection: try again later by itself, unless
+ * the server refused the password or the certificate (that needs the user;
+ * the next command tries again).
+ */
+static void
+schedule_reconnect(struct session *s, const struct error *err)
+{
+	int	d;
+
+	if (!s->watch)
+		return;
+	if (err->cls == ERR_AUTH || err->cls == ERR_TLS) {
+		hook_notice(s, "not reconnecting by itself: the server refused "
+		    "the login");
+		return;
+	}
+	s->backoff_ms = s->backoff_ms == 0 ? RECONNECT_MIN_MS :
+	    s->backoff_ms >= RECONNECT_MAX_MS / 2 ? RECONNECT_MAX_MS :
+	    s->backoff_ms * 2;
+	d = s->backoff_ms - s->backoff_ms / 4 +
+	    (int)arc4random_uniform((uint32_t)s->backoff_ms / 2 + 1);
+	s->reconnect_at = now_ms() + (uint64_t)d;
+	log_info("%s: reconnecting in %d ms", s->acct->name, d);
+}
+
+/*
+ * Connect again and sync every folder (what changed meanwhile, through
+ * QRESYNC/CONDSTORE where the server has them), then IDLE as before.
+ */
+static void
+reconnect(struct session *s)
+{
+	struct sync_opts	opts;
+	struct sync_stats	stats;
+	struct error		err;
+
+	s->reconnect_at = 0;
+	memset(&opts, 0, sizeof opts);
+	memset(&stats, 0, sizeof stats);
+	hook_opts(s, &opts);
+	error_clear(&err);
+	if (ensure_online(s, &err) == 0 &&
+	    s->drv->sync(s, &opts, &stats, &err) == 0) {
+		s->backoff_ms = 0;
+		s->no_wait = false;
+		s->thread_dirty = true;
+		return;
+	}
+	log_warnx("%s: reconnecting: %s", s->acct->name, err.msg);
+	if (!s->drv->online(s)) {
+		s->drv->logout(s);
+		session_set_state(s, SESSION_OFFLINE);
+	}
+	schedule_reconnect(s, &err);
+}
+
 static void
 wait_changes(struct session *s)
 {
@@ -426,6 +487,7 @@ wait_changes(struct session *s)
 		if (!s->drv->online(s)) {
 			s->drv->logout(s);
 			session_set_state(s, SESSION_OFFLINE);
+			schedule_reconnect(s, &err);
 		}
 	}
 }
@@ -496,6 +558,7 @@ session_main(void *arg)
 	struct session_cmd	*cmd;
 	struct session_event	*ev;
 	struct error		 err;
+	int			 timeout;
 
 	error_clear(&err);
 	if (cache_open_path(s->cache_path, s->acct->proto == PROTO_POP3 ?
@@ -512,10 +575,20 @@ session_main(void *arg)
 		 * do it (giving way to the next command). Not at once, so a headless
 		 * command's stop does not wait behind a batch.
 		 */
-		if ((cmd = channel_wait(s->cmds, s->text_dirty ||
-		    s->thread_dirty || want_changes(s) ? SESSION_IDLE_MS :
-		    -1)) == NULL) {
-			if (s->text_dirty || s->thread_dirty) {
+		timeout = s->text_dirty || s->thread_dirty || want_changes(s) ?
+		    SESSION_IDLE_MS : -1;
+		if (s->reconnect_at != 0) {
+			uint64_t now = now_ms();
+			int left = now >= s->reconnect_at ? 0 :
+			    (int)(s->reconnect_at - now);
+
+			if (timeout == -1 || left < timeout)
+				timeout = left;
+		}
+		if ((cmd = channel_wait(s->cmds, timeout)) == NULL) {
+			if (s->reconnect_at != 0 && now_ms() >= s->reconnect_at)
+				reconnect(s);
+			else if (s->text_dirty || s->thread_dirty) {
 				thread_folders(s);
 				index_text(s);
 			} else if (want_changes(s))
@@ -531,6 +604,8 @@ session_main(void *arg)
 		}
 		run_cmd(s, cmd);
 		s->no_wait = false;	/* maybe a new connection */
+		if (s->drv->online(s))
+			s->reconnect_at = s->backoff_ms = 0;
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = false;
 		pthread_mutex_unlock(&s->pw_lock);
