@@ -91,6 +91,8 @@ enum session_event_type {
 	SESSION_EV_PROGRESS,	/* folder, done, total */
 	SESSION_EV_FOLDER,	/* folder: its cached messages changed */
 	SESSION_EV_NOTICE,	/* text: one line for the user */
+	SESSION_EV_NEWMAIL,	/* folder, count: new unseen mail came; text:
+				   "FROM: SUBJECT" of the newest */
 	SESSION_EV_DONE,	/* id finished: rv, err, stats */
 	SESSION_EV_ENDED,	/* the worker is gone: err says why (or none) */
 };
@@ -102,6 +104,7 @@ struct session_event {
 	char			*folder;	/* PROGRESS, FOLDER */
 	char			*text;		/* NOTICE */
 	uint64_t		 done, total;	/* PROGRESS */
+	uint64_t		 count;		/* NEWMAIL */
 	int			 rv;		/* DONE: 0 or -1 */
 	struct error		 err;		/* DONE with -1, ENDED */
 	struct sync_stats	 stats;		/* DONE of a sync or replay */
@@ -136,6 +139,26 @@ uint64_t	 session_check(struct session *);
  * it before the first.
  */
 void		 session_watch(struct session *, bool on);
+/*
+ * What a watched session does (engine_watch_opts() reads it from the
+ * configuration): call before the first command.
+ */
+struct watch_opts {
+	int		 poll_interval;	/* s between NOOPs without IDLE, 0 none */
+	bool		 notify;	/* NOTIFY for the other folders' news */
+	const char	*new_mail_command; /* or NULL */
+	char *const	*folders;	/* UTF-8: only these are kept current */
+	int		 nfolders;	/* 0: every folder */
+};
+struct conf;
+void		 engine_watch_opts(const struct conf *, const struct account *,
+		     struct watch_opts *);
+void		 session_watch_opts(struct session *, const struct watch_opts *);
+/*
+ * The folder (UTF-8) to IDLE in, the one on the owner's screen; INBOX
+ * until set, and when it is not a server folder.
+ */
+uint64_t	 session_watch_folder(struct session *, const char *folder);
 /* The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). */
 void		 session_password(struct session *, const char *password);
 /* Or: no password, for this reason (the login fails with err). */

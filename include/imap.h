@@ -61,6 +61,8 @@ struct imap_folder_info {
 	uint32_t	 uidnext;
 	uint32_t	 uidvalidity;
 	uint64_t	 highestmodseq;	/* 0 when not given */
+	bool		 has_unseen;	/* NOTIFY's STATUS gives UNSEEN too */
+	uint32_t	 unseen;
 };
 typedef int (*imap_folder_cb)(void *arg, const struct imap_folder_info *);
 /*
@@ -155,6 +157,19 @@ int		 imap_noop(struct imap_client *, struct error *err);
  * server ended the IDLE). End sends DONE and reads the IDLE's tagged OK.
  */
 int		 imap_idle_begin(struct imap_client *, struct error *err);
+/*
+ * NOTIFY SET (RFC 5465): new and expunged messages and flag changes in the
+ * selected folder as usual, and an untagged STATUS (imap_changes.status)
+ * whenever one of the personal folders changes, at any time. Once per
+ * connection; 1 when the server has no NOTIFY.
+ */
+int		 imap_notify(struct imap_client *, struct error *err);
+/* NOOP answered within timeout_ms, or -1 (and the client is broken). */
+int		 imap_probe(struct imap_client *, int timeout_ms,
+		     struct error *err);
+/* Mark the connection broken, so that imap_logout() says nothing. */
+void		 imap_abandon(struct imap_client *, const char *why);
+bool		 imap_notify_active(const struct imap_client *);
 int		 imap_idle_wait(struct imap_client *, int wake_fd, int timeout_ms,
 		     struct error *err);
 int		 imap_idle_end(struct imap_client *, struct error *err);
@@ -176,6 +191,11 @@ struct imap_changes {
 	void	(*expunged)(void *arg, uint32_t uid);
 	void	(*vanished)(void *arg, uint32_t first, uint32_t last);
 	void	(*fetch)(void *arg, const struct imap_msg *);
+	/*
+	 * An untagged STATUS of another folder: NOTIFY's news (RFC 5465), or
+	 * the answer to a STATUS command. Fields that were not given are 0.
+	 */
+	void	(*status)(void *arg, const struct imap_folder_info *);
 };
 void		 imap_set_changes(struct imap_client *,
 		     const struct imap_changes *, void *arg);

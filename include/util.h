@@ -69,4 +69,14 @@ int	mkdir_p(const char *path, int mode);
 struct buf;
 void	json_add_string(struct buf *, const char *s, size_t len);
 
+/*
+ * Split a command line into words the way sh would without expanding
+ * anything: blanks separate, 'single' and "double" quotes group, a
+ * backslash escapes the next character (inside double quotes only before
+ * " \\ $ `). NULL-terminated array, caller frees each word and it; NULL
+ * with err set on an unclosed quote or an empty line.
+ */
+char	**argv_split(const char *line, int *argcp, struct error *err);
+void	  argv_free(char **);
+
 #endif

@@ -7,7 +7,7 @@ set -eu
 
 PKGS="meson ninja-build gcc libc6-dev pkg-config libncurses-dev
 libgnutls28-dev libsqlite3-dev zlib1g-dev dovecot-imapd dovecot-pop3d
-openssl python3 tmux sqlite3 w3m"
+openssl python3 tmux sqlite3 w3m mailcap faketime"
 # The test suite also builds the libFuzzer targets and the sanitizer build.
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"

@@ -245,6 +245,13 @@ draw_suspend(void)
 }
 
 void
+draw_bell(void)
+{
+	if (started)
+		beep();
+}
+
+void
 draw_resume(void)
 {
 	if (started) {

@@ -71,6 +71,7 @@ int		 draw_init(struct error *err);
 void		 draw_end(void);
 /* Give the terminal to another program and take it back (editor, pinentry). */
 void		 draw_suspend(void);
+void		 draw_bell(void);
 void		 draw_resume(void);
 void		 draw_size(int *rows, int *cols);
 /* After SIGWINCH: ask the terminal for its size. */
@@ -117,6 +118,7 @@ struct ui_account {
 	char			*last_error;
 	bool			 queue;		/* actions go to the server */
 	bool			 sync_open;	/* sync the open folder next */
+	bool			 sync_all;	/* then every folder */
 	char			*self;		/* the user's address, for %L */
 };
 
@@ -256,6 +258,7 @@ struct ui {
 	char			**header_list;	/* the pager's headers */
 	int			 check_interval;	/* seconds */
 	bool			 imap_idle;	/* sessions IDLE between commands */
+	bool			 new_mail_bell;	/* beep when new mail comes */
 	int64_t			 next_check;
 	struct ui_account	*pw_ask;	/* whose password is being typed */
 	struct mime_render_opts	 ropts;

@@ -138,6 +138,7 @@ start_sync(struct ui *ui, struct ui_account *ua, const char *folder)
 static void
 start_session(struct ui *ui, struct ui_account *ua)
 {
+	struct watch_opts wo;
 	struct error	err;
 
 	error_clear(&err);
@@ -151,11 +152,16 @@ start_session(struct ui *ui, struct ui_account *ua)
 	ua->state = SESSION_OFFLINE;
 	ua->retry_s = RETRY_MIN_S;
 	/* Between commands the session IDLEs: new mail shows by itself. */
+	engine_watch_opts(ui->conf, ua->acct, &wo);
+	session_watch_opts(ua->sess, &wo);
 	session_watch(ua->sess, ui->imap_idle);
-	/* The folder on screen first, then everything. */
 	if (ui->idx.ua == ua && ui->idx.folder != NULL)
+		session_watch_folder(ua->sess, ui->idx.folder);
+	/* The folder on screen first, then everything. */
+	if (ui->idx.ua == ua && ui->idx.folder != NULL) {
 		start_sync(ui, ua, ui->idx.folder);
-	else
+		ua->sync_all = true;
+	} else
 		start_sync(ui, ua, NULL);
 }
 
@@ -170,6 +176,9 @@ ui_sync_open_folder(struct ui *ui)
 
 	if (ua == NULL || ua->sess == NULL || ui->offline)
 		return;
+	/* IDLE where the user looks (the others through NOTIFY). */
+	if (ui->idx.folder != NULL)
+		session_watch_folder(ua->sess, ui->idx.folder);
 	if (ua->syncing)
 		ua->sync_open = true;
 	else
@@ -274,6 +283,18 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 		if (ev->text != NULL)
 			ui_message(ui, "%s: %s", ua->acct->name, ev->text);
 		break;
+	case SESSION_EV_NEWMAIL:
+		if (ui->naccts > 1)
+			ui_message(ui, "New mail in %s/%s (%llu): %s",
+			    ua->acct->name, ev->folder,
+			    (unsigned long long)ev->count, ev->text);
+		else
+			ui_message(ui, "New mail in %s (%llu): %s", ev->folder,
+			    (unsigned long long)ev->count, ev->text);
+		if (ui->new_mail_bell)
+			draw_bell();
+		folders_stale = true;
+		break;
 	case SESSION_EV_DONE:
 		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
 			pager_body_done(ui, ev->id, ev->rv, &ev->err);
@@ -287,6 +308,10 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 				ua->sync_open = false;
 				if (ui->idx.ua == ua)
 					start_sync(ui, ua, ui->idx.folder);
+			}
+			if (ua->sync_all && !ua->syncing && ev->rv == 0) {
+				ua->sync_all = false;
+				start_sync(ui, ua, NULL);
 			}
 		}
 		if (ev->rv == -1) {
@@ -788,6 +813,8 @@ read_options(struct ui *ui, struct buf *errors)
 		ui->check_interval = 5;
 	s = conf_get(conf, NULL, "imap_idle");
 	ui->imap_idle = s == NULL || strcmp(s, "no") != 0;
+	s = conf_get(conf, NULL, "new_mail_bell");
+	ui->new_mail_bell = s != NULL && strcmp(s, "yes") == 0;
 	keys_defaults();
 	for (i = 0; i < conf->nkeys; i++) {
 		int rv = 0;

@@ -121,6 +121,34 @@ watch_count_cb(void *arg, const struct cache_folder *f)
 	return 1;
 }
 
+/* New mail: {"event":"new_mail",...,"count":N,"text":"FROM: SUBJECT"}. */
+static void
+watch_newmail(struct watch *w, const struct session_event *ev)
+{
+	struct buf	b = BUF_INIT(0);
+	char		*p;
+
+	if (w->json) {
+		buf_adds(&b, "{\"event\":\"new_mail\",\"account\":");
+		json_add_string(&b, w->acct->name, strlen(w->acct->name));
+		buf_adds(&b, ",\"folder\":");
+		json_add_string(&b, ev->folder, strlen(ev->folder));
+		buf_printf(&b, ",\"count\":%llu,\"text\":",
+		    (unsigned long long)ev->count);
+		json_add_string(&b, ev->text, strlen(ev->text));
+		buf_adds(&b, "}\n");
+	} else {
+		buf_printf(&b, "%s/%s: %llu new: %s\n", w->acct->name,
+		    ev->folder, (unsigned long long)ev->count, ev->text);
+		for (p = b.data; p < b.data + b.len - 1; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	}
+	fwrite(b.data, 1, b.len, stdout);
+	fflush(stdout);
+	buf_free(&b);
+}
+
 /* A line to stdout: JSON when it is not a terminal, else words. */
 static void
 watch_say(struct watch *w, const char *event, const char *folder,
@@ -188,6 +216,25 @@ watch_flush(struct watch *w)
 }
 
 static int
+watch_all_cb(void *arg, const struct cache_folder *f)
+{
+	if (!f->noselect)
+		watch_changed(arg, f->name);
+	return 0;
+}
+
+/* After the first sync: every folder watched, with its counts, once. */
+static void
+watch_all(struct watch *w)
+{
+	struct error	err;
+
+	error_clear(&err);
+	if (cache_folder_foreach(w->cache, false, watch_all_cb, w, &err) == -1)
+		fprintf(stderr, "petrel: %s\n", err.msg);
+}
+
+static int
 watch_interval(const struct conf *conf)
 {
 	const char	*v = conf_get(conf, NULL, "check_interval");
@@ -207,6 +254,7 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
     const struct sync_opts *opts)
 {
 	struct watch		 w;
+	struct watch_opts	 wo;
 	struct session		*s;
 	struct session_event	*ev;
 	struct sigaction	 sa, old_int, old_term;
@@ -215,7 +263,7 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 	uint64_t		 sync_id, next;
 	int			 interval = watch_interval(ctx->conf), rv = 0;
 	int			 timeout;
-	bool			 syncing;
+	bool			 syncing, first = true;
 	char			*pw;
 
 	memset(&w, 0, sizeof w);
@@ -237,7 +285,14 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 	sigaction(SIGINT, &sa, &old_int);	/* no SA_RESTART: poll ends */
 	sigaction(SIGTERM, &sa, &old_term);
 	watch_stop = 0;
+	engine_watch_opts(ctx->conf, acct, &wo);
+	wo.folders = opts->folders;
+	wo.nfolders = opts->nfolders;
+	session_watch_opts(s, &wo);
 	session_watch(s, true);
+	/* IDLE in the first folder asked for (NOTIFY tells of the rest). */
+	if (opts->nfolders > 0)
+		session_watch_folder(s, opts->folders[0]);
 	sync_id = session_sync(s, opts->bodies, opts->folders, opts->nfolders);
 	syncing = true;
 	next = now_ms() + (uint64_t)interval * 1000;
@@ -274,10 +329,18 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 			case SESSION_EV_NOTICE:
 				watch_say(&w, "notice", NULL, NULL, ev->text);
 				break;
+			case SESSION_EV_NEWMAIL:
+				watch_flush(&w);
+				watch_newmail(&w, ev);
+				break;
 			case SESSION_EV_DONE:
 				if (ev->id != sync_id)
 					break;
 				syncing = false;
+				if (first) {
+					first = false;
+					watch_all(&w);
+				}
 				/* A failed sync is tried again next time. */
 				if (ev->rv == -1)
 					watch_say(&w, "error", NULL, NULL,

@@ -2,6 +2,8 @@
  * The protocol drivers of engine sessions (struct engine_driver): IMAP keeps
  * one connection for the session's life; POP3 logs in for each step.
  */
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -42,6 +44,19 @@ struct session_changes {
 	size_t			 nflags, flagsize;
 	uint32_t		 exists;	/* last EXISTS, 0 if none */
 	bool			 unknown_expunge; /* EXPUNGE without a known UID */
+
+	/* STATUS of other folders (NOTIFY), the latest per folder. */
+	struct status_rec	*status;
+	size_t			 nstatus, statussize;
+};
+
+/* STATUS records kept at most; beyond, the oldest make way. */
+#define STATUS_MAX	4096
+
+struct status_rec {
+	char		*remote;
+	uint32_t	 uidvalidity, uidnext, messages;
+	uint64_t	 highestmodseq;
 };
 
 struct find_remote {
@@ -244,11 +259,129 @@ on_fetch(void *arg, const struct imap_msg *m)
 	changes_maybe_flush(ch);
 }
 
+/*
+ * Only noted here: a STATUS may come while the store thread owns the
+ * cache. status_changed() compares them with the cache after the command.
+ */
+static void
+on_status(void *arg, const struct imap_folder_info *f)
+{
+	struct session		*s = arg;
+	struct session_changes	*ch = s->chg;
+	struct status_rec	*r = NULL;
+	size_t			 i;
+
+	for (i = 0; i < ch->nstatus; i++)
+		if (strcmp(ch->status[i].remote, f->name) == 0) {
+			r = &ch->status[i];
+			break;
+		}
+	if (r == NULL) {
+		if (ch->nstatus == STATUS_MAX) {
+			free(ch->status[0].remote);
+			memmove(ch->status, ch->status + 1,
+			    --ch->nstatus * sizeof *ch->status);
+		}
+		if (ch->nstatus == ch->statussize) {
+			ch->statussize = ch->statussize ? ch->statussize * 2 :
+			    16;
+			ch->status = xreallocarray(ch->status, ch->statussize,
+			    sizeof *ch->status);
+		}
+		r = &ch->status[ch->nstatus++];
+		r->remote = xstrdup(f->name);
+	}
+	r->uidvalidity = f->uidvalidity;
+	r->uidnext = f->uidnext;
+	r->messages = f->messages;
+	r->highestmodseq = f->highestmodseq;
+}
+
+struct status_cmp {
+	struct session_changes	*ch;
+	char			**names;	/* UTF-8, to sync */
+	size_t			  n;
+};
+
+/* A field the STATUS gave (non-zero) that differs from the cache's. */
+#define STATUS_DIFFERS(a, b)	((a) != 0 && (a) != (b))
+
+static int
+status_cmp_cb(void *arg, const struct cache_folder *f)
+{
+	struct status_cmp	*sc = arg;
+	struct session		*s = sc->ch->s;
+	struct status_rec	*r;
+	size_t			 i;
+	int			 j;
+
+	if (f->remote == NULL)
+		return 0;
+	for (j = 0; j < s->nonly && strcmp(s->only[j], f->name) != 0; j++)
+		;
+	if (s->nonly > 0 && j == s->nonly)
+		return 0;	/* not watched */
+	for (i = 0; i < sc->ch->nstatus; i++) {
+		r = &sc->ch->status[i];
+		if (strcmp(r->remote, f->remote) != 0)
+			continue;
+		if (STATUS_DIFFERS(r->uidvalidity, f->uidvalidity) ||
+		    STATUS_DIFFERS(r->uidnext, f->uidnext) ||
+		    r->messages != f->messages ||
+		    (f->highestmodseq != 0 &&
+		    STATUS_DIFFERS(r->highestmodseq, f->highestmodseq))) {
+			sc->names = xreallocarray(sc->names, sc->n + 1,
+			    sizeof *sc->names);
+			sc->names[sc->n++] = xstrdup(f->name);
+		}
+		break;
+	}
+	return 0;
+}
+
+/*
+ * The folders whose STATUS (NOTIFY's, or a STATUS command's) differs from
+ * what their last sync cached: *namesp (UTF-8, caller frees) gets them.
+ * The records are dropped: a folder is synced once per change.
+ */
+static size_t
+status_changed(struct session *s, char ***namesp)
+{
+	struct session_changes	*ch = s->chg;
+	struct status_cmp	 sc = { ch, NULL, 0 };
+	struct error		 e;
+	size_t			 i;
+
+	*namesp = NULL;
+	if (ch == NULL || ch->nstatus == 0)
+		return 0;
+	error_clear(&e);
+	if (cache_folder_foreach(s->cache, false, status_cmp_cb, &sc,
+	    &e) == -1)
+		log_warnx("%s: %s", s->acct->name, e.msg);
+	for (i = 0; i < ch->nstatus; i++)
+		free(ch->status[i].remote);
+	ch->nstatus = 0;
+	*namesp = sc.names;
+	return sc.n;
+}
+
+static void
+free_names(char **names, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
 static const struct imap_changes session_imap_changes = {
 	.exists = on_exists,
 	.expunged = on_expunged,
 	.vanished = on_vanished,
 	.fetch = on_fetch,
+	.status = on_status,
 };
 
 static void
@@ -371,31 +504,196 @@ imapdrv_check(struct session *s, struct error *err)
 /* IDLE is re-issued before servers end it (RFC 2177: 29 minutes at most). */
 #define IDLE_RENEW_MS	(25 * 60 * 1000)
 
+/* Sync these folders (UTF-8) now, in one command. */
+static int
+sync_folders(struct session *s, char **names, size_t n, struct error *err)
+{
+	struct sync_opts	opts;
+	struct sync_stats	stats;
+	char			**drop;
+
+	memset(&opts, 0, sizeof opts);
+	memset(&stats, 0, sizeof stats);
+	opts.folders = names;
+	opts.nfolders = (int)n;
+	opts.changed = changed_cb;
+	opts.hook_arg = s;
+	if (imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, &opts,
+	    &stats, err), err) == -1)
+		return -1;
+	/*
+	 * What the sync's own STATUS commands said is current now (or the
+	 * folder failed, and trying it again at once would loop).
+	 */
+	n = status_changed(s, &drop);
+	free_names(drop, n);
+	session_settle(s);
+	return 0;
+}
+
 /*
- * IDLE in INBOX until wake_fd is readable. What comes goes into the cache
- * as it comes (the change hooks, flushed after every batch of responses);
- * new messages end the IDLE for a sync of the folder, then IDLE again.
+ * The folder to wait in: the one the owner watches (session_watch_folder),
+ * else INBOX. Selected when it is not; a folder that changed since its
+ * last sync (the SELECT's counts differ from the cache's) is synced, which
+ * leaves it selected. *remotep (caller frees) gets its server name.
+ */
+static int
+select_watched(struct session *s, char **remotep, struct error *err)
+{
+	struct imap_mailbox	 mb;
+	struct cache_folder	 f;
+	const char		*sel = imap_selected(s->imap);
+	char			*name, *remote;
+	int			 found;
+
+	*remotep = NULL;
+	name = xstrdup(s->watch_folder != NULL ? s->watch_folder : "INBOX");
+	found = cache_folder_get(s->cache, name, &f, err);
+	if (found == -1) {
+		free(name);
+		return -1;
+	}
+	remote = xstrdup(found == 1 && f.remote != NULL ? f.remote : "INBOX");
+	if (found != 1 || f.remote == NULL) {
+		free(name);
+		name = xstrdup("INBOX");
+	}
+	if (sel == NULL || strcmp(sel, remote) != 0) {
+		if (imap_select(s->imap, remote, NULL, &mb, err) == -1)
+			goto fail;
+		found = cache_folder_get(s->cache, name, &f, err);
+		if (found == -1)
+			goto fail;
+		if (found == 1 && (f.uidvalidity != mb.uidvalidity ||
+		    f.messages != mb.exists ||
+		    (mb.uidnext != 0 && f.uidnext != mb.uidnext) ||
+		    (mb.highestmodseq != 0 &&
+		    f.highestmodseq != mb.highestmodseq))) {
+			if (sync_folders(s, &name, 1, err) == -1)
+				goto fail;
+			/* A failed folder falls back to INBOX next time. */
+			if ((sel = imap_selected(s->imap)) == NULL ||
+			    strcmp(sel, remote) != 0) {
+				if (imap_select(s->imap, "INBOX", NULL, &mb,
+				    err) == -1)
+					goto fail;
+				free(remote);
+				remote = xstrdup("INBOX");
+			}
+		}
+	}
+	if (!imap_seqmap_loaded(s->imap) &&
+	    imap_seqmap_load(s->imap, err) == -1)
+		goto fail;
+	free(name);
+	*remotep = remote;
+	return 0;
+fail:
+	free(name);
+	free(remote);
+	return -1;
+}
+
+/*
+ * After news came in: sync the watched folder when it got new messages
+ * (or lost ones the map could not name), and every other folder whose
+ * STATUS changed. 1 when something was synced.
+ */
+static int
+sync_news(struct session *s, char *name, bool needs_sync, struct error *err)
+{
+	char	**names;
+	size_t	  n, i;
+	int	  rv;
+
+	n = status_changed(s, &names);
+	if (needs_sync && name != NULL) {
+		for (i = 0; i < n && strcmp(names[i], name) != 0; i++)
+			;
+		if (i == n) {
+			names = xreallocarray(names, n + 1, sizeof *names);
+			names[n++] = xstrdup(name);
+		}
+	}
+	if (n == 0) {
+		free(names);
+		return 0;
+	}
+	rv = sync_folders(s, names, n, err);
+	free_names(names, n);
+	return rv == -1 ? -1 : 1;
+}
+
+/*
+ * Without IDLE: NOOP every poll_interval in the watched folder until
+ * wake_fd is readable.
+ */
+static int
+poll_changes(struct session *s, int wake_fd, struct error *err)
+{
+	struct pollfd	 pfd;
+	char		*remote, *name;
+	bool		 needs_sync;
+	int		 r;
+
+	for (;;) {
+		if (select_watched(s, &remote, err) == -1)
+			return imapdrv_after(s, -1, err);
+		free(remote);
+		pfd.fd = wake_fd;
+		pfd.events = POLLIN;
+		r = poll(&pfd, 1, s->poll_interval_ms);
+		if (r == -1 && errno != EINTR)
+			return error_set(err, ERR_LOCAL, "poll: %s",
+			    strerror(errno));
+		if (r > 0)
+			return 0;
+		if (imap_noop(s->imap, err) == -1)
+			return imapdrv_after(s, -1, err);
+		if (changes_flush(s->chg, &name, &needs_sync, err) == -1)
+			return -1;
+		r = sync_news(s, name, needs_sync, err);
+		free(name);
+		if (r == -1)
+			return -1;
+	}
+}
+
+/*
+ * IDLE in the watched folder until wake_fd is readable. What comes goes
+ * into the cache as it comes (the change hooks, flushed after every batch
+ * of responses); new messages end the IDLE for a sync of the folder, and
+ * so does NOTIFY's STATUS of another folder that changed; then IDLE again.
  */
 static int
 imapdrv_wait_changes(struct session *s, int wake_fd, struct error *err)
 {
-	struct imap_mailbox	 mb;
-	struct sync_opts	 opts;
-	struct sync_stats	 stats;
-	const char		*sel = imap_selected(s->imap);
-	char			*name;
-	bool			 needs_sync;
-	int			 r, rv;
+	char		*name, *remote;
+	bool		 needs_sync, first = true;
+	int		 r, rv;
 
 	if (!imap_has_cap(s->imap, "IDLE"))
-		return 1;
-	if ((sel == NULL || strcmp(sel, "INBOX") != 0) &&
-	    imap_select(s->imap, "INBOX", NULL, &mb, err) == -1)
-		return imapdrv_after(s, -1, err);
-	if (!imap_seqmap_loaded(s->imap) &&
-	    imap_seqmap_load(s->imap, err) == -1)
-		return imapdrv_after(s, -1, err);
+		return s->poll_interval_ms > 0 ?
+		    poll_changes(s, wake_fd, err) : 1;
 	for (;;) {
+		if (select_watched(s, &remote, err) == -1)
+			return imapdrv_after(s, -1, err);
+		free(remote);
+		if (s->notify && imap_notify(s->imap, err) == -1) {
+			/* Refused: counts come from the periodic sync. */
+			log_warnx("%s: %s", s->acct->name, err->msg);
+			s->notify = false;
+			if (imap_broken(s->imap) != NULL)
+				return imapdrv_after(s, -1, err);
+		}
+		/* News that came during the commands before. */
+		if (first) {
+			first = false;
+			if ((rv = sync_news(s, NULL, false, err)) == -1)
+				return -1;
+			if (rv == 1)
+				continue;
+		}
 		if (imap_idle_begin(s->imap, err) == -1)
 			return imapdrv_after(s, -1, err);
 		needs_sync = false;
@@ -409,7 +707,7 @@ imapdrv_wait_changes(struct session *s, int wake_fd, struct error *err)
 				r = -1;
 				break;
 			}
-			if (needs_sync)
+			if (needs_sync || s->chg->nstatus > 0)
 				break;
 		}
 		if (r == -1) {
@@ -420,19 +718,7 @@ imapdrv_wait_changes(struct session *s, int wake_fd, struct error *err)
 			free(name);
 			return imapdrv_after(s, -1, err);
 		}
-		rv = 0;
-		if (needs_sync && name != NULL) {
-			memset(&opts, 0, sizeof opts);
-			memset(&stats, 0, sizeof stats);
-			opts.folders = &name;
-			opts.nfolders = 1;
-			opts.changed = changed_cb;
-			opts.hook_arg = s;
-			rv = imapdrv_after(s, imap_sync(s->imap, s->acct,
-			    s->cache, &opts, &stats, err), err);
-			if (rv == 0 && imap_selected(s->imap) != NULL)
-				rv = imap_seqmap_load(s->imap, err);
-		}
+		rv = sync_news(s, name, needs_sync, err);
 		free(name);
 		if (rv == -1)
 			return -1;
@@ -453,10 +739,29 @@ imapdrv_logout(struct session *s)
 		free(s->chg->remote);
 		free(s->chg->gone);
 		free(s->chg->flags);
+		while (s->chg->nstatus > 0)
+			free(s->chg->status[--s->chg->nstatus].remote);
+		free(s->chg->status);
 		free(s->chg);
 		s->chg = NULL;
 	}
 	imap_logout(&s->imap);
+}
+
+static int
+imapdrv_probe(struct session *s, int timeout_ms, struct error *err)
+{
+	if (s->imap == NULL)
+		return error_set(err, ERR_TRANSIENT, "not connected");
+	return imapdrv_after(s, imap_probe(s->imap, timeout_ms, err), err);
+}
+
+static void
+imapdrv_drop(struct session *s)
+{
+	if (s->imap != NULL)
+		imap_abandon(s->imap, "connection given up");
+	imapdrv_logout(s);
 }
 
 const struct engine_driver engine_imap_driver = {
@@ -468,6 +773,8 @@ const struct engine_driver engine_imap_driver = {
 	.check = imapdrv_check,
 	.wait_changes = imapdrv_wait_changes,
 	.online = imapdrv_online,
+	.probe = imapdrv_probe,
+	.drop = imapdrv_drop,
 	.logout = imapdrv_logout,
 };
 

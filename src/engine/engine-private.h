@@ -157,7 +157,35 @@ struct engine_driver {
 	bool		(*online)(struct session *);
 	/* LOGOUT/QUIT and close, when open. */
 	void		(*logout)(struct session *);
+	/*
+	 * Is the connection still there? Answer within timeout_ms (a NOOP);
+	 * -1 when it is not (then it is closed). NULL: nothing kept open.
+	 */
+	int		(*probe)(struct session *, int timeout_ms, struct error *);
+	/* Close without a word to the server (it may be long gone). */
+	void		(*drop)(struct session *);
 };
+
+/* The machine's addresses and clock (netwatch.c). */
+enum netwatch_event {
+	NETWATCH_ADDRESS,	/* an address was added or removed */
+	NETWATCH_CLOCK,		/* the wall clock jumped (suspend, set) */
+};
+/* Called on netwatch's thread, ms: the jump; must not block. */
+typedef void (*netwatch_cb)(void *arg, enum netwatch_event, int64_t ms);
+void	netwatch_register(netwatch_cb, void *arg);
+void	netwatch_unregister(netwatch_cb, void *arg);
+
+/* New mail (newmail.c). */
+struct newmail_mark;
+void	newmail_init(struct session *);
+void	newmail_note(struct session *, const char *folder);
+void	newmail_check(struct session *);
+void	newmail_free(struct session *);
+void	session_post_newmail(struct session *, const char *folder,
+	    size_t count, const char *from, const char *subject);
+/* Between commands, after the driver synced by itself (drivers.c). */
+void	session_settle(struct session *);
 
 extern const struct engine_driver engine_imap_driver;
 extern const struct engine_driver engine_pop3_driver;
@@ -192,6 +220,21 @@ struct session {
 	uint64_t		 reconnect_at;	/* watched, connection lost: when
 						   to try again (0: not) */
 	int			 backoff_ms;	/* the last delay before that */
+	char			*watch_folder;	/* UTF-8: where to IDLE (INBOX) */
+	bool			 notify;	/* ask for NOTIFY (until refused) */
+	int			 poll_interval_ms; /* NOOP without IDLE; 0: none */
+	char			**only;		/* watch_opts.folders, or NULL */
+	bool			 netwatched;	/* registered with netwatch */
+	_Atomic int		 net_pending;	/* NETWATCH_* + 1 queued, or 0 */
+	int			 nonly;
+
+	/* New mail (newmail.c). */
+	char			*new_mail_command;
+	bool			 nm_ready;	/* marks taken */
+	struct newmail_mark	*nm_marks;
+	size_t			 nm_nmarks;
+	char			**nm_noted;	/* folders changed since the check */
+	size_t			 nm_nnoted;
 
 	/* Driver state. */
 	struct imap_client	*imap;

@@ -36,6 +36,8 @@ enum session_cmd_type {
 	CMD_FETCH_BODY,
 	CMD_REPLAY,
 	CMD_CHECK,
+	CMD_WATCH,
+	CMD_NETCHANGE,		/* uid: a NETWATCH_* event */
 	CMD_STOP,
 };
 
@@ -241,6 +243,28 @@ hook_changed(void *arg, const char *folder)
 	ev = event_new(SESSION_EV_FOLDER);
 	ev->folder = xstrdup(folder);
 	post(s, ev);
+	if (s->watch)
+		newmail_note(s, folder);
+}
+
+void
+session_post_newmail(struct session *s, const char *folder, size_t count,
+    const char *from, const char *subject)
+{
+	struct session_event	*ev;
+
+	ev = event_new(SESSION_EV_NEWMAIL);
+	ev->folder = xstrdup(folder);
+	ev->count = count;
+	xasprintf(&ev->text, "%s: %s", from, subject);
+	post(s, ev);
+}
+
+void
+session_settle(struct session *s)
+{
+	if (s->nesting == 0)
+		newmail_check(s);
 }
 
 void
@@ -250,6 +274,7 @@ session_changed(struct session *s, const char *folder)
 }
 
 static void	run_cmd(struct session *, struct session_cmd *);
+static void	session_netwatch_cb(void *, enum netwatch_event, int64_t);
 
 /*
  * Between two folders of a sync: run the quick commands queued meanwhile,
@@ -270,7 +295,7 @@ hook_between(void *arg, struct error *err)
 			channel_put_first(s->cmds, cmd);
 			break;
 		}
-		if (cmd->type == CMD_SYNC) {
+		if (cmd->type == CMD_SYNC || cmd->type == CMD_NETCHANGE) {
 			later = xreallocarray(later, nlater + 1, sizeof *later);
 			later[nlater++] = cmd;
 			continue;
@@ -492,6 +517,40 @@ wait_changes(struct session *s)
 	}
 }
 
+/* A probe of the connection after an address change gets this long. */
+#define NETCHANGE_PROBE_MS	5000
+
+/*
+ * The machine's network or clock changed (netwatch.c). After a clock jump
+ * (a suspend, most likely) the connection is given up and made again at
+ * once: the server has probably dropped it, and a TCP connection to a
+ * vanished peer only says so after minutes. After an address change it
+ * is asked a NOOP first. An offline session waiting for its backoff tries
+ * now.
+ */
+static void
+net_changed(struct session *s, enum netwatch_event what)
+{
+	struct error	err;
+
+	s->net_pending = 0;
+	if (!s->watch || s->drv->drop == NULL)
+		return;
+	error_clear(&err);
+	if (s->drv->online(s)) {
+		if (what == NETWATCH_ADDRESS && s->drv->probe(s,
+		    NETCHANGE_PROBE_MS, &err) == 0)
+			return;
+		log_info("%s: %s: connecting again", s->acct->name,
+		    what == NETWATCH_CLOCK ? "the clock jumped" : err.msg);
+		s->drv->drop(s);
+		session_set_state(s, SESSION_OFFLINE);
+	} else if (s->reconnect_at == 0)
+		return;		/* not watching a connection (a refusal) */
+	s->backoff_ms = 0;
+	reconnect(s);
+}
+
 static void
 run_cmd(struct session *s, struct session_cmd *cmd)
 {
@@ -534,6 +593,17 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->check(s, &ev->err);
 		break;
+	case CMD_NETCHANGE:
+		net_changed(s, (enum netwatch_event)cmd->uid);
+		rv = 0;
+		break;
+	case CMD_WATCH:
+		/* Taken at the next wait (which this command ended). */
+		free(s->watch_folder);
+		s->watch_folder = cmd->folder;
+		cmd->folder = NULL;
+		rv = 0;
+		break;
 	case CMD_STOP:
 		fatalx("%s: stop is not a command to run", __func__);
 	}
@@ -547,7 +617,11 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 			session_set_state(s, SESSION_OFFLINE);
 		}
 	}
-	post(s, ev);
+	/* Nobody waits for the worker's own commands. */
+	if (cmd->type == CMD_NETCHANGE)
+		session_event_free(ev);
+	else
+		post(s, ev);
 	cmd_free(cmd);
 }
 
@@ -591,8 +665,10 @@ session_main(void *arg)
 			else if (s->text_dirty || s->thread_dirty) {
 				thread_folders(s);
 				index_text(s);
-			} else if (want_changes(s))
+			} else if (want_changes(s)) {
 				wait_changes(s);
+				session_settle(s);
+			}
 			continue;
 		}
 		pthread_mutex_lock(&s->pw_lock);
@@ -602,7 +678,10 @@ session_main(void *arg)
 			cmd_free(cmd);
 			break;
 		}
+		if (s->watch)
+			newmail_init(s);
 		run_cmd(s, cmd);
+		session_settle(s);
 		s->no_wait = false;	/* maybe a new connection */
 		if (s->drv->online(s))
 			s->reconnect_at = s->backoff_ms = 0;
@@ -650,6 +729,8 @@ engine_start(const struct account *acct, const char *cache_path,
 	pthread_mutex_init(&s->pw_lock, NULL);
 	pthread_cond_init(&s->pw_cond, NULL);
 	s->state = SESSION_OFFLINE;
+	s->notify = true;
+	s->poll_interval_ms = 60 * 1000;
 	if ((e = pthread_create(&s->thread, NULL, session_main, s)) != 0) {
 		error_set(err, ERR_LOCAL, "cannot start the session of %s: %s",
 		    acct->name, strerror(e));
@@ -672,6 +753,10 @@ engine_stop(struct session **sp)
 
 	if (s == NULL)
 		return;
+	if (s->netwatched) {
+		netwatch_unregister(session_netwatch_cb, s);
+		s->netwatched = false;
+	}
 	cmd = xcalloc(1, sizeof *cmd);
 	cmd->type = CMD_STOP;
 	channel_put_first(s->cmds, cmd);
@@ -690,6 +775,11 @@ engine_stop(struct session **sp)
 	channel_free(&s->events, event_free_cb);
 	close(s->stop_fd);
 	freezero_str(s->password);
+	newmail_free(s);
+	free(s->watch_folder);
+	while (s->nonly > 0)
+		free(s->only[--s->nonly]);
+	free(s->only);
 	pthread_mutex_destroy(&s->pw_lock);
 	pthread_cond_destroy(&s->pw_cond);
 	free(s->cache_path);
@@ -909,9 +999,97 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 	return rv;
 }
 
+/* On netwatch's thread: queue one CMD_NETCHANGE (a clock jump wins). */
+static void
+session_netwatch_cb(void *arg, enum netwatch_event what, int64_t ms)
+{
+	struct session		*s = arg;
+	struct session_cmd	*cmd;
+	int			 was;
+
+	(void)ms;
+	was = s->net_pending;
+	if (was != 0 && (was == NETWATCH_CLOCK + 1 || what != NETWATCH_CLOCK))
+		return;
+	s->net_pending = (int)what + 1;
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_NETCHANGE;
+	cmd->uid = (uint32_t)what;
+	/* Before the rest: a dead connection would only make them wait. */
+	channel_put_first(s->cmds, cmd);
+}
+
 void
 session_watch(struct session *s, bool on)
 {
 	/* Looked at after each command (an idle worker does not wake). */
 	s->watch = on;
+	if (on && !s->netwatched && s->drv->drop != NULL) {
+		netwatch_register(session_netwatch_cb, s);
+		s->netwatched = true;
+	} else if (!on && s->netwatched) {
+		netwatch_unregister(session_netwatch_cb, s);
+		s->netwatched = false;
+	}
+}
+
+/* The account's setting, else the one of [options]. */
+static const char *
+watch_opt(const struct conf *conf, const struct account *acct,
+    const char *key)
+{
+	const char	*v = conf_get(conf, acct, key);
+
+	return v != NULL ? v : conf_get(conf, NULL, key);
+}
+
+void
+engine_watch_opts(const struct conf *conf, const struct account *acct,
+    struct watch_opts *wo)
+{
+	const char	*v;
+
+	memset(wo, 0, sizeof *wo);
+	wo->poll_interval = (v = watch_opt(conf, acct, "poll_interval")) !=
+	    NULL ? atoi(v) : 60;
+	if (wo->poll_interval < 0)
+		wo->poll_interval = 0;
+	v = watch_opt(conf, acct, "imap_notify");
+	wo->notify = v == NULL || (strcmp(v, "no") != 0 &&
+	    strcmp(v, "off") != 0);
+	v = watch_opt(conf, acct, "new_mail_command");
+	wo->new_mail_command = v != NULL && *v != '\0' ? v : NULL;
+}
+
+void
+session_watch_opts(struct session *s, const struct watch_opts *wo)
+{
+	int	i;
+
+	s->poll_interval_ms = wo->poll_interval * 1000;
+	for (i = 0; i < s->nonly; i++)
+		free(s->only[i]);
+	free(s->only);
+	s->only = NULL;
+	s->nonly = wo->nfolders;
+	if (wo->nfolders > 0) {
+		s->only = xcalloc((size_t)wo->nfolders, sizeof *s->only);
+		for (i = 0; i < wo->nfolders; i++)
+			s->only[i] = xstrdup(wo->folders[i]);
+	}
+	s->notify = wo->notify;
+	free(s->new_mail_command);
+	s->new_mail_command = wo->new_mail_command != NULL ?
+	    xstrdup(wo->new_mail_command) : NULL;
+}
+
+uint64_t
+session_watch_folder(struct session *s, const char *folder)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_WATCH;
+	cmd->folder = xstrdup(folder);
+	return submit(s, cmd);
 }

@@ -611,6 +611,7 @@ imap_connect(const struct proto_params *pp, const char *password,
 	c->port = pp->port;
 	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
 	c->tls = pp->tls;
+	c->io_timeout_ms = pp->io_timeout_ms;
 	imap_limits_default(&lim);
 	c->parser = imap_parser_new(&lim);
 	if ((c->conn = conn_open(&p, err)) == NULL)
@@ -822,4 +823,52 @@ imap_idle_end(struct imap_client *c, struct error *err)
 		return imap_break(c, &e);
 	}
 	return imap_wait(c, tag, NULL, NULL, err);
+}
+
+int
+imap_notify(struct imap_client *c, struct error *err)
+{
+	if (c->notify)
+		return 0;
+	if (!imap_has_cap(c, "NOTIFY"))
+		return 1;
+	/*
+	 * FlagChange for the other folders too: their STATUS then carries
+	 * HIGHESTMODSEQ, so a flag set on the phone shows in the counts.
+	 */
+	if (imap_command(c, NULL, NULL, err, "NOTIFY SET "
+	    "(selected (MessageNew MessageExpunge FlagChange)) "
+	    "(personal (MessageNew MessageExpunge FlagChange))") == -1)
+		return -1;
+	c->notify = true;
+	return 0;
+}
+
+bool
+imap_notify_active(const struct imap_client *c)
+{
+	return c->notify;
+}
+
+int
+imap_probe(struct imap_client *c, int timeout_ms, struct error *err)
+{
+	int	rv;
+
+	if (imap_check(c, err) == -1)
+		return -1;
+	conn_set_timeout(c->conn, timeout_ms);
+	rv = imap_noop(c, err);
+	if (imap_broken(c) == NULL)
+		conn_set_timeout(c->conn, c->io_timeout_ms);
+	return rv;
+}
+
+void
+imap_abandon(struct imap_client *c, const char *why)
+{
+	struct error	e;
+
+	error_set(&e, ERR_TRANSIENT, "%s: %s", c->host, why);
+	imap_break(c, &e);
 }

@@ -67,12 +67,17 @@ struct imap_client {
 	struct buf		 chg_scratch;
 	uint32_t		 idle_tag;	/* of the IDLE running, or 0 */
 	bool			 idling;	/* its continuation came */
+	bool			 notify;	/* NOTIFY SET was accepted */
+	int			 io_timeout_ms;	/* as connected */
 	char			 rbuf[65536];
 };
 
 /* Keep the map and report changes (seqmap.c); asked: a command's cb wants it. */
 void	imap_track_untagged(struct imap_client *, const struct imap_resp *,
 	    bool asked);
+/* An untagged STATUS into f (strings r's): 0, 1 not a STATUS, -1 bad. */
+int	imap_status_parse(const struct imap_resp *, struct imap_folder_info *f,
+	    struct error *err);
 void	imap_seqmap_reset(struct imap_client *, const char *selected);
 
 void	imap_set_state(struct imap_client *, enum imap_state);

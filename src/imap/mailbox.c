@@ -131,40 +131,55 @@ struct status_ctx {
 	struct error		*err;
 };
 
-static int
-status_untagged(void *arg, const struct imap_resp *r)
+int
+imap_status_parse(const struct imap_resp *r, struct imap_folder_info *f,
+    struct error *err)
 {
-	struct status_ctx	*ctx = arg;
-	struct imap_folder_info	 f;
 	const struct imap_arg	*items;
 	uint64_t		 n;
 	size_t			 i;
 
 	if (r->name == NULL || r->has_number ||
 	    strcasecmp_ascii(r->name, "STATUS") != 0)
-		return 0;
+		return 1;
 	if (r->nargs < 2 || !imap_arg_is_string(&r->args[0]) ||
 	    r->args[1].type != IMAP_ARG_LIST)
-		return error_set(ctx->err, ERR_PROTO, "malformed STATUS response");
-	memset(&f, 0, sizeof f);
-	f.name = r->args[0].str;
+		return error_set(err, ERR_PROTO, "malformed STATUS response");
+	memset(f, 0, sizeof *f);
+	f->name = r->args[0].str;
 	items = &r->args[1];
 	for (i = 0; i + 1 < items->count; i += 2) {
 		const struct imap_arg *k = &items->list[i];
 
 		if (imap_arg_number(&items->list[i + 1], UINT64_MAX >> 1, &n) == -1)
-			return error_set(ctx->err, ERR_PROTO, "bad number in "
+			return error_set(err, ERR_PROTO, "bad number in "
 			    "STATUS response");
 		if (imap_arg_eq(k, "MESSAGES"))
-			f.messages = (uint32_t)n;
+			f->messages = (uint32_t)n;
 		else if (imap_arg_eq(k, "UIDNEXT"))
-			f.uidnext = (uint32_t)n;
+			f->uidnext = (uint32_t)n;
 		else if (imap_arg_eq(k, "UIDVALIDITY"))
-			f.uidvalidity = (uint32_t)n;
+			f->uidvalidity = (uint32_t)n;
 		else if (imap_arg_eq(k, "HIGHESTMODSEQ"))
-			f.highestmodseq = n;
+			f->highestmodseq = n;
+		else if (imap_arg_eq(k, "UNSEEN")) {
+			f->unseen = (uint32_t)n;
+			f->has_unseen = true;
+		}
 	}
-	f.has_status = true;
+	f->has_status = true;
+	return 0;
+}
+
+static int
+status_untagged(void *arg, const struct imap_resp *r)
+{
+	struct status_ctx	*ctx = arg;
+	struct imap_folder_info	 f;
+	int			 rv;
+
+	if ((rv = imap_status_parse(r, &f, ctx->err)) != 0)
+		return rv == 1 ? 0 : -1;
 	return ctx->cb(ctx->arg, &f) != 0 ? -1 : 0;
 }
 

@@ -150,10 +150,22 @@ imap_track_untagged(struct imap_client *c, const struct imap_resp *r,
 {
 	const struct imap_arg	*set;
 	struct imap_msg		 m;
+	struct imap_folder_info	 f;
 	struct error		 e;
 	uint32_t		 uid;
 
-	if (r->name == NULL || c->selected == NULL)
+	if (r->name == NULL)
+		return;
+	if (!r->has_number && c->changes != NULL &&
+	    c->changes->status != NULL &&
+	    strcasecmp_ascii(r->name, "STATUS") == 0) {
+		if (imap_status_parse(r, &f, &e) == 0)
+			c->changes->status(c->changes_arg, &f);
+		else
+			log_warnx("imap %s: %s", c->host, e.msg);
+		return;
+	}
+	if (c->selected == NULL)
 		return;
 	if (r->has_number && strcasecmp_ascii(r->name, "EXISTS") == 0) {
 		if (r->number < c->nseq) {

@@ -280,3 +280,75 @@ json_add_string(struct buf *b, const char *s, size_t len)
 	}
 	buf_addc(b, '"');
 }
+
+char **
+argv_split(const char *line, int *argcp, struct error *err)
+{
+	struct buf	  w = BUF_INIT(0);
+	char		**v = NULL;
+	const char	 *p = line;
+	int		  n = 0;
+	bool		  inword = false;
+	char		  quote = 0;
+
+	for (;; p++) {
+		if (*p == '\0' || (quote == 0 && (*p == ' ' || *p == '\t' ||
+		    *p == '\n'))) {
+			if (*p == '\0' && quote != 0) {
+				error_set(err, ERR_CONFIG, "unclosed %c in "
+				    "\"%s\"", quote, line);
+				goto fail;
+			}
+			if (inword) {
+				v = xreallocarray(v, (size_t)n + 2, sizeof *v);
+				v[n++] = xstrndup(w.data != NULL ? w.data : "",
+				    w.len);
+				v[n] = NULL;
+				buf_reset(&w);
+				inword = false;
+			}
+			if (*p == '\0')
+				break;
+			continue;
+		}
+		inword = true;
+		if (quote == '\'') {
+			if (*p == '\'')
+				quote = 0;
+			else
+				buf_addc(&w, *p);
+		} else if (*p == '\\' && p[1] != '\0' && (quote == 0 ||
+		    strchr("\"\\$`", p[1]) != NULL)) {
+			buf_addc(&w, *++p);
+		} else if (quote == '"' && *p == '"')
+			quote = 0;
+		else if (quote == 0 && (*p == '\'' || *p == '"'))
+			quote = *p;
+		else
+			buf_addc(&w, *p);
+	}
+	buf_free(&w);
+	if (n == 0) {
+		error_set(err, ERR_CONFIG, "empty command");
+		return NULL;
+	}
+	if (argcp != NULL)
+		*argcp = n;
+	return v;
+fail:
+	buf_free(&w);
+	argv_free(v);
+	return NULL;
+}
+
+void
+argv_free(char **v)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}

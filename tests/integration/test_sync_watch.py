@@ -129,7 +129,7 @@ def main():
         check(w.wait(lambda ev: ev.get("event") == "online") is not None,
               "--watch INBOX: online")
         ev = w.wait(changed("INBOX"))
-        check(ev is not None, "--watch INBOX: INBOX reported")
+        check(ev is not None, "--watch INBOX: INBOX reported (%r)" % w.lines)
         d.append("alice", "Archive", message(5, "Not watched"))
         ev = w.wait(changed("Archive"), 8)
         check(ev is None, "a folder not asked for is not reported (%r)" %
