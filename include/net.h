@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "util.h"
@@ -91,5 +92,20 @@ void		 conn_close(struct conn **cp);
 
 /* Bytes read and written since open, for statistics. */
 void		 conn_counters(const struct conn *, size_t *in, size_t *out);
+
+/*
+ * The machine's addresses and clock (netwatch.c): one thread for the
+ * process tells every registered callback of an address added or removed
+ * (rtnetlink) and of a jump of the wall clock (a suspend, the clock set).
+ */
+enum netwatch_event {
+	NETWATCH_ADDRESS,	/* an address was added or removed */
+	NETWATCH_CLOCK,		/* the wall clock jumped (suspend, set) */
+};
+/* Called on netwatch's thread, ms: the jump; must not block. */
+typedef void (*netwatch_cb)(void *arg, enum netwatch_event, int64_t ms);
+void	netwatch_register(netwatch_cb, void *arg);
+void	netwatch_unregister(netwatch_cb, void *arg);
+
 
 #endif

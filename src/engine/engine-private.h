@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "engine.h"
+#include "net.h"
 #include "proto.h"
 
 struct cache_msg;
@@ -165,16 +166,6 @@ struct engine_driver {
 	/* Close without a word to the server (it may be long gone). */
 	void		(*drop)(struct session *);
 };
-
-/* The machine's addresses and clock (netwatch.c). */
-enum netwatch_event {
-	NETWATCH_ADDRESS,	/* an address was added or removed */
-	NETWATCH_CLOCK,		/* the wall clock jumped (suspend, set) */
-};
-/* Called on netwatch's thread, ms: the jump; must not block. */
-typedef void (*netwatch_cb)(void *arg, enum netwatch_event, int64_t ms);
-void	netwatch_register(netwatch_cb, void *arg);
-void	netwatch_unregister(netwatch_cb, void *arg);
 
 /* New mail (newmail.c). */
 struct newmail_mark;

@@ -19,7 +19,6 @@
  * own; one that takes longer than NEWMAIL_TIMEOUT_MS is killed.
  */
 #include <sys/types.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -207,15 +206,15 @@ job_main(void *arg)
 	struct newmail_job		*j = arg;
 	posix_spawn_file_actions_t	 fa;
 	posix_spawnattr_t		 at;
-	sigset_t			 none;
+	sigset_t			 none, pipe_set;
+	struct timespec			 zero = { 0, 0 };
 	pid_t				 pid;
 	int				 pfd[2], e, status, waited = 0;
 	size_t				 off = 0;
 	ssize_t				 w;
 
-	/* A socket, not a pipe: MSG_NOSIGNAL, so no SIGPIPE ever. */
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pfd) == -1) {
-		log_warn("new_mail_command: socketpair");
+	if (pipe2(pfd, O_CLOEXEC) == -1) {
+		log_warn("new_mail_command: pipe");
 		job_free(j);
 		return NULL;
 	}
@@ -239,15 +238,24 @@ job_main(void *arg)
 		job_free(j);
 		return NULL;
 	}
+	/*
+	 * A command that does not read its stdin must not kill us: SIGPIPE
+	 * is blocked on this thread, and one it raised is taken back.
+	 */
+	sigemptyset(&pipe_set);
+	sigaddset(&pipe_set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pipe_set, NULL);
 	while (off < j->jsonlen) {
-		w = send(pfd[1], j->json + off, j->jsonlen - off,
-		    MSG_NOSIGNAL);
+		w = write(pfd[1], j->json + off, j->jsonlen - off);
 		if (w == -1 && errno == EINTR)
 			continue;
 		if (w <= 0)
 			break;
 		off += (size_t)w;
 	}
+	if (off < j->jsonlen)
+		while (sigtimedwait(&pipe_set, NULL, &zero) == SIGPIPE)
+			;
 	close(pfd[1]);
 	for (;;) {
 		pid_t r = waitpid(pid, &status, WNOHANG);

@@ -26,7 +26,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "engine-private.h"
+#include "net.h"
 #include "log.h"
 #include "xmalloc.h"
 
