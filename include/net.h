@@ -76,6 +76,17 @@ int		 conn_flush(struct conn *, struct error *err);
  * for commands from the UI.
  */
 int		 conn_wait(struct conn *, int wake_fd, int timeout_ms, struct error *err);
+/*
+ * From now on both directions are compressed with DEFLATE (RFC 4978,
+ * raw deflate; each flush ends with a sync flush). Call right after the
+ * server's OK to COMPRESS, with nothing read ahead. The counters of
+ * conn_counters() stay the bytes on the wire; conn_counters_plain() gives
+ * the uncompressed ones.
+ */
+int		 conn_compress(struct conn *, struct error *err);
+bool		 conn_compressed(const struct conn *);
+void		 conn_counters_plain(const struct conn *, size_t *in,
+		     size_t *out);
 /* Change the per-operation timeout. */
 void		 conn_set_timeout(struct conn *, int io_timeout_ms);
 /*

@@ -38,6 +38,9 @@ struct proto_params {
 	int		 abort_fd;	/* > 0: ends every wait once readable
 					   (conn_params.abort_fd) */
 
+	/* IMAP only: COMPRESS=DEFLATE (RFC 4978) when the server offers it. */
+	bool		 compress;
+
 	/* POP3 only (the IMAP client ignores them). */
 	bool		 apop;		/* APOP (MD5) may be used */
 	const char	*auth;		/* "plain", "login", "user", "apop";

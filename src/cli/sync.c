@@ -447,12 +447,13 @@ cmd_sync(struct cli_ctx *ctx, int argc, char **argv)
 	if (prog.tty || ctx->verbose > 0)
 		fprintf(stderr, "%s: %d folder(s), %d synced, %d unchanged; "
 		    "%llu new, %llu flag change(s), %llu expunged, %llu "
-		    "bodies; %.2f s\n", acct->name, stats.folders_listed,
+		    "bodies; %zu bytes in, %zu out; %.2f s\n", acct->name,
+		    stats.folders_listed,
 		    stats.folders_synced, stats.folders_unchanged,
 		    (unsigned long long)stats.new_messages,
 		    (unsigned long long)stats.flag_updates,
 		    (unsigned long long)stats.expunged,
-		    (unsigned long long)stats.bodies,
-		    (double)(now_ms() - start) / 1000.0);
+		    (unsigned long long)stats.bodies, stats.bytes_in,
+		    stats.bytes_out, (double)(now_ms() - start) / 1000.0);
 	return EXIT_OK;
 }

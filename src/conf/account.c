@@ -30,7 +30,8 @@ extern char **environ;
 const char *const account_known_keys[] = {
 	"imap", "pop3", "password", "password_command", "tls_ca_file",
 	"tls_fingerprint", "connect_timeout", "timeout", "pop3_delete",
-	"apop", "auth", "pop3_headers_only", "pop3_delete_expunged", NULL
+	"apop", "auth", "pop3_headers_only", "pop3_delete_expunged",
+	"compress", "imap_notify", "poll_interval", "new_mail_command", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */

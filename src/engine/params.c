@@ -12,6 +12,8 @@
 const struct proto_params *
 engine_proto_params(const struct account *acct, struct proto_params *pp)
 {
+	const char	*v;
+
 	memset(pp, 0, sizeof *pp);
 	pp->name = acct->name;
 	pp->host = acct->host;
@@ -34,6 +36,9 @@ engine_proto_params(const struct account *acct, struct proto_params *pp)
 	pp->fingerprint = acct->tls_fingerprint;
 	pp->connect_timeout_ms = acct->connect_timeout * 1000;
 	pp->io_timeout_ms = acct->timeout * 1000;
+	v = conf_get(NULL, acct, "compress");
+	pp->compress = v == NULL || (strcmp(v, "no") != 0 &&
+	    strcmp(v, "off") != 0);
 	pp->apop = acct->pop3_apop;
 	pp->auth = acct->pop3_auth;
 	return pp;

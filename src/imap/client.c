@@ -550,7 +550,9 @@ imap_enabled_cb(void *arg, const struct imap_resp *r)
 	return 0;
 }
 
-/* After login: pipeline CAPABILITY (if needed), ENABLE and ID. */
+static int	imap_compress(struct imap_client *, struct error *);
+
+/* After login: pipeline CAPABILITY (if needed), ENABLE and ID; COMPRESS. */
 static int
 imap_post_login(struct imap_client *c, bool have_caps, struct error *err)
 {
@@ -581,6 +583,44 @@ imap_post_login(struct imap_client *c, bool have_caps, struct error *err)
 	if (tid != 0 && imap_wait(c, tid, NULL, NULL, NULL) == -1 &&
 	    imap_broken(c) != NULL)
 		return imap_check(c, err);
+	return imap_compress(c, err);
+}
+
+/*
+ * COMPRESS DEFLATE (RFC 4978) for the rest of the connection, when asked
+ * for and offered; nothing else may be in flight. A NO leaves it plain.
+ */
+static int
+imap_compress(struct imap_client *c, struct error *err)
+{
+	struct error	e;
+
+	if (!c->want_compress || !imap_has_cap(c, "COMPRESS=DEFLATE") ||
+	    conn_compressed(c->conn))
+		return 0;
+	error_clear(&e);
+	if (imap_command(c, NULL, NULL, &e, "COMPRESS DEFLATE") == -1) {
+		if (imap_broken(c) != NULL) {
+			if (err != NULL)
+				*err = e;
+			return -1;
+		}
+		log_warnx("%s: COMPRESS refused: %s", c->host, e.msg);
+		return 0;
+	}
+	/* The OK was the last plain byte: the parser must hold no more. */
+	if (imap_parser_pending(c->parser) > 0) {
+		error_set(&e, ERR_PROTO, "%s sent data after the OK to "
+		    "COMPRESS", c->host);
+		if (err != NULL)
+			*err = e;
+		return imap_break(c, &e);
+	}
+	if (conn_compress(c->conn, &e) == -1) {
+		if (err != NULL)
+			*err = e;
+		return imap_break(c, &e);
+	}
 	return 0;
 }
 
@@ -612,6 +652,7 @@ imap_connect(const struct proto_params *pp, const char *password,
 	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
 	c->tls = pp->tls;
 	c->io_timeout_ms = pp->io_timeout_ms;
+	c->want_compress = pp->compress;
 	imap_limits_default(&lim);
 	c->parser = imap_parser_new(&lim);
 	if ((c->conn = conn_open(&p, err)) == NULL)

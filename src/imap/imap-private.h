@@ -69,6 +69,7 @@ struct imap_client {
 	bool			 idling;	/* its continuation came */
 	bool			 notify;	/* NOTIFY SET was accepted */
 	int			 io_timeout_ms;	/* as connected */
+	bool			 want_compress;	/* proto_params.compress */
 	char			 rbuf[65536];
 };
 

@@ -415,6 +415,70 @@ conn_recv_plain(struct conn *c, void *buf, size_t len, uint64_t deadline,
 	}
 }
 
+/* Wire bytes (decrypted, maybe compressed): what conn_wait read ahead first. */
+static ssize_t
+conn_read_wire(struct conn *c, void *buf, size_t len, struct error *err)
+{
+	ssize_t	n;
+
+	if (c->in.len > 0) {
+		n = (ssize_t)(len < c->in.len ? len : c->in.len);
+		memcpy(buf, c->in.data, (size_t)n);
+		buf_consume(&c->in, (size_t)n);
+		return n;
+	}
+	if (c->eof)
+		return 0;
+	if (c->session != NULL)
+		n = tls_recv(c, buf, len, conn_deadline(c->io_timeout_ms), err);
+	else
+		n = conn_recv_plain(c, buf, len,
+		    conn_deadline(c->io_timeout_ms), err);
+	if (n > 0)
+		c->nin += (size_t)n;
+	return n;
+}
+
+/* Inflate into buf what is there, reading wire bytes when none is. */
+static ssize_t
+conn_inflate_read(struct conn *c, void *buf, size_t len, struct error *err)
+{
+	struct error	 e;
+	ssize_t		 n;
+	size_t		 got;
+	int		 zr;
+
+	for (;;) {
+		if (c->zin.avail_in > 0 || c->zin_more) {
+			c->zin.next_out = buf;
+			c->zin.avail_out = (uInt)(len > UINT32_MAX ? UINT32_MAX :
+			    len);
+			zr = inflate(&c->zin, Z_SYNC_FLUSH);
+			if (zr != Z_OK && zr != Z_BUF_ERROR) {
+				error_set(&e, ERR_PROTO, "%s: bad compressed "
+				    "data: %s", c->hostport, c->zin.msg != NULL ?
+				    c->zin.msg : "inflate failed");
+				if (err != NULL)
+					*err = e;
+				return conn_fail(c, &e);
+			}
+			got = len - c->zin.avail_out;
+			/* A full buffer may leave output behind. */
+			c->zin_more = c->zin.avail_out == 0;
+			if (got > 0) {
+				c->zin_bytes += got;
+				conn_trace(c, '<', buf, got, 0);
+				return (ssize_t)got;
+			}
+		}
+		n = conn_read_wire(c, c->zbuf, CONN_IN_MAX, err);
+		if (n <= 0)
+			return n;
+		c->zin.next_in = c->zbuf;
+		c->zin.avail_in = (uInt)n;
+	}
+}
+
 ssize_t
 conn_read(struct conn *c, void *buf, size_t len, struct error *err)
 {
@@ -429,24 +493,50 @@ conn_read(struct conn *c, void *buf, size_t len, struct error *err)
 		return -1;
 	if (len == 0)
 		return 0;
-	if (c->in.len > 0) {
-		n = (ssize_t)(len < c->in.len ? len : c->in.len);
-		memcpy(buf, c->in.data, (size_t)n);
-		buf_consume(&c->in, (size_t)n);
-		return n;
-	}
-	if (c->eof)
-		return 0;
-	if (c->session != NULL)
-		n = tls_recv(c, buf, len, conn_deadline(c->io_timeout_ms), err);
-	else
-		n = conn_recv_plain(c, buf, len,
-		    conn_deadline(c->io_timeout_ms), err);
-	if (n > 0) {
-		c->nin += (size_t)n;
+	if (c->compress)
+		return conn_inflate_read(c, buf, len, err);
+	n = conn_read_wire(c, buf, len, err);
+	if (n > 0)
 		conn_trace(c, '<', buf, (size_t)n, 0);
-	}
 	return n;
+}
+
+int
+conn_compress(struct conn *c, struct error *err)
+{
+	if (c->compress)
+		return 0;
+	if (c->in.len > 0 || (c->session != NULL && tls_pending(c) > 0))
+		return error_set(err, ERR_PROTO, "%s sent data before "
+		    "compression began", c->hostport);
+	memset(&c->zin, 0, sizeof c->zin);
+	memset(&c->zout, 0, sizeof c->zout);
+	/* Raw deflate (-15), as RFC 4978 says. */
+	if (inflateInit2(&c->zin, -15) != Z_OK)
+		return error_set(err, ERR_LOCAL, "inflateInit2 failed");
+	if (deflateInit2(&c->zout, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		inflateEnd(&c->zin);
+		return error_set(err, ERR_LOCAL, "deflateInit2 failed");
+	}
+	c->zbuf = xmalloc(CONN_IN_MAX);
+	c->compress = true;
+	return 0;
+}
+
+bool
+conn_compressed(const struct conn *c)
+{
+	return c->compress;
+}
+
+void
+conn_counters_plain(const struct conn *c, size_t *in, size_t *out)
+{
+	if (in != NULL)
+		*in = c->compress ? c->zin_bytes : c->nin;
+	if (out != NULL)
+		*out = c->compress ? c->zout_bytes : c->nout;
 }
 
 int
@@ -521,6 +611,45 @@ conn_send_plain(struct conn *c, const char *p, size_t len, struct error *err)
 	return 0;
 }
 
+static int
+conn_send_wire(struct conn *c, const void *p, size_t len, struct error *err)
+{
+	int	rv;
+
+	if (c->session != NULL)
+		rv = tls_send(c, p, len, err);
+	else
+		rv = conn_send_plain(c, p, len, err);
+	if (rv == 0)
+		c->nout += len;
+	return rv;
+}
+
+/* Deflate the queue (ending in a sync flush, so the server can act). */
+static int
+conn_send_deflated(struct conn *c, struct error *err)
+{
+	unsigned char	out[16384];
+	size_t		n;
+	int		zr;
+
+	c->zout.next_in = (unsigned char *)c->out.data;
+	c->zout.avail_in = (uInt)c->out.len;
+	c->zout_bytes += c->out.len;
+	do {
+		c->zout.next_out = out;
+		c->zout.avail_out = sizeof out;
+		zr = deflate(&c->zout, Z_SYNC_FLUSH);
+		if (zr != Z_OK && zr != Z_BUF_ERROR)
+			return error_set(err, ERR_LOCAL, "deflate failed");
+		n = sizeof out - c->zout.avail_out;
+		if (n > 0 && conn_send_wire(c, out, n, err) == -1)
+			return -1;
+	} while (c->zout.avail_out == 0);
+	explicit_bzero(out, sizeof out);
+	return 0;
+}
+
 int
 conn_flush(struct conn *c, struct error *err)
 {
@@ -535,17 +664,16 @@ conn_flush(struct conn *c, struct error *err)
 	if (c->out.len == 0)
 		return 0;
 	error_clear(&e);
-	if (c->session != NULL)
-		rv = tls_send(c, c->out.data, c->out.len, &e);
+	if (c->compress)
+		rv = conn_send_deflated(c, &e);
 	else
-		rv = conn_send_plain(c, c->out.data, c->out.len, &e);
+		rv = conn_send_wire(c, c->out.data, c->out.len, &e);
 	if (rv == -1) {
 		/* Part of a command may have gone out: the stream is lost. */
 		if (err != NULL)
 			*err = e;
 		return conn_fail(c, &e);
 	}
-	c->nout += c->out.len;
 	/* The queue may have held a password. */
 	explicit_bzero(c->out.data, c->out.len);
 	buf_reset(&c->out);
@@ -569,7 +697,8 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 	if (conn_flush(c, err) == -1)
 		return -1;
 	if (c->in.len > 0 || c->eof ||
-	    (c->session != NULL && tls_pending(c) > 0))
+	    (c->session != NULL && tls_pending(c) > 0) ||
+	    (c->compress && (c->zin.avail_in > 0 || c->zin_more)))
 		return 1;
 	/* Any byte must wake an idle wait (IDLE), whatever bulk mode set. */
 	if (c->lowat > 1)
@@ -618,7 +747,9 @@ conn_wait(struct conn *c, int wake_fd, int timeout_ms, struct error *err)
 			if (n > 0) {
 				buf_commit(&c->in, (size_t)n);
 				c->nin += (size_t)n;
-				conn_trace(c, '<', p, (size_t)n, 0);
+				/* Compressed, it is traced when inflated. */
+				if (!c->compress)
+					conn_trace(c, '<', p, (size_t)n, 0);
 				return 1;
 			}
 			if (n == -2) {
@@ -656,6 +787,11 @@ conn_close(struct conn **cp)
 			c->io_timeout_ms = CONN_CLOSE_FLUSH_MS;
 		conn_flush(c, NULL);
 		c->io_timeout_ms = saved;
+	}
+	if (c->compress) {
+		inflateEnd(&c->zin);
+		deflateEnd(&c->zout);
+		free(c->zbuf);
 	}
 	if (c->session != NULL || c->cred != NULL)
 		tls_free(c);

@@ -3,6 +3,7 @@
 #define PETREL_NET_PRIVATE_H
 
 #include <gnutls/gnutls.h>
+#include <zlib.h>
 
 #include <stdint.h>
 
@@ -52,7 +53,15 @@ struct conn {
 	int		 failed;	/* a write or TLS error: the stream is unusable */
 	struct error	 failure;
 
-	size_t		 nin, nout;
+	size_t		 nin, nout;	/* bytes on the wire (compressed) */
+
+	/* COMPRESS=DEFLATE (conn_compress): both ways, for good. */
+	bool		 compress;
+	z_stream	 zin, zout;
+	unsigned char	*zbuf;		/* wire bytes not yet inflated */
+	size_t		 zbuf_len;	/* zin points into zbuf */
+	bool		 zin_more;	/* inflate may have more output */
+	size_t		 zin_bytes, zout_bytes;	/* uncompressed counts */
 };
 
 /*
