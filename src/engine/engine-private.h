@@ -211,6 +211,7 @@ struct session {
 	uint64_t		 reconnect_at;	/* watched, connection lost: when
 						   to try again (0: not) */
 	int			 backoff_ms;	/* the last delay before that */
+	uint64_t		 online_since;	/* now_ms() of the last login */
 	char			*watch_folder;	/* UTF-8: where to IDLE (INBOX) */
 	bool			 notify;	/* ask for NOTIFY (until refused) */
 	int			 poll_interval_ms; /* NOOP without IDLE; 0: none */

@@ -342,6 +342,7 @@ ensure_online(struct session *s, struct error *err)
 		return -1;
 	}
 	session_set_state(s, SESSION_ONLINE);
+	s->online_since = now_ms();
 	return 0;
 }
 
@@ -436,6 +437,12 @@ want_changes(struct session *s)
 /* Reconnect delays: 1 s doubling to 5 min, each with +-25% jitter. */
 #define RECONNECT_MIN_MS	1000
 #define RECONNECT_MAX_MS	(5 * 60 * 1000)
+/*
+ * A connection that lived this long was a good one: the next loss starts
+ * the delays again from 1 s. One that dies sooner (a server that drops
+ * every IDLE) keeps doubling them, though each login worked.
+ */
+#define RECONNECT_STABLE_MS	(60 * 1000)
 
 /*
  * A watched session lost its connection: try again later by itself, unless
@@ -454,6 +461,10 @@ schedule_reconnect(struct session *s, const struct error *err)
 		    "the login");
 		return;
 	}
+	if (s->online_since != 0 &&
+	    now_ms() - s->online_since >= RECONNECT_STABLE_MS)
+		s->backoff_ms = 0;
+	s->online_since = 0;
 	s->backoff_ms = s->backoff_ms == 0 ? RECONNECT_MIN_MS :
 	    s->backoff_ms >= RECONNECT_MAX_MS / 2 ? RECONNECT_MAX_MS :
 	    s->backoff_ms * 2;
@@ -481,7 +492,6 @@ reconnect(struct session *s)
 	error_clear(&err);
 	if (ensure_online(s, &err) == 0 &&
 	    s->drv->sync(s, &opts, &stats, &err) == 0) {
-		s->backoff_ms = 0;
 		s->no_wait = false;
 		s->thread_dirty = true;
 		return;
@@ -684,7 +694,7 @@ session_main(void *arg)
 		session_settle(s);
 		s->no_wait = false;	/* maybe a new connection */
 		if (s->drv->online(s))
-			s->reconnect_at = s->backoff_ms = 0;
+			s->reconnect_at = 0;
 		pthread_mutex_lock(&s->pw_lock);
 		s->busy = false;
 		pthread_mutex_unlock(&s->pw_lock);

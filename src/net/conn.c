@@ -294,7 +294,16 @@ conn_connect(struct conn *c, struct error *err)
 		return error_set(err, ERR_TRANSIENT, "cannot connect to %s: %s",
 		    c->hostport, strerror(last));
 	setsockopt(c->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	/*
+	 * A session idles for hours: a peer that vanished (a suspend, a
+	 * NAT that forgot us) is found by keepalive probes after 60 s of
+	 * silence, 4 of them 15 s apart, not after the kernel's 2 hours.
+	 */
 	setsockopt(c->fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof one);
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPIDLE, &(int){ 60 }, sizeof(int));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPINTVL, &(int){ 15 },
+	    sizeof(int));
+	setsockopt(c->fd, IPPROTO_TCP, TCP_KEEPCNT, &(int){ 4 }, sizeof(int));
 	return 0;
 }
 

@@ -42,6 +42,8 @@ class FakeIMAP:
         self.caps = caps
         self.uidvalidity = uidvalidity
         self.commands = []          # every command line received
+        self.idles = 0              # IDLE commands received
+        self.flags = b"\\Seen"     # of every message
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
@@ -159,6 +161,34 @@ class FakeIMAP:
                 send(("* SEARCH %s\r\n%s OK done\r\n" % (
                     " ".join(str(i) for i in range(1, self.count + 1)),
                     tag)).encode())
+            elif cmd.startswith("IDLE"):
+                self.idles += 1
+                send(b"+ idling\r\n")
+                if f == "idle_drop":
+                    return
+                if f == "idle_silent":
+                    # Accepts IDLE, then never says a word again.
+                    for _ in self._lines(conn):
+                        self.commands.append(_)
+                    return
+                if f == "idle_flood" and self.idles == 1:
+                    # 20,000 unsolicited flag changes, then a new message.
+                    chunk = []
+                    for i in range(1, self.count + 1):
+                        chunk.append("* %d FETCH (UID %d FLAGS (\\Seen "
+                                     "\\Flagged))\r\n" % (i, i))
+                        if len(chunk) == 1000:
+                            send("".join(chunk).encode())
+                            chunk = []
+                    send("".join(chunk).encode())
+                    self.flags = b"\\Seen \\Flagged"
+                    self.count += 1
+                    send(("* %d EXISTS\r\n" % self.count).encode())
+                for line in self._lines(conn):
+                    self.commands.append(line)
+                    if line.upper() == "DONE":
+                        send(("%s OK idle done\r\n" % tag).encode())
+                        break
             elif cmd.startswith("NOOP"):
                 if f == "unsolicited_continuation":
                     send(b"+ what?\r\n")
@@ -183,13 +213,15 @@ class FakeIMAP:
                 out.append(b"* %d FETCH (FLAGS (\\Seen))\r\n" % i)
                 continue
             if not body:
-                out.append(b"* %d FETCH (UID %d FLAGS (\\Seen))\r\n" % (i, i))
+                out.append(b"* %d FETCH (UID %d FLAGS (%s))\r\n" %
+                           (i, i, self.flags))
                 continue
             hdr = HEADER.format(i=i).encode()
-            head = (b"* %d FETCH (UID %d FLAGS (\\Seen) INTERNALDATE "
+            head = (b"* %d FETCH (UID %d FLAGS (%s) INTERNALDATE "
                     b"\"02-Jan-2023 10:00:00 +0000\" RFC822.SIZE %d "
                     b"BODY[HEADER.FIELDS (FROM TO CC SUBJECT DATE MESSAGE-ID "
-                    b"IN-REPLY-TO REFERENCES)] " % (i, i, len(hdr) + 100))
+                    b"IN-REPLY-TO REFERENCES)] " % (i, i, self.flags,
+                                                    len(hdr) + 100))
             if f == "bad_items" and i == self.at:
                 # Nested past the limit, before FLAGS: FLAGS must survive.
                 head = head.replace(b"FLAGS (\\Seen)", DEEP_ITEM +
