@@ -322,6 +322,31 @@ pager_body_done(struct ui *ui, uint64_t id, int rv, const struct error *err)
 	}
 }
 
+/*
+ * Another client expunged the message being read: keep showing what was
+ * read (the bytes are here), and say so, rather than vanish under the
+ * reader. Next and previous go on from the index's cursor.
+ */
+void
+pager_check_gone(struct ui *ui)
+{
+	struct pager	*pg = &ui->pg;
+	struct cache_msg m;
+	struct error	 err;
+
+	if (pg->ua == NULL || pg->gone || pg->uid == 0 ||
+	    (ui->screen != SCREEN_PAGER && !(ui->screen == SCREEN_HELP &&
+	    ui->back == SCREEN_PAGER)))
+		return;
+	error_clear(&err);
+	if (cache_msg_get(pg->ua->cache, pg->folder_id, pg->uid, &m,
+	    &err) != 0)
+		return;
+	pg->gone = true;
+	ui_message(ui, "This message was deleted on the server.");
+	ui->dirty = true;
+}
+
 void
 pager_refresh(struct ui *ui)
 {

@@ -187,6 +187,7 @@ struct pager {
 	int			 att_cursor;
 	struct convert_job	*job;		/* the mailcap rendering, running */
 	bool			 convert_wanted; /* start it after the next draw */
+	bool			 gone;		/* expunged on the server meanwhile */
 };
 
 /* ---- Folders -------------------------------------------------------------- */
@@ -277,6 +278,8 @@ int	ui_folder_id(struct ui *, struct ui_account *, const char *name,
 /* Replay what is queued for the account, in the background. */
 void	ui_kick(struct ui *, struct ui_account *);
 void	ui_sync_open_folder(struct ui *);
+/* After the cache changed: is the message shown still there? */
+void	pager_check_gone(struct ui *);
 int64_t	ui_now_ms(void);
 
 /* index.c */

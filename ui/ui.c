@@ -357,8 +357,10 @@ timers(struct ui *ui)
 	int	i;
 
 	if ((index_stale || folders_stale) && now - last_reload >= reload_ms(ui)) {
-		if (index_stale)
+		if (index_stale) {
 			index_reload(ui);
+			pager_check_gone(ui);
+		}
 		/* Out of sight, the list is re-read when it is shown. */
 		if (folders_stale && folders_shown(ui))
 			folders_load(ui);
@@ -465,6 +467,8 @@ draw_status(struct ui *ui, int row)
 			b.len -= 1;
 			buf_printf(&b, "%d%%)", pct);
 		}
+		if (ui->pg.gone)
+			buf_adds(&b, " -- deleted on the server");
 	} else if (ui->screen == SCREEN_FOLDERS) {
 		buf_printf(&b, "--- petrel: folders of %d account%s",
 		    ui->naccts, ui->naccts == 1 ? "" : "s");

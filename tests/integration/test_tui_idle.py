@@ -6,10 +6,12 @@ elsewhere. The server's side is the private Dovecot's rawlog; a keypress
 while IDLE still works (the session ends IDLE with DONE for the command);
 a connection dropped by the server (doveadm kick) during IDLE is
 reconnected by itself, resynced, and IDLE resumes.
-With imap_idle = no the session does not IDLE.
+With imap_idle = no the session does not IDLE. A message expunged by
+another client while it is read stays in the pager, which says so.
 """
 
 import os
+import re
 import sys
 import time
 
@@ -134,12 +136,47 @@ def test_no_idle(d):
         ui.wait("PETREL-EXIT=", 10)
 
 
+def test_gone(d):
+    """The message being read is expunged by another client: the pager
+    keeps it on screen and says so; the index no longer has it."""
+    write_config(d, "gone", None)
+    with TmuxUI(d, ["-a", "alice"], home="gone") as ui:
+        s = ui.wait(lambda s: "Msgs:4" in s and "online" in s, 30)
+        check(s is not None, "gone: the index shows")
+        ui.keys("Enter")
+        s = ui.wait(lambda s: re.search(r"alice/INBOX: (\d+): ", s), 10)
+        m = re.search(r"alice/INBOX: (\d+): ([^-]+?) --", s or "")
+        check(m is not None, "the pager shows a message (%r)" %
+              (s or getattr(ui, "last", ""))[-300:])
+        if m is None:
+            return
+        uid, subject = m.group(1), m.group(2).strip()
+        time.sleep(1)
+        c = d.imap_client("alice")
+        c.select("INBOX")
+        c.uid("STORE", uid, "+FLAGS", "(\\Deleted)")
+        c.expunge()
+        c.logout()
+        s = ui.wait("deleted on the server", 10)
+        check(s is not None and ("Subject: " + subject) in s,
+              "expunged elsewhere while read: the pager says so and keeps "
+              "the text (%r)" % (s or getattr(ui, "last", ""))[-400:])
+        ui.keys("q")
+        s = ui.wait(lambda s: "Msgs:3" in s, 10)
+        check(s is not None and subject not in s,
+              "back in the index it is gone (%r)" %
+              (s or getattr(ui, "last", ""))[-400:])
+        ui.keys("q")
+        check(ui.wait("PETREL-EXIT=0", 10) is not None, "q quits")
+
+
 def main():
     with harness.Dovecot(rawlog=True) as d:
         d.append("alice", "INBOX", message(1, "First one"))
         d.append("alice", "INBOX", message(2, "Second one"))
         test_idle(d)
         test_no_idle(d)
+        test_gone(d)
     check.done()
 
 
