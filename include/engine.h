@@ -209,6 +209,21 @@ int	engine_replay(const struct account *, struct cache *, engine_notice_cb,
 int	engine_index_text(struct cache *, int (*yield)(void *), void *arg,
 	    uint64_t *countp, struct error *err);
 
+/*
+ * The account's quota as its last full sync saw it (IMAP QUOTA, RFC 9208):
+ * 1 with *q filled, 0 when unknown (no QUOTA, never synced, POP3).
+ * Storage is in KiB. percent: the fullest resource, 0-100+.
+ */
+#define ENGINE_META_QUOTA	"imap_quota"
+struct engine_quota {
+	bool		 storage;
+	uint64_t	 storage_used, storage_limit;	/* KiB */
+	bool		 messages;
+	uint64_t	 messages_used, messages_limit;
+	int		 percent;
+};
+int	engine_quota(struct cache *, struct engine_quota *q);
+
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,
 	    uint32_t uid, struct error *err);

@@ -82,6 +82,20 @@ typedef int (*imap_status_cb)(void *arg, const struct imap_folder_info *);
 int		 imap_status(struct imap_client *, const char *const *names, size_t n,
 		     imap_status_cb cb, void *arg, struct error *err);
 
+/* What GETQUOTAROOT (RFC 9208) says of a folder's quota root. */
+struct imap_quota {
+	bool		 storage;	/* STORAGE given: in KiB */
+	uint64_t	 storage_used, storage_limit;
+	bool		 messages;	/* MESSAGE given */
+	uint64_t	 messages_used, messages_limit;
+};
+/*
+ * GETQUOTAROOT mailbox: 0 with *q filled (maybe neither resource), 1 when
+ * the server has no QUOTA (or refuses: a NO), -1 on a broken connection.
+ */
+int		 imap_quota(struct imap_client *, const char *mailbox,
+		     struct imap_quota *q, struct error *err);
+
 /* ---- Messages ----------------------------------------------------------- */
 
 /* One FETCH response, decoded. Pointers valid during the callback only. */

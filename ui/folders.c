@@ -113,6 +113,7 @@ load_account(struct ui *ui, struct ui_account *ua)
 	struct load		 l;
 	struct sortable		*s;
 	struct folder_row	 head;
+	struct engine_quota	 q;
 	struct error		 err;
 	size_t			 i, j;
 	char			*hidden_under = NULL;
@@ -159,7 +160,17 @@ load_account(struct ui *ui, struct ui_account *ua)
 	head.id = -1;
 	head.header = true;
 	head.name = xstrdup(ua->acct->name);
-	head.label = xstrdup(ua->acct->name);
+	if (engine_quota(ua->cache, &q) == 1 && q.storage &&
+	    q.storage_limit > 0)
+		xasprintf(&head.label, "%s (quota %d%%: %llu of %llu KiB)",
+		    ua->acct->name, q.percent,
+		    (unsigned long long)q.storage_used,
+		    (unsigned long long)q.storage_limit);
+	else if (engine_quota(ua->cache, &q) == 1)
+		xasprintf(&head.label, "%s (quota %d%%)", ua->acct->name,
+		    q.percent);
+	else
+		head.label = xstrdup(ua->acct->name);
 	head.total = head.unseen = 0;
 	for (i = 0; i < l.n; i++) {
 		head.total += s[i].row.total > 0 ? s[i].row.total : 0;

@@ -119,6 +119,7 @@ struct ui_account {
 	bool			 queue;		/* actions go to the server */
 	bool			 sync_open;	/* sync the open folder next */
 	bool			 sync_all;	/* then every folder */
+	bool			 quota_warned;	/* said it is nearly full */
 	char			*self;		/* the user's address, for %L */
 };
 

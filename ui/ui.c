@@ -250,6 +250,31 @@ password_wanted(struct ui *ui, struct ui_account *ua)
 	ui->dirty = true;
 }
 
+/* Quota this full or more: say so once (until it drops below again). */
+#define QUOTA_WARN_PERCENT	90
+
+static void
+quota_check(struct ui *ui, struct ui_account *ua)
+{
+	struct engine_quota	q;
+
+	if (engine_quota(ua->cache, &q) != 1 || q.percent < QUOTA_WARN_PERCENT) {
+		ua->quota_warned = false;
+		return;
+	}
+	if (ua->quota_warned)
+		return;
+	ua->quota_warned = true;
+	if (q.storage && q.storage_limit > 0)
+		ui_error(ui, "%s: the mailbox is %d%% full (%llu of %llu KiB)",
+		    ua->acct->name, q.percent,
+		    (unsigned long long)q.storage_used,
+		    (unsigned long long)q.storage_limit);
+	else
+		ui_error(ui, "%s: the mailbox is %d%% full", ua->acct->name,
+		    q.percent);
+}
+
 static bool	index_stale, folders_stale;
 static int64_t	last_reload;
 
@@ -299,6 +324,8 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
 			pager_body_done(ui, ev->id, ev->rv, &ev->err);
 		if (ev->id == ua->sync_id) {
+			if (ev->rv == 0)
+				quota_check(ui, ua);
 			ua->syncing = false;
 			ua->sync_id = 0;
 			free(ua->progress_folder);

@@ -434,12 +434,44 @@ imapdrv_online(struct session *s)
 	return s->imap != NULL && imap_broken(s->imap) == NULL;
 }
 
+/* The account's quota (GETQUOTAROOT INBOX) into the cache's meta table. */
+static int
+imapdrv_quota(struct session *s, struct error *err)
+{
+	struct imap_quota	 q;
+	char			 v[128], *old;
+	int			 r, n = 0;
+
+	if ((r = imap_quota(s->imap, "INBOX", &q, err)) != 0)
+		return r == 1 ? 0 : -1;
+	v[0] = '\0';
+	if (q.storage)
+		n = snprintf(v, sizeof v, "storage=%llu/%llu",
+		    (unsigned long long)q.storage_used,
+		    (unsigned long long)q.storage_limit);
+	if (q.messages)
+		snprintf(v + n, sizeof v - (size_t)n, "%smessages=%llu/%llu",
+		    n > 0 ? " " : "", (unsigned long long)q.messages_used,
+		    (unsigned long long)q.messages_limit);
+	old = cache_meta_get(s->cache, ENGINE_META_QUOTA);
+	if (old == NULL || strcmp(old, v) != 0)
+		r = cache_meta_set(s->cache, ENGINE_META_QUOTA, v, err);
+	free(old);
+	return r;
+}
+
 static int
 imapdrv_sync(struct session *s, const struct sync_opts *opts,
     struct sync_stats *stats, struct error *err)
 {
-	return imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
+	int	rv;
+
+	rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
 	    stats, err), err);
+	/* Every folder synced: the quota too (a full mailbox refuses mail). */
+	if (rv == 0 && opts->nfolders == 0 && imapdrv_quota(s, err) == -1)
+		rv = imapdrv_after(s, -1, err);
+	return rv;
 }
 
 static int

@@ -414,3 +414,57 @@ imap_select(struct imap_client *c, const char *name,
 	imap_set_state(c, IMAP_S_SELECTED);
 	return 0;
 }
+
+static int
+quota_untagged(void *arg, const struct imap_resp *r)
+{
+	struct imap_quota	*q = arg;
+	const struct imap_arg	*l;
+	uint64_t		 used, limit;
+	size_t			 i;
+
+	if (r->name == NULL || r->has_number ||
+	    strcasecmp_ascii(r->name, "QUOTA") != 0 || r->nargs < 2 ||
+	    r->args[1].type != IMAP_ARG_LIST)
+		return 0;
+	l = &r->args[1];
+	for (i = 0; i + 2 < l->count; i += 3) {
+		if (imap_arg_number(&l->list[i + 1], UINT64_MAX >> 1,
+		    &used) == -1 || imap_arg_number(&l->list[i + 2],
+		    UINT64_MAX >> 1, &limit) == -1)
+			return 0;	/* not understood: ignored */
+		if (imap_arg_eq(&l->list[i], "STORAGE") && !q->storage) {
+			q->storage = true;
+			q->storage_used = used;
+			q->storage_limit = limit;
+		} else if (imap_arg_eq(&l->list[i], "MESSAGE") &&
+		    !q->messages) {
+			q->messages = true;
+			q->messages_used = used;
+			q->messages_limit = limit;
+		}
+	}
+	return 0;
+}
+
+int
+imap_quota(struct imap_client *c, const char *mailbox, struct imap_quota *q,
+    struct error *err)
+{
+	struct buf	qb = BUF_INIT(0);
+	int		rv;
+
+	memset(q, 0, sizeof *q);
+	if (!imap_has_cap(c, "QUOTA"))
+		return 1;
+	if (imap_quote(&qb, mailbox) == -1) {
+		buf_free(&qb);
+		return 1;
+	}
+	rv = imap_command(c, quota_untagged, q, err, "GETQUOTAROOT %s",
+	    qb.data);
+	buf_free(&qb);
+	if (rv == -1)
+		return imap_broken(c) != NULL ? -1 : 1;
+	return 0;
+}

@@ -227,13 +227,14 @@ class Dovecot:
 
     def __init__(self, users=None, plaintext_auth=False, rawlog=False,
                  zlib=False, max_userip_connections=200, dir=None,
-                 keep=False, extra_conf="", strict_plain=False):
+                 keep=False, extra_conf="", strict_plain=False, quota=None):
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.plaintext_auth = plaintext_auth
         self.rawlog_enabled = rawlog
         self.zlib = zlib
         self.max_userip_connections = max_userip_connections
         self.extra_conf = extra_conf
+        self.quota = quota          # e.g. "1M": a storage quota (IMAP QUOTA)
         self.keep = keep
         if dir is None:
             self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
@@ -509,6 +510,12 @@ class Dovecot:
             "  mailbox %s {\n    special_use = %s\n    auto = subscribe\n  }\n"
             % (name, flag) for name, flag in SPECIAL_USE)
         imap_plugins = " imap_zlib" if self.zlib else ""
+        quota = ""
+        if self.quota:
+            imap_plugins += " imap_quota"
+            quota = ("mail_plugins = $mail_plugins quota\n"
+                     "plugin {\n  quota = maildir:User quota\n"
+                     "  quota_rule = *:storage=%s\n}\n" % self.quota)
         rawlog = ("rawlog_dir = %s/%%n\n" % self.rawlog_root
                   if self.rawlog_enabled else "")
         internal = ""
@@ -546,7 +553,7 @@ mail_location = maildir:{self.home_root}/%n/Maildir
 mail_fsync = never
 mail_max_userip_connections = {self.max_userip_connections}
 pop3_uidl_format = %08Xu%08Xv
-namespace inbox {{
+{quota}namespace inbox {{
   inbox = yes
   separator = /
 {mailboxes}}}
