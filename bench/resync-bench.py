@@ -284,9 +284,11 @@ class Bench:
 
     def idle_latency(self):
         env = self.petrel_env("z")
-        p = subprocess.Popen([self.petrel, "sync", "--watch", "INBOX"],
-                             env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.DEVNULL, text=True)
+        errpath = os.path.join(self.work, "watch.stderr")
+        env["PETREL_TRACE"] = os.environ.get("RESYNC_TRACE", "")
+        p = subprocess.Popen([self.petrel, "-v", "sync", "--watch",
+                              "INBOX"], env=env, stdout=subprocess.PIPE,
+                             stderr=open(errpath, "w"), text=True)
         q = queue.Queue()
 
         def reader():
@@ -324,7 +326,10 @@ class Bench:
                     self.total += 1
                     t = wait_total(self.total)
                     if t is None:
-                        raise SystemExit("no line for message %d" % i)
+                        with open(errpath) as f:
+                            tail = f.read()[-3000:]
+                        raise SystemExit("no line for message %d; petrel "
+                                         "said:\n%s" % (i, tail))
                     lat.append(max(0.0, t - t0))
                     time.sleep(0.2)
             finally:

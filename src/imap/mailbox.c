@@ -125,6 +125,91 @@ list_untagged(void *arg, const struct imap_resp *r)
 	return 0;
 }
 
+/* Prefixes of the other users' and shared namespaces (RFC 2342). */
+struct ns_ctx {
+	char	**prefixes;
+	size_t	  n;
+};
+
+static int
+namespace_untagged(void *arg, const struct imap_resp *r)
+{
+	struct ns_ctx		*ns = arg;
+	const struct imap_arg	*l, *e;
+	size_t			 i, j;
+
+	if (r->name == NULL || r->has_number ||
+	    strcasecmp_ascii(r->name, "NAMESPACE") != 0)
+		return 0;
+	/* Personal first: those LIST "*" shows. Then other users', shared. */
+	for (i = 1; i < r->nargs && i < 3; i++) {
+		l = &r->args[i];
+		if (l->type != IMAP_ARG_LIST)
+			continue;	/* NIL */
+		for (j = 0; j < l->count && ns->n < 16; j++) {
+			e = &l->list[j];
+			if (e->type != IMAP_ARG_LIST || e->count < 1 ||
+			    !imap_arg_is_string(&e->list[0]) ||
+			    e->list[0].len == 0 ||
+			    memchr(e->list[0].str, '\0', e->list[0].len) != NULL)
+				continue;
+			ns->prefixes = xreallocarray(ns->prefixes, ns->n + 1,
+			    sizeof *ns->prefixes);
+			ns->prefixes[ns->n++] = xstrndup(e->list[0].str,
+			    e->list[0].len);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Servers need not show other users' and shared folders in LIST "" "*"
+ * (RFC 2342 5; Dovecot with list = no): list each such namespace whose
+ * prefix no folder listed so far starts with.
+ */
+static int
+list_namespaces(struct list_ctx *ctx, bool extended, struct error *err)
+{
+	struct imap_client	*c = ctx->c;
+	struct ns_ctx		 ns = { NULL, 0 };
+	struct buf		 q = BUF_INIT(0);
+	size_t			 i, j, plen;
+	int			 rv = 0;
+
+	if (!imap_has_cap(c, "NAMESPACE"))
+		return 0;
+	if (imap_command(c, namespace_untagged, &ns, err, "NAMESPACE") == -1)
+		rv = imap_broken(c) != NULL ? -1 : 0;
+	for (i = 0; i < ns.n && rv == 0; i++) {
+		plen = strlen(ns.prefixes[i]);
+		for (j = 0; j < ctx->n; j++)
+			if (strncmp(ctx->v[j].name, ns.prefixes[i], plen) == 0 &&
+			    strlen(ctx->v[j].name) > plen)
+				break;
+		if (j < ctx->n)
+			continue;
+		buf_reset(&q);
+		if (imap_quote(&q, ns.prefixes[i]) == -1)
+			continue;
+		/* The quoted prefix with a * before its closing quote. */
+		if (q.len < 2 || q.data[q.len - 1] != '"')
+			continue;
+		q.len--;
+		buf_adds(&q, "*\"");
+		if (imap_command(c, list_untagged, ctx, err, "LIST \"\" %s%s",
+		    buf_cstr(&q), extended ? " RETURN (SUBSCRIBED)" : "") == -1 &&
+		    imap_broken(c) != NULL)
+			rv = -1;
+	}
+	for (i = 0; i < ns.n; i++)
+		free(ns.prefixes[i]);
+	free(ns.prefixes);
+	buf_free(&q);
+	if (rv == 0)
+		error_clear(err);
+	return rv;
+}
+
 struct status_ctx {
 	imap_status_cb		 cb;
 	void			*arg;
@@ -252,6 +337,8 @@ imap_list(struct imap_client *c, imap_folder_cb cb, void *arg,
 			    "LSUB \"\" \"*\"");
 		}
 	}
+	if (rv == 0)
+		rv = list_namespaces(&ctx, extended, err);
 	for (i = 0; i < ctx.n; i++) {
 		struct list_entry *e = &ctx.v[i];
 
