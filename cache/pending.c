@@ -3,12 +3,14 @@
  * one transaction, so the new state shows at once and survives a crash
  * (see "Local actions" in include/cache.h and doc/design.md).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "buf.h"
 #include "cache-private.h"
+#include "msgflags.h"
 #include "xmalloc.h"
 
 static const char *op_names[] = {
@@ -232,6 +234,129 @@ check_uids(struct cache *c, int64_t fid, const uint32_t *uids, size_t n,
 	return 0;
 }
 
+/* ---- Rights (IMAP ACL) ---------------------------------------------------- */
+
+static void
+rights_key(char *key, size_t len, int64_t fid)
+{
+	snprintf(key, len, "rights/%lld", (long long)fid);
+}
+
+int
+cache_folder_set_rights(struct cache *c, int64_t fid, const char *rights,
+    struct error *err)
+{
+	char	key[64], *old;
+	int	rv = 0;
+
+	rights_key(key, sizeof key, fid);
+	old = cache_meta_get(c, key);
+	if (rights == NULL)
+		rights = "";	/* unknown: stored empty */
+	if (old == NULL || strcmp(old, rights) != 0)
+		rv = cache_meta_set(c, key, rights, err);
+	free(old);
+	return rv;
+}
+
+char *
+cache_folder_rights(struct cache *c, int64_t fid)
+{
+	char	key[64], *v;
+
+	rights_key(key, sizeof key, fid);
+	if ((v = cache_meta_get(c, key)) != NULL && *v == '\0') {
+		free(v);
+		v = NULL;
+	}
+	return v;
+}
+
+/* The rights of need that the folder lacks, into missing; 0 when none. */
+static size_t
+rights_missing(struct cache *c, int64_t fid, const char *need,
+    char *missing, size_t len, char **havep)
+{
+	char	*have = cache_folder_rights(c, fid);
+	size_t	 n = 0;
+
+	*havep = have;
+	if (have == NULL)
+		return 0;
+	for (; *need != '\0'; need++)
+		if (strchr(have, *need) == NULL && n + 1 < len)
+			missing[n++] = *need;
+	missing[n] = '\0';
+	return n;
+}
+
+bool
+cache_folder_may(struct cache *c, int64_t fid, const char *need)
+{
+	char	missing[16], *have;
+	size_t	n = rights_missing(c, fid, need, missing, sizeof missing, &have);
+
+	free(have);
+	return n == 0;
+}
+
+struct folder_name {
+	int64_t	id;
+	char	name[256];
+};
+
+static int
+folder_name_cb(void *arg, const struct cache_folder *f)
+{
+	struct folder_name	*fn = arg;
+
+	if (f->id != fn->id)
+		return 0;
+	snprintf(fn->name, sizeof fn->name, "%s", f->name);
+	return 1;
+}
+
+/* ERR_USAGE when the folder's rights do not allow what (needing need). */
+static int
+check_rights(struct cache *c, int64_t fid, const char *need,
+    const char *what, struct error *err)
+{
+	struct folder_name	fn;
+	char			missing[16], *have;
+	int			rv = 0;
+
+	if (rights_missing(c, fid, need, missing, sizeof missing, &have) > 0) {
+		fn.id = fid;
+		fn.name[0] = '\0';
+		(void)cache_folder_foreach(c, false, folder_name_cb, &fn, NULL);
+		rv = error_set(err, ERR_USAGE, "%s: the server does not let you "
+		    "%s there (your rights: \"%s\"; it needs \"%s\")",
+		    fn.name[0] != '\0' ? fn.name : "this folder", what, have,
+		    missing);
+	}
+	free(have);
+	return rv;
+}
+
+static int
+check_flag_rights(struct cache *c, int64_t fid, uint32_t flags,
+    const char *keywords, struct error *err)
+{
+	char	need[4];
+	size_t	n = 0;
+
+	if (flags & MSG_SEEN)
+		need[n++] = 's';
+	if (flags & MSG_DELETED)
+		need[n++] = 't';
+	if ((flags & ~(uint32_t)(MSG_SEEN | MSG_DELETED)) != 0 ||
+	    (keywords != NULL && *keywords != '\0'))
+		need[n++] = 'w';
+	need[n] = '\0';
+	return n > 0 ? check_rights(c, fid, need, "change those flags", err) :
+	    0;
+}
+
 /* ---- Actions ------------------------------------------------------------- */
 
 int
@@ -242,6 +367,8 @@ cache_act_flags(struct cache *c, int64_t fid, const uint32_t *uids, size_t n,
 	struct cache_pending	p;
 	size_t			i;
 
+	if (queue && check_flag_rights(c, fid, flags, keywords, err) == -1)
+		return -1;
 	if (cache_begin(c, err) == -1)
 		return -1;
 	if (check_uids(c, fid, uids, n, err) == -1)
@@ -314,6 +441,11 @@ cache_act_copy(struct cache *c, int64_t fid, const uint32_t *uids, size_t n,
 	char			*mid;
 	size_t			i;
 
+	if (queue && (check_rights(c, dest, "i", move ? "move messages "
+	    "in" : "copy messages in", err) == -1 ||
+	    (move && check_rights(c, fid, "te", "move messages out",
+	    err) == -1)))
+		return -1;
 	if (cache_begin(c, err) == -1)
 		return -1;
 	if (check_uids(c, fid, uids, n, err) == -1)
@@ -397,6 +529,8 @@ cache_act_expunge(struct cache *c, int64_t fid, bool queue, uint32_t **uidsp,
 
 	*uidsp = NULL;
 	*np = 0;
+	if (queue && check_rights(c, fid, "e", "expunge", err) == -1)
+		return -1;
 	if (cache_begin(c, err) == -1)
 		return -1;
 	if (cache_msg_foreach(c, fid, CACHE_ORDER_UID_ASC, 0, -1, deleted_cb,

@@ -271,6 +271,19 @@ int	cache_act_copy(struct cache *, int64_t folder_id, const uint32_t *uids,
 int	cache_act_expunge(struct cache *, int64_t folder_id, bool queue,
 	    uint32_t **uidsp, size_t *np, struct error *err);
 
+/*
+ * What the server lets the user do in a folder (IMAP ACL, RFC 4314: its
+ * MYRIGHTS letters, e.g. "lrswipkxtecda"); NULL: unknown, everything is
+ * tried. The actions above refuse locally, with ERR_USAGE, what the
+ * rights do not allow: \Seen needs s, \Deleted t, other flags w, a copy
+ * or move into a folder i, a move out of one t and e, an expunge e.
+ */
+int	cache_folder_set_rights(struct cache *, int64_t folder_id,
+	    const char *rights, struct error *err);
+char	*cache_folder_rights(struct cache *, int64_t folder_id);
+/* Does the folder allow every right in need (true when unknown)? */
+bool	cache_folder_may(struct cache *, int64_t folder_id, const char *need);
+
 /* Rows waiting, in replay order (all when max is 0); free with cache_pending_free. */
 int	cache_pending_load(struct cache *, size_t max, struct cache_pending **rowsp,
 	    size_t *np, struct error *err);

@@ -82,6 +82,15 @@ typedef int (*imap_status_cb)(void *arg, const struct imap_folder_info *);
 int		 imap_status(struct imap_client *, const char *const *names, size_t n,
 		     imap_status_cb cb, void *arg, struct error *err);
 
+/*
+ * MYRIGHTS (RFC 4314) of the named folders, pipelined: cb gets each name
+ * and its rights letters. 1 when the server has no ACL; a NO (a folder
+ * gone, no "l" right) only leaves that folder out.
+ */
+typedef int (*imap_rights_cb)(void *arg, const char *name, const char *rights);
+int		 imap_myrights(struct imap_client *, const char *const *names,
+		     size_t n, imap_rights_cb, void *arg, struct error *err);
+
 /* What GETQUOTAROOT (RFC 9208) says of a folder's quota root. */
 struct imap_quota {
 	bool		 storage;	/* STORAGE given: in KiB */

@@ -250,7 +250,9 @@ show_cached(struct ui *ui)
 	pg->msg = msgbuf_new(raw, rawlen);
 	pg->loading = false;
 	render(ui);
-	if (r != NULL && r->uid == pg->uid && (r->flags & MSG_SEEN) == 0)
+	/* Not where the server forbids it (read-only by ACL): no error. */
+	if (r != NULL && r->uid == pg->uid && (r->flags & MSG_SEEN) == 0 &&
+	    cache_folder_may(pg->ua->cache, pg->folder_id, "s"))
 		act_flags(ui, &pg->uid, 1, true, MSG_SEEN, NULL);
 	ui->dirty = true;
 	return 1;

@@ -460,6 +460,88 @@ imapdrv_quota(struct session *s, struct error *err)
 	return r;
 }
 
+struct rights_list {
+	struct session	 *s;
+	char		**remote;
+	int64_t		 *ids;
+	bool		 *got;
+	size_t		  n;
+};
+
+static int
+rights_folder_cb(void *arg, const struct cache_folder *f)
+{
+	struct rights_list	*rl = arg;
+
+	if (f->remote == NULL || f->noselect)
+		return 0;
+	rl->remote = xreallocarray(rl->remote, rl->n + 1, sizeof *rl->remote);
+	rl->ids = xreallocarray(rl->ids, rl->n + 1, sizeof *rl->ids);
+	rl->remote[rl->n] = xstrdup(f->remote);
+	rl->ids[rl->n] = f->id;
+	rl->n++;
+	return 0;
+}
+
+static int
+rights_cb(void *arg, const char *name, const char *rights)
+{
+	struct rights_list	*rl = arg;
+	struct error		 e;
+	size_t			 i;
+
+	for (i = 0; i < rl->n; i++) {
+		if (strcmp(rl->remote[i], name) != 0 &&
+		    !(strcasecmp_ascii(name, "INBOX") == 0 &&
+		    strcasecmp_ascii(rl->remote[i], "INBOX") == 0))
+			continue;
+		rl->got[i] = true;
+		error_clear(&e);
+		if (cache_folder_set_rights(rl->s->cache, rl->ids[i], rights,
+		    &e) == -1)
+			log_warnx("%s: %s", rl->s->acct->name, e.msg);
+		break;
+	}
+	return 0;
+}
+
+/*
+ * What the user may do in each folder (MYRIGHTS, RFC 4314), so that the
+ * actions the server would refuse are refused at once, locally, with the
+ * reason (cache_folder_set_rights). Without ACL nothing is known.
+ */
+static int
+imapdrv_rights(struct session *s, struct error *err)
+{
+	struct rights_list	 rl;
+	struct error		 e;
+	size_t			 i;
+	int			 rv;
+
+	if (!imap_has_cap(s->imap, "ACL"))
+		return 0;
+	memset(&rl, 0, sizeof rl);
+	rl.s = s;
+	error_clear(&e);
+	if (cache_folder_foreach(s->cache, false, rights_folder_cb, &rl,
+	    &e) == -1)
+		log_warnx("%s: %s", s->acct->name, e.msg);
+	rl.got = xcalloc(rl.n + 1, sizeof *rl.got);
+	rv = imap_myrights(s->imap, (const char *const *)rl.remote, rl.n,
+	    rights_cb, &rl, err);
+	for (i = 0; i < rl.n; i++) {
+		/* No answer (a NO): not known, so not refused here. */
+		if (rv == 0 && !rl.got[i])
+			(void)cache_folder_set_rights(s->cache, rl.ids[i], NULL,
+			    NULL);
+		free(rl.remote[i]);
+	}
+	free(rl.remote);
+	free(rl.ids);
+	free(rl.got);
+	return rv == -1 ? -1 : 0;
+}
+
 static int
 imapdrv_sync(struct session *s, const struct sync_opts *opts,
     struct sync_stats *stats, struct error *err)
@@ -469,7 +551,8 @@ imapdrv_sync(struct session *s, const struct sync_opts *opts,
 	rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
 	    stats, err), err);
 	/* Every folder synced: the quota too (a full mailbox refuses mail). */
-	if (rv == 0 && opts->nfolders == 0 && imapdrv_quota(s, err) == -1)
+	if (rv == 0 && opts->nfolders == 0 && (imapdrv_quota(s, err) == -1 ||
+	    imapdrv_rights(s, err) == -1))
 		rv = imapdrv_after(s, -1, err);
 	return rv;
 }

@@ -555,3 +555,68 @@ imap_quota(struct imap_client *c, const char *mailbox, struct imap_quota *q,
 		return imap_broken(c) != NULL ? -1 : 1;
 	return 0;
 }
+
+struct rights_ctx {
+	imap_rights_cb	 cb;
+	void		*arg;
+};
+
+static int
+rights_untagged(void *arg, const struct imap_resp *r)
+{
+	struct rights_ctx	*ctx = arg;
+	char			*name, *rights;
+	int			 rv;
+
+	if (r->name == NULL || r->has_number ||
+	    strcasecmp_ascii(r->name, "MYRIGHTS") != 0 || r->nargs < 2 ||
+	    !imap_arg_is_string(&r->args[0]) ||
+	    !imap_arg_is_string(&r->args[1]))
+		return 0;
+	name = xstrndup(r->args[0].str, r->args[0].len);
+	rights = xstrndup(r->args[1].str, r->args[1].len);
+	rv = ctx->cb(ctx->arg, name, rights) != 0 ? -1 : 0;
+	free(name);
+	free(rights);
+	return rv;
+}
+
+int
+imap_myrights(struct imap_client *c, const char *const *names, size_t n,
+    imap_rights_cb cb, void *arg, struct error *err)
+{
+	struct rights_ctx	 ctx = { cb, arg };
+	struct buf		 q = BUF_INIT(0);
+	uint32_t		 tags[IMAP_STATUS_WINDOW];
+	size_t			 i = 0, sent = 0, waited = 0;
+	int			 rv = 0;
+
+	if (!imap_has_cap(c, "ACL"))
+		return 1;
+	error_clear(err);
+	while (i < n || waited < sent) {
+		if (i < n && sent - waited < IMAP_STATUS_WINDOW) {
+			buf_reset(&q);
+			if (imap_quote(&q, names[i++]) == -1)
+				continue;
+			if (imap_send(c, &tags[sent % IMAP_STATUS_WINDOW], err,
+			    "MYRIGHTS %s", q.data) == -1) {
+				rv = -1;
+				break;
+			}
+			sent++;
+			continue;
+		}
+		if (imap_wait(c, tags[waited % IMAP_STATUS_WINDOW],
+		    rights_untagged, &ctx, err) == -1 &&
+		    imap_broken(c) != NULL) {
+			rv = -1;
+			break;
+		}
+		waited++;
+	}
+	buf_free(&q);
+	if (rv == 0)
+		error_clear(err);
+	return rv;
+}

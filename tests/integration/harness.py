@@ -227,7 +227,8 @@ class Dovecot:
 
     def __init__(self, users=None, plaintext_auth=False, rawlog=False,
                  zlib=False, max_userip_connections=200, dir=None,
-                 keep=False, extra_conf="", strict_plain=False, quota=None):
+                 keep=False, extra_conf="", strict_plain=False, quota=None,
+                 acl=False):
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.plaintext_auth = plaintext_auth
         self.rawlog_enabled = rawlog
@@ -235,6 +236,7 @@ class Dovecot:
         self.max_userip_connections = max_userip_connections
         self.extra_conf = extra_conf
         self.quota = quota          # e.g. "1M": a storage quota (IMAP QUOTA)
+        self.acl = acl              # the acl plugin (IMAP ACL, vfile)
         self.keep = keep
         if dir is None:
             self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
@@ -516,6 +518,10 @@ class Dovecot:
             quota = ("mail_plugins = $mail_plugins quota\n"
                      "plugin {\n  quota = maildir:User quota\n"
                      "  quota_rule = *:storage=%s\n}\n" % self.quota)
+        if self.acl:
+            imap_plugins += " imap_acl"
+            quota += ("mail_plugins = $mail_plugins acl\n"
+                      "plugin {\n  acl = vfile\n}\n")
         rawlog = ("rawlog_dir = %s/%%n\n" % self.rawlog_root
                   if self.rawlog_enabled else "")
         internal = ""
