@@ -151,6 +151,17 @@ static const char *migrations[] = {
 	"CREATE INDEX IF NOT EXISTS messages_by_date_flags ON "
 	"  messages(folder_id, date, uid, hidden, flags);"
 	"DROP INDEX IF EXISTS messages_by_date;",
+	/*
+	 * 6 -> 7: what a server's SEARCH BODY/TEXT found for a ~b/~B term
+	 * (by its text-index query), merged with the local index's hits, for
+	 * the messages whose bodies are not cached.
+	 */
+	"CREATE TABLE server_hits("
+	"  folder_id INTEGER NOT NULL REFERENCES folders(id) ON DELETE CASCADE,"
+	"  q TEXT NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  PRIMARY KEY(folder_id, q, uid)"
+	") WITHOUT ROWID;",
 };
 
 /* Step that first needs the bodies copied to their own file. */

@@ -42,6 +42,9 @@ struct cache_pattern {
 	/* FTS5 queries of the ~b ~B ~h terms, run by cache_text_prepare(). */
 	char		*texts[PATTERN_TEXTS];
 	int		 ntexts;
+	/* Each term's letter (b, B, h) and word, for a server's SEARCH. */
+	char		 which[PATTERN_TEXTS];
+	char		*words[PATTERN_TEXTS];
 };
 
 struct parser {
@@ -222,9 +225,16 @@ text_term(struct parser *ps, char which, const char *arg)
 		buf_addc(&q, *p);
 	}
 	buf_adds(&q, "\" *");
+	ps->pat->which[ps->pat->ntexts] = which;
+	ps->pat->words[ps->pat->ntexts] = xstrdup(arg);
 	ps->pat->texts[ps->pat->ntexts++] = buf_steal(&q, NULL);
+	/* The local index's hits, and what the server's SEARCH found. */
 	buf_adds(&ps->pat->sql,
-	    "m.id IN (SELECT id FROM temp.text_hits WHERE q = ?)");
+	    "(m.id IN (SELECT id FROM temp.text_hits WHERE q = ?) OR "
+	    "m.uid IN (SELECT uid FROM main.server_hits WHERE "
+	    "folder_id = m.folder_id AND q = ?))");
+	if (add_param(ps, true, 0, ps->pat->texts[ps->pat->ntexts - 1]) == -1)
+		return -1;
 	return add_param(ps, true, 0, ps->pat->texts[ps->pat->ntexts - 1]);
 }
 
@@ -599,8 +609,10 @@ cache_pattern_free(struct cache_pattern **pp)
 		return;
 	for (i = 0; i < p->nparams; i++)
 		free(p->params[i].str);
-	for (i = 0; i < p->ntexts; i++)
+	for (i = 0; i < p->ntexts; i++) {
 		free(p->texts[i]);
+		free(p->words[i]);
+	}
 	buf_free(&p->sql);
 	free(p);
 	*pp = NULL;
@@ -634,6 +646,61 @@ bool
 cache_pattern_has_text(const struct cache_pattern *p)
 {
 	return p != NULL && p->ntexts > 0;
+}
+
+int
+cache_pattern_ntexts(const struct cache_pattern *p)
+{
+	return p != NULL ? p->ntexts : 0;
+}
+
+const char *
+cache_pattern_text(const struct cache_pattern *p, int i, char *whichp,
+    const char **wordp)
+{
+	if (p == NULL || i < 0 || i >= p->ntexts)
+		return NULL;
+	*whichp = p->which[i];
+	*wordp = p->words[i];
+	return p->texts[i];
+}
+
+int
+cache_server_hits_put(struct cache *c, int64_t fid, const char *key,
+    const uint32_t *uids, size_t n, struct error *err)
+{
+	sqlite3_stmt	*st = NULL;
+	size_t		 i;
+
+	if (cache_begin(c, err) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(c->db, "DELETE FROM server_hits WHERE "
+	    "folder_id = ?1 AND q = ?2", -1, &st, NULL) != SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, fid);
+	cache_bind_text(st, 2, key);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		goto fail;
+	sqlite3_finalize(st);
+	if (sqlite3_prepare_v2(c->db, "INSERT OR IGNORE INTO server_hits("
+	    "folder_id, q, uid) VALUES (?1, ?2, ?3)", -1, &st, NULL) !=
+	    SQLITE_OK)
+		goto fail;
+	sqlite3_bind_int64(st, 1, fid);
+	cache_bind_text(st, 2, key);
+	for (i = 0; i < n; i++) {
+		sqlite3_bind_int64(st, 3, uids[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			goto fail;
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	return cache_commit(c, err);
+fail:
+	cache_db_error(c, err, "storing a server's search");
+	sqlite3_finalize(st);
+	cache_rollback(c);
+	return -1;
 }
 
 int

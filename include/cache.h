@@ -487,6 +487,20 @@ int	cache_pattern_compile(const char *text, int64_t now,
 void	cache_pattern_free(struct cache_pattern **pp);
 /* Does it search the text index (~b ~B ~h)? */
 bool	cache_pattern_has_text(const struct cache_pattern *);
+/*
+ * The pattern's ~b ~B ~h terms: the i-th one's key (its text-index query),
+ * *whichp its letter and *wordp its word; NULL past the last.
+ */
+int	cache_pattern_ntexts(const struct cache_pattern *);
+const char *cache_pattern_text(const struct cache_pattern *, int i,
+	    char *whichp, const char **wordp);
+/*
+ * What a server's SEARCH found for the term keyed key in a folder: the
+ * pattern then matches those messages too (their bodies need not be
+ * cached). Replaces what was stored for that key before.
+ */
+int	cache_server_hits_put(struct cache *, int64_t folder_id, const char *key,
+	    const uint32_t *uids, size_t n, struct error *err);
 /* UIDs of the visible messages of a folder that match, ascending. */
 int	cache_pattern_select(struct cache *, int64_t folder_id,
 	    const struct cache_pattern *, cache_uid_cb cb, void *arg,

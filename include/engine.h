@@ -129,6 +129,14 @@ uint64_t	 session_sync(struct session *, bool bodies, char *const *folders,
 uint64_t	 session_fetch_body(struct session *, const char *folder,
 		     uint32_t uid);
 uint64_t	 session_replay(struct session *);
+/*
+ * Ask the server which messages of folder contain word (which: 'b' the
+ * body, UID SEARCH BODY; 'B' the whole message, TEXT) and keep the answer
+ * under key (cache_server_hits_put), so that a ~b/~B pattern also finds
+ * messages whose bodies are not cached. POP3: nothing to ask (rv 0).
+ */
+uint64_t	 session_search(struct session *, const char *folder,
+		     const char *key, char which, const char *word);
 /* NOOP: see what changed on the server in the folder last used. */
 uint64_t	 session_check(struct session *);
 /*

@@ -550,6 +550,33 @@ search_reverse_done(struct ui *ui, const char *text)
 	search_from(ui, -1);
 }
 
+/*
+ * A body search (~b ~B) also asks the server, for the messages whose
+ * bodies are not cached: its answer joins the local one when it comes
+ * (the folder's change event reloads the index).
+ */
+static void
+limit_ask_server(struct ui *ui, const struct cache_pattern *p)
+{
+	struct index	*ix = &ui->idx;
+	const char	*key, *word;
+	char		 which;
+	int		 i, n = 0;
+
+	if (ix->ua == NULL || ix->ua->sess == NULL || ui->offline ||
+	    ix->folder == NULL)
+		return;
+	for (i = 0; i < cache_pattern_ntexts(p); i++) {
+		key = cache_pattern_text(p, i, &which, &word);
+		if (key == NULL || (which != 'b' && which != 'B'))
+			continue;
+		session_search(ix->ua->sess, ix->folder, key, which, word);
+		n++;
+	}
+	if (n > 0 && ix->nrows == 0)
+		ui_message(ui, "No cached message matched; asking the server.");
+}
+
 static void
 limit_done(struct ui *ui, const char *text)
 {
@@ -573,6 +600,7 @@ limit_done(struct ui *ui, const char *text)
 	index_reload(ui);
 	if (p != NULL && ix->nrows == 0)
 		ui_message(ui, "No messages matched criteria.");
+	limit_ask_server(ui, p);
 }
 
 /* ---- Tags and patterns --------------------------------------------------------- */

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "cache.h"
 #include "channel.h"
 #include "conf.h"
@@ -889,6 +890,82 @@ imapdrv_logout(struct session *s)
 	imap_logout(&s->imap);
 }
 
+struct uid_list {
+	uint32_t	*v;
+	size_t		 n, size;
+};
+
+/* A range of the answer; at most a folder's worth (no 4-billion loop). */
+static int
+uid_list_cb(void *arg, uint32_t first, uint32_t last)
+{
+	struct uid_list	*u = arg;
+	uint64_t	 uid;
+
+	for (uid = first; uid <= last; uid++) {
+		if (u->n >= 10 * 1000 * 1000)
+			return -1;
+		if (u->n == u->size) {
+			u->size = u->size ? u->size * 2 : 256;
+			u->v = xreallocarray(u->v, u->size, sizeof *u->v);
+		}
+		u->v[u->n++] = (uint32_t)uid;
+	}
+	return 0;
+}
+
+/*
+ * UID SEARCH CHARSET UTF-8 BODY|TEXT word: a quoted string when it is
+ * plain ASCII, else a literal (LITERAL+, so no round trip; without it the
+ * server is not asked). The folder selected stays the watched one when
+ * that is where the search is.
+ */
+static int
+imapdrv_search(struct session *s, const char *folder, const char *key,
+    char which, const char *word, struct error *err)
+{
+	struct imap_mailbox	 mb;
+	struct cache_folder	 f;
+	struct uid_list		 u = { NULL, 0, 0 };
+	struct buf		 crit = BUF_INIT(0);
+	const char		*sel, *p;
+	bool			 ascii = true;
+	int			 found, rv = -1;
+
+	if (which != 'b' && which != 'B')
+		return 0;	/* ~h: headers are all cached */
+	if ((found = cache_folder_get(s->cache, folder, &f, err)) != 1)
+		return found == 0 ? 0 : -1;
+	if (f.remote == NULL)
+		return 0;
+	for (p = word; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80 || *p == '"' || *p == '\\' ||
+		    (unsigned char)*p < 0x20)
+			ascii = false;
+	buf_printf(&crit, "CHARSET UTF-8 %s ", which == 'b' ? "BODY" : "TEXT");
+	if (ascii)
+		buf_printf(&crit, "\"%s\"", word);
+	else if (imap_has_cap(s->imap, "LITERAL+") &&
+	    strpbrk(word, "\r\n") == NULL)
+		buf_printf(&crit, "{%zu+}\r\n%s", strlen(word), word);
+	else {
+		buf_free(&crit);
+		return 0;
+	}
+	sel = imap_selected(s->imap);
+	if ((sel == NULL || strcmp(sel, f.remote) != 0) &&
+	    imap_select(s->imap, f.remote, NULL, &mb, err) == -1)
+		goto out;
+	if (imap_uid_search(s->imap, buf_cstr(&crit), uid_list_cb, &u,
+	    err) == -1)
+		goto out;
+	rv = cache_server_hits_put(s->cache, f.id, key, u.v, u.n, err);
+out:
+	buf_free(&crit);
+	free(u.v);
+	return imapdrv_after(s, rv, err);
+}
+
 static int
 imapdrv_probe(struct session *s, int timeout_ms, struct error *err)
 {
@@ -915,6 +992,7 @@ const struct engine_driver engine_imap_driver = {
 	.wait_changes = imapdrv_wait_changes,
 	.online = imapdrv_online,
 	.probe = imapdrv_probe,
+	.search = imapdrv_search,
 	.drop = imapdrv_drop,
 	.logout = imapdrv_logout,
 };

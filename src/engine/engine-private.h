@@ -144,6 +144,10 @@ struct engine_driver {
 	/* Send the pending queue: store flags, copy, move, expunge. */
 	int		(*replay)(struct session *, const struct sync_opts *,
 			    struct replay_stats *, struct error *);
+	/* UID SEARCH BODY/TEXT word in folder, into server_hits; NULL: none. */
+	int		(*search)(struct session *, const char *folder,
+			    const char *key, char which, const char *word,
+			    struct error *);
 	/* Ask what changed (NOOP) and take it into the cache. */
 	int		(*check)(struct session *, struct error *);
 	/*

@@ -37,6 +37,7 @@ enum session_cmd_type {
 	CMD_REPLAY,
 	CMD_CHECK,
 	CMD_WATCH,
+	CMD_SEARCH,		/* folder, key (in folders[0]), uid: which */
 	CMD_NETCHANGE,		/* uid: a NETWATCH_* event */
 	CMD_STOP,
 };
@@ -603,6 +604,15 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		if (ensure_online(s, &ev->err) == 0)
 			rv = s->drv->check(s, &ev->err);
 		break;
+	case CMD_SEARCH:
+		if (s->drv->search == NULL)
+			rv = 0;
+		else if (ensure_online(s, &ev->err) == 0)
+			rv = s->drv->search(s, cmd->folder, cmd->folders[0],
+			    (char)cmd->uid, cmd->folders[1], &ev->err);
+		if (rv == 0)
+			hook_changed(s, cmd->folder);
+		break;
 	case CMD_NETCHANGE:
 		net_changed(s, (enum netwatch_event)cmd->uid);
 		rv = 0;
@@ -847,6 +857,23 @@ session_replay(struct session *s)
 
 	cmd = xcalloc(1, sizeof *cmd);
 	cmd->type = CMD_REPLAY;
+	return submit(s, cmd);
+}
+
+uint64_t
+session_search(struct session *s, const char *folder, const char *key,
+    char which, const char *word)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_SEARCH;
+	cmd->folder = xstrdup(folder);
+	cmd->folders = xcalloc(2, sizeof *cmd->folders);
+	cmd->folders[0] = xstrdup(key);
+	cmd->folders[1] = xstrdup(word);
+	cmd->nfolders = 2;
+	cmd->uid = (uint32_t)(unsigned char)which;
 	return submit(s, cmd);
 }
 
