@@ -190,6 +190,11 @@ def test_address(d):
     d.stop()
     check(w.wait(state("offline"), 15) is not None, "the server stops: "
           "offline (%r)" % w.lines[-3:])
+    # An action while the server is down: applied locally and queued.
+    rc, out, err = d.run_petrel(["--offline", "flag", "add", "INBOX", "1",
+                                 "flagged"], home="addr")
+    check(rc == 0 and "queued" in out, "a flag set while the server is "
+          "down is queued (%s%s)" % (out.strip(), err.strip()))
     # Let the backoff grow past 8 s (1, 2, 4, 8 ... with jitter).
     time.sleep(9)
     d.start()
@@ -203,6 +208,9 @@ def test_address(d):
               "backoff (%r)" % (dt, w.lines[-4:]))
     finally:
         ip("addr", "del", "127.0.0.9/8", "dev", "lo")
+    ok = wait_for(lambda: any("\\Flagged" in v["flags"] for u, v in
+                              d.fetch_index("alice").items() if u == 1), 10)
+    check(ok, "the reconnected session replayed it: the server has it")
     check.eq(w.stop(), 0, "SIGTERM ends it")
 
 
