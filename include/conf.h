@@ -43,7 +43,8 @@ struct account {
 	enum pop3_delete pop3_delete;
 	int		 pop3_delete_days;
 	bool		 pop3_apop;		/* apop = yes: allow APOP (MD5) */
-	char		*pop3_auth;		/* auth = plain|login|user|apop, NULL = best offered */
+	char		*pop3_auth;		/* auth = (POP3) plain|login|user|apop, (IMAP) a
+						   list of scram-sha-256 ... user; NULL = best */
 	bool		 pop3_delete_expunged;	/* DELE what the user expunged (yes) */
 	bool		 pop3_headers_only;	/* pop3_headers_only = yes: TOP first, RETR on demand */
 

@@ -41,10 +41,15 @@ struct proto_params {
 	/* IMAP only: COMPRESS=DEFLATE (RFC 4978) when the server offers it. */
 	bool		 compress;
 
-	/* POP3 only (the IMAP client ignores them). */
+	/*
+	 * How to log in: POP3 "plain", "login", "user", "apop"; IMAP a
+	 * list ("scram-sha-256,plain", "user" = the LOGIN command), the
+	 * first the server offers. NULL: the best the server offers.
+	 */
+	const char	*auth;
+
+	/* POP3 only (the IMAP client ignores it). */
 	bool		 apop;		/* APOP (MD5) may be used */
-	const char	*auth;		/* "plain", "login", "user", "apop";
-					   NULL: the best the server offers */
 };
 
 #endif

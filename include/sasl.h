@@ -1,6 +1,7 @@
 /*
  * SASL client mechanisms (RFC 4422) shared by IMAP AUTHENTICATE and POP3
- * AUTH: PLAIN (RFC 4616) and LOGIN. The protocol code moves the base64
+ * AUTH: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-1 and
+ * SCRAM-SHA-256 (RFC 5802, 7677; the server's signature is verified). The protocol code moves the base64
  * strings; this module builds them. Every string returned holds a secret:
  * free it with freezero_str().
  */
@@ -15,10 +16,12 @@
 struct sasl;
 
 /*
- * The best mechanism we support among those offered (case-insensitive
- * names), or NULL. PLAIN is preferred to LOGIN.
+ * PLAIN or LOGIN, if offered (case-insensitive names), PLAIN first, or
+ * NULL: POP3's choice.
  */
 const char	*sasl_choose(const char *const *offered, size_t n);
+/* The strongest offered: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, CRAM-MD5, LOGIN. */
+const char	*sasl_choose_best(const char *const *offered, size_t n);
 bool		 sasl_supported(const char *mech);
 /* NULL with err set for an unknown mechanism. */
 struct sasl	*sasl_new(const char *mech, const char *user, const char *pass,
@@ -32,6 +35,13 @@ const char	*sasl_name(const struct sasl *);
 char		*sasl_initial(struct sasl *);
 /* The base64 answer to a base64 challenge, or NULL with err set. */
 char		*sasl_step(struct sasl *, const char *challenge, struct error *err);
+/*
+ * After the server's OK: false with err set when the mechanism has not
+ * finished as it must (SCRAM without a verified server signature).
+ */
+bool		 sasl_complete(const struct sasl *, struct error *err);
+/* SCRAM's client nonce, instead of a random one (RFC test vectors). */
+void		 sasl_set_nonce(struct sasl *, const char *nonce);
 void		 sasl_free(struct sasl **);
 
 /* Base64 through GnuTLS; caller frees. decode returns -1 on bad input. */

@@ -36,8 +36,8 @@ const char *const account_known_keys[] = {
 
 /* Keys that only mean something for a POP3 account. */
 static const char *const account_pop3_keys[] = {
-	"pop3_delete", "apop", "auth", "pop3_headers_only",
-	"pop3_delete_expunged", NULL
+	"pop3_delete", "apop", "pop3_headers_only", "pop3_delete_expunged",
+	NULL
 };
 
 static int
@@ -290,6 +290,44 @@ account_is(const char *key, const char *const *list)
 	return 0;
 }
 
+/*
+ * auth: for POP3 one of plain, login, user, apop; for IMAP a list, the
+ * first one the server offers is used: scram-sha-256, scram-sha-1,
+ * cram-md5, plain, login (SASL), or user (the LOGIN command).
+ */
+static int
+account_check_auth(const struct account *a, const char *path, int line,
+    struct error *err)
+{
+	static const char *const pop3[] = { "plain", "login", "user", "apop",
+	    NULL };
+	static const char *const imap[] = { "scram-sha-256", "scram-sha-1",
+	    "cram-md5", "plain", "login", "user", NULL };
+	char	*list, *p, *w;
+	int	 rv = 0;
+
+	if (a->proto == PROTO_POP3) {
+		if (!account_is(a->pop3_auth, pop3))
+			return error_set(err, ERR_CONFIG, "%s:%d: auth must be "
+			    "plain, login, user or apop for a pop3 account",
+			    path, line);
+		return 0;
+	}
+	list = xstrdup(a->pop3_auth);
+	for (p = list; (w = strsep(&p, ", ")) != NULL;) {
+		if (*w == '\0')
+			continue;
+		if (!account_is(w, imap)) {
+			rv = error_set(err, ERR_CONFIG, "%s:%d: auth: unknown "
+			    "mechanism \"%s\" (scram-sha-256, scram-sha-1, "
+			    "cram-md5, plain, login or user)", path, line, w);
+			break;
+		}
+	}
+	free(list);
+	return rv;
+}
+
 int
 account_finish(struct account *a, const int *lines, const char *path,
     struct error *err)
@@ -297,6 +335,7 @@ account_finish(struct account *a, const int *lines, const char *path,
 	const char	*k, *v;
 	uint64_t	 u;
 	int		 i, url_line = -1, apop_set = 0, pop3_key = -1;
+	int		 auth_line = 0;
 
 	a->connect_timeout = 30;
 	a->timeout = 120;
@@ -379,21 +418,15 @@ account_finish(struct account *a, const int *lines, const char *path,
 			else
 				a->pop3_delete_expunged = b;
 		} else if (strcmp(k, "auth") == 0) {
-			static const char *const mechs[] = { "plain", "login",
-			    "user", "apop", NULL };
 			char	*m = xstrdup(v), *c;
 
 			for (c = m; *c != '\0'; c++) {
 				if (*c >= 'A' && *c <= 'Z')
 					*c = (char)(*c - 'A' + 'a');
 			}
-			if (!account_is(m, mechs)) {
-				free(m);
-				return error_set(err, ERR_CONFIG, "%s:%d: auth "
-				    "must be plain, login, user or apop", path,
-				    lines[i]);
-			}
-			a->pop3_auth = m;
+			free(a->pop3_auth);
+			a->pop3_auth = m;	/* checked below, by protocol */
+			auth_line = lines[i];
 		}
 		if (account_is(k, account_pop3_keys) && pop3_key == -1)
 			pop3_key = i;
@@ -411,6 +444,9 @@ account_finish(struct account *a, const int *lines, const char *path,
 		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets both "
 		    "password and password_command; keep one", path, a->line,
 		    a->name);
+	if (a->pop3_auth != NULL && account_check_auth(a, path, auth_line,
+	    err) == -1)
+		return -1;
 	if (a->pop3_auth != NULL && strcmp(a->pop3_auth, "apop") == 0) {
 		if (apop_set && !a->pop3_apop)
 			return error_set(err, ERR_CONFIG, "%s:%d: auth = apop "

@@ -434,6 +434,7 @@ imap_starttls(struct imap_client *c, struct error *err)
 struct imap_auth_ctx {
 	struct sasl	*sasl;
 	int		 rounds;
+	struct error	 why;		/* what made us cancel, if we did */
 };
 
 static int
@@ -448,13 +449,54 @@ imap_auth_cont(struct imap_client *c, void *arg, const char *text,
 		/* Cancel the exchange rather than loop with the server. */
 		return conn_write(c->conn, "*\r\n", 3, 0, err);
 	}
-	if ((resp = sasl_step(ctx->sasl, text, err)) == NULL)
+	if ((resp = sasl_step(ctx->sasl, text, &ctx->why)) == NULL)
 		return conn_write(c->conn, "*\r\n", 3, 0, err);
 	xasprintf(&line, "%s\r\n", resp);
 	rv = conn_write(c->conn, line, strlen(line), 1, err);
 	freezero_str(line);
 	freezero_str(resp);
 	return rv;
+}
+
+/*
+ * The mechanism: the first of auth (proto_params) the server offers, or
+ * the strongest SASL one it offers (sasl_choose_best), else the LOGIN
+ * command ("user").
+ */
+static const char *
+imap_auth_choose(struct imap_client *c, struct error *err)
+{
+	const char	*offered[32], *m;
+	char		 cap[64], *list, *p, *w;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < c->ncaps && n < 32; i++)
+		if (strncasecmp_ascii(c->caps[i], "AUTH=", 5) == 0 &&
+		    sasl_supported(c->caps[i] + 5))
+			offered[n++] = c->caps[i] + 5;
+	if (c->auth == NULL)
+		return (m = sasl_choose_best(offered, n)) != NULL ? m : "user";
+	list = xstrdup(c->auth);
+	for (p = list; (w = strsep(&p, ", ")) != NULL;) {
+		if (*w == '\0')
+			continue;
+		if (strcmp(w, "user") == 0) {
+			free(list);
+			return "user";
+		}
+		snprintf(cap, sizeof cap, "AUTH=%s", w);
+		if (imap_has_cap(c, cap)) {
+			for (i = 0; i < n; i++)
+				if (strcasecmp_ascii(offered[i], w) == 0)
+					break;
+			free(list);
+			return i < n ? offered[i] : NULL;
+		}
+	}
+	free(list);
+	error_set(err, ERR_AUTH, "%s offers none of auth = %s", c->host,
+	    c->auth);
+	return NULL;
 }
 
 static int
@@ -466,7 +508,8 @@ imap_authenticate(struct imap_client *c, const char *password,
 	char			*line, *ir;
 	uint32_t		 tag;
 	int			 rv;
-	const char		*how;
+	const char		*how, *mech;
+	char			*what = NULL;
 
 	if (c->user == NULL || *c->user == '\0')
 		return error_set(err, ERR_CONFIG, "account %s: no user name in "
@@ -477,19 +520,26 @@ imap_authenticate(struct imap_client *c, const char *password,
 
 	memset(&ctx, 0, sizeof ctx);
 	tag = ++c->next_tag;
-	if (imap_has_cap(c, "AUTH=PLAIN")) {
-		how = "AUTHENTICATE PLAIN";
-		if ((ctx.sasl = sasl_new("PLAIN", c->user, password,
-		    err)) == NULL)
+	if ((mech = imap_auth_choose(c, err)) == NULL)
+		return -1;
+	if (strcmp(mech, "user") != 0) {
+		xasprintf(&what, "AUTHENTICATE %s", mech);
+		how = what;
+		if ((ctx.sasl = sasl_new(mech, c->user, password,
+		    err)) == NULL) {
+			free(what);
 			return -1;
-		if (imap_has_cap(c, "SASL-IR")) {
-			/* One round trip: the credentials ride along. */
-			ir = sasl_initial(ctx.sasl);
-			xasprintf(&line, "A%u AUTHENTICATE PLAIN %s\r\n", tag,
-			    ir);
+		}
+		ir = imap_has_cap(c, "SASL-IR") ? sasl_initial(ctx.sasl) :
+		    NULL;
+		if (ir != NULL) {
+			/* One round trip saved: the first message rides along. */
+			xasprintf(&line, "A%u AUTHENTICATE %s %s\r\n", tag,
+			    sasl_name(ctx.sasl), *ir != '\0' ? ir : "=");
 			freezero_str(ir);
 		} else
-			xasprintf(&line, "A%u AUTHENTICATE PLAIN\r\n", tag);
+			xasprintf(&line, "A%u AUTHENTICATE %s\r\n", tag,
+			    sasl_name(ctx.sasl));
 	} else {
 		if (imap_has_cap(c, "LOGINDISABLED"))
 			return error_set(err, ERR_AUTH, "%s does not allow "
@@ -520,6 +570,14 @@ imap_authenticate(struct imap_client *c, const char *password,
 	rv = imap_wait(c, tag, NULL, NULL, err);
 	c->cont_cb = NULL;
 	c->cont_arg = NULL;
+	if (rv == 0 && ctx.sasl != NULL && (ctx.why.cls != ERR_NONE ||
+	    !sasl_complete(ctx.sasl, &ctx.why))) {
+		/* Logged in by a server that proved nothing: leave. */
+		error_set(err, ERR_AUTH, "%s: %s", c->host, ctx.why.msg);
+		sasl_free(&ctx.sasl);
+		free(what);
+		return imap_break(c, err);
+	}
 	sasl_free(&ctx.sasl);
 	if (rv == -1) {
 		struct error	e = *err;
@@ -527,9 +585,14 @@ imap_authenticate(struct imap_client *c, const char *password,
 		/* A NO is about the credentials, not the protocol. */
 		if (imap_broken(c) == NULL)
 			e.cls = ERR_AUTH;
-		return error_set(err, e.cls, "%s: login as %s failed (%s): %s",
+		if (ctx.why.cls != ERR_NONE)
+			e = ctx.why;
+		error_set(err, e.cls, "%s: login as %s failed (%s): %s",
 		    c->host, c->user, how, e.msg);
+		free(what);
+		return -1;
 	}
+	free(what);
 	return 0;
 }
 
@@ -653,6 +716,8 @@ imap_connect(const struct proto_params *pp, const char *password,
 	c->tls = pp->tls;
 	c->io_timeout_ms = pp->io_timeout_ms;
 	c->want_compress = pp->compress;
+	c->auth = pp->auth != NULL && *pp->auth != '\0' ? xstrdup(pp->auth) :
+	    NULL;
 	imap_limits_default(&lim);
 	c->parser = imap_parser_new(&lim);
 	if ((c->conn = conn_open(&p, err)) == NULL)
@@ -721,6 +786,7 @@ imap_logout(struct imap_client **cp)
 	free(c->name);
 	free(c->host);
 	free(c->user);
+	free(c->auth);
 	free(c);
 	*cp = NULL;
 }

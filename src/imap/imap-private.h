@@ -70,6 +70,7 @@ struct imap_client {
 	bool			 notify;	/* NOTIFY SET was accepted */
 	int			 io_timeout_ms;	/* as connected */
 	bool			 want_compress;	/* proto_params.compress */
+	char			*auth;		/* proto_params.auth, or NULL */
 	char			 rbuf[65536];
 };
 

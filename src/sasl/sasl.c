@@ -1,22 +1,47 @@
-/* SASL PLAIN and LOGIN, and base64 through GnuTLS. */
+/*
+ * SASL PLAIN, LOGIN, CRAM-MD5 (RFC 2195) and SCRAM-SHA-1/-256 (RFC 5802,
+ * 7677), and base64, with GnuTLS for every hash, HMAC and PBKDF2.
+ */
 #include <gnutls/gnutls.h>
+#include <gnutls/crypto.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "log.h"
 #include "sasl.h"
 #include "xmalloc.h"
 
-enum sasl_mech { SASL_PLAIN, SASL_LOGIN };
+enum sasl_mech {
+	SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, SASL_SCRAM_SHA_1,
+	SASL_SCRAM_SHA_256,
+};
+
+/* PBKDF2 iterations a server may ask for at most (RFC 7677: >= 4096). */
+#define SCRAM_MAX_ITER	(1 << 20)
 
 struct sasl {
 	enum sasl_mech	 mech;
 	char		*user;
 	char		*pass;
 	int		 step;
+	/* SCRAM */
+	char		*cnonce;
+	char		*client_first_bare;
+	unsigned char	 server_sig[32];
+	size_t		 hlen;
+	bool		 verified;	/* the server proved it knows the key */
 };
 
-static const char *mech_names[] = { "PLAIN", "LOGIN" };
+static const char *mech_names[] = {
+	"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
+};
+/* Strongest first, for sasl_choose_best. */
+static const enum sasl_mech best_order[] = {
+	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_CRAM_MD5,
+	SASL_LOGIN,
+};
 
 char *
 b64_encode(const void *data, size_t len)
@@ -67,15 +92,29 @@ sasl_supported(const char *mech)
 	return false;
 }
 
+/* POP3's choice, PLAIN then LOGIN (its login code knows only those). */
 const char *
 sasl_choose(const char *const *offered, size_t n)
 {
 	size_t	i, j;
 
-	for (j = 0; j < sizeof mech_names / sizeof mech_names[0]; j++)
+	for (j = 0; j <= SASL_LOGIN; j++)
 		for (i = 0; i < n; i++)
 			if (strcasecmp_ascii(offered[i], mech_names[j]) == 0)
 				return mech_names[j];
+	return NULL;
+}
+
+const char *
+sasl_choose_best(const char *const *offered, size_t n)
+{
+	size_t	i, j;
+
+	for (j = 0; j < sizeof best_order / sizeof best_order[0]; j++)
+		for (i = 0; i < n; i++)
+			if (strcasecmp_ascii(offered[i],
+			    mech_names[best_order[j]]) == 0)
+				return mech_names[best_order[j]];
 	return NULL;
 }
 
@@ -107,12 +146,232 @@ sasl_name(const struct sasl *s)
 	return mech_names[s->mech];
 }
 
+/* "=" and "," in a SCRAM user name (RFC 5802 5.1). */
+static void
+scram_name(struct buf *b, const char *name)
+{
+	for (; *name != '\0'; name++) {
+		if (*name == '=')
+			buf_adds(b, "=3D");
+		else if (*name == ',')
+			buf_adds(b, "=2C");
+		else
+			buf_addc(b, *name);
+	}
+}
+
+void
+sasl_set_nonce(struct sasl *s, const char *nonce)
+{
+	free(s->cnonce);
+	s->cnonce = xstrdup(nonce);
+}
+
+static char *
+scram_first(struct sasl *s)
+{
+	struct buf	 b = BUF_INIT(0);
+	unsigned char	 rnd[18];
+	char		*out;
+
+	if (s->cnonce == NULL) {
+		if (gnutls_rnd(GNUTLS_RND_NONCE, rnd, sizeof rnd) < 0)
+			fatalx("%s: gnutls_rnd failed", __func__);
+		s->cnonce = b64_encode(rnd, sizeof rnd);
+	}
+	buf_adds(&b, "n=");
+	scram_name(&b, s->user);
+	buf_adds(&b, ",r=");
+	buf_adds(&b, s->cnonce);
+	s->client_first_bare = xstrdup(buf_cstr(&b));
+	buf_reset(&b);
+	/* gs2 header: no channel binding, no authzid. */
+	buf_adds(&b, "n,,");
+	buf_adds(&b, s->client_first_bare);
+	out = b64_encode(b.data, b.len);
+	buf_free(&b);
+	s->step = 1;
+	return out;
+}
+
+/* The value of attribute a ("r", "s", "i"...) in a SCRAM message, or NULL. */
+static char *
+scram_attr(const char *msg, char a)
+{
+	const char	*p = msg, *e;
+
+	while (*p != '\0') {
+		e = strchr(p, ',');
+		if (p[0] == a && p[1] == '=')
+			return xstrndup(p + 2, (size_t)((e != NULL ? e :
+			    p + strlen(p)) - (p + 2)));
+		if (e == NULL)
+			break;
+		p = e + 1;
+	}
+	return NULL;
+}
+
+static int
+scram_hmac(struct sasl *s, const void *key, size_t klen, const void *text,
+    size_t tlen, unsigned char *out)
+{
+	return gnutls_hmac_fast(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_MAC_SHA1 :
+	    GNUTLS_MAC_SHA256, key, klen, text, tlen, out) < 0 ? -1 : 0;
+}
+
+/* server-first -> client-final, with the server signature kept. */
+static char *
+scram_final(struct sasl *s, const char *sf, struct error *err)
+{
+	gnutls_datum_t	 key, salt_d;
+	unsigned char	 salted[32], ckey[32], stored[32], csig[32], skey[32];
+	unsigned char	 proof[32];
+	char		*r = NULL, *salt_b64 = NULL, *iter_s = NULL, *salt = NULL;
+	char		*out = NULL, *p64;
+	size_t		 salt_len, i;
+	unsigned long	 iter;
+	struct buf	 wo = BUF_INIT(0), am = BUF_INIT(0);
+
+	s->hlen = s->mech == SASL_SCRAM_SHA_1 ? 20 : 32;
+	if (strncmp(sf, "m=", 2) == 0) {
+		error_set(err, ERR_AUTH, "SCRAM: the server wants an extension "
+		    "petrel does not know");
+		goto out;
+	}
+	r = scram_attr(sf, 'r');
+	salt_b64 = scram_attr(sf, 's');
+	iter_s = scram_attr(sf, 'i');
+	if (r == NULL || salt_b64 == NULL || iter_s == NULL) {
+		error_set(err, ERR_PROTO, "SCRAM: malformed server-first "
+		    "message");
+		goto out;
+	}
+	/* Our nonce, then the server's: else a replay, or a stranger. */
+	if (strncmp(r, s->cnonce, strlen(s->cnonce)) != 0 ||
+	    strlen(r) == strlen(s->cnonce)) {
+		error_set(err, ERR_AUTH, "SCRAM: the server's nonce does not "
+		    "extend ours");
+		goto out;
+	}
+	iter = strtoul(iter_s, &p64, 10);
+	if (*p64 != '\0' || iter < 1 || iter > SCRAM_MAX_ITER) {
+		error_set(err, ERR_PROTO, "SCRAM: iteration count %s refused",
+		    iter_s);
+		goto out;
+	}
+	if (b64_decode(salt_b64, strlen(salt_b64), &salt, &salt_len) == -1 ||
+	    salt_len == 0) {
+		error_set(err, ERR_PROTO, "SCRAM: bad salt");
+		goto out;
+	}
+	key.data = (unsigned char *)s->pass;
+	key.size = (unsigned)strlen(s->pass);
+	salt_d.data = (unsigned char *)salt;
+	salt_d.size = (unsigned)salt_len;
+	if (gnutls_pbkdf2(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_MAC_SHA1 :
+	    GNUTLS_MAC_SHA256, &key, &salt_d, (unsigned)iter, salted,
+	    s->hlen) < 0) {
+		error_set(err, ERR_LOCAL, "SCRAM: PBKDF2 failed");
+		goto out;
+	}
+	buf_adds(&wo, "c=biws,r=");		/* biws: base64("n,,") */
+	buf_adds(&wo, r);
+	buf_adds(&am, s->client_first_bare);
+	buf_addc(&am, ',');
+	buf_adds(&am, sf);
+	buf_addc(&am, ',');
+	buf_add(&am, wo.data, wo.len);
+	if (scram_hmac(s, salted, s->hlen, "Client Key", 10, ckey) == -1 ||
+	    gnutls_hash_fast(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_DIG_SHA1 :
+	    GNUTLS_DIG_SHA256, ckey, s->hlen, stored) < 0 ||
+	    scram_hmac(s, stored, s->hlen, am.data, am.len, csig) == -1 ||
+	    scram_hmac(s, salted, s->hlen, "Server Key", 10, skey) == -1 ||
+	    scram_hmac(s, skey, s->hlen, am.data, am.len, s->server_sig) ==
+	    -1) {
+		error_set(err, ERR_LOCAL, "SCRAM: HMAC failed");
+		goto out;
+	}
+	for (i = 0; i < s->hlen; i++)
+		proof[i] = ckey[i] ^ csig[i];
+	p64 = b64_encode(proof, s->hlen);
+	buf_adds(&wo, ",p=");
+	buf_adds(&wo, p64);
+	free(p64);
+	out = b64_encode(wo.data, wo.len);
+	s->step = 2;
+out:
+	explicit_bzero(salted, sizeof salted);
+	explicit_bzero(ckey, sizeof ckey);
+	explicit_bzero(stored, sizeof stored);
+	explicit_bzero(csig, sizeof csig);
+	explicit_bzero(skey, sizeof skey);
+	explicit_bzero(proof, sizeof proof);
+	free(r);
+	free(salt_b64);
+	free(iter_s);
+	free(salt);
+	buf_free(&wo);
+	buf_free(&am);
+	return out;
+}
+
+/* server-final: "v=" the signature we computed, or "e=" an error. */
+static char *
+scram_verify(struct sasl *s, const char *sf, struct error *err)
+{
+	char		*v, *e, *sig = NULL;
+	size_t		 len = 0;
+	unsigned char	 diff = 0;
+	size_t		 i;
+
+	if ((e = scram_attr(sf, 'e')) != NULL) {
+		error_set(err, ERR_AUTH, "SCRAM: the server says %.100s", e);
+		free(e);
+		return NULL;
+	}
+	if ((v = scram_attr(sf, 'v')) == NULL ||
+	    b64_decode(v, strlen(v), &sig, &len) == -1 || len != s->hlen) {
+		free(v);
+		free(sig);
+		error_set(err, ERR_AUTH, "SCRAM: malformed server signature");
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+		diff |= (unsigned char)sig[i] ^ s->server_sig[i];
+	free(v);
+	free(sig);
+	if (diff != 0) {
+		error_set(err, ERR_AUTH, "SCRAM: the server's signature is "
+		    "wrong: it does not know the password, so it is not "
+		    "trusted with the session");
+		return NULL;
+	}
+	s->verified = true;
+	s->step = 3;
+	return xstrdup("");
+}
+
+bool
+sasl_complete(const struct sasl *s, struct error *err)
+{
+	if ((s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256) &&
+	    !s->verified) {
+		error_set(err, ERR_AUTH, "SCRAM: the server accepted the login "
+		    "without proving it knows the password; not trusted");
+		return false;
+	}
+	return true;
+}
+
 char *
 sasl_initial(struct sasl *s)
 {
 	size_t	 ul, pl;
 	char	*raw, *b64;
 
+	if (s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256)
+		return scram_first(s);
 	if (s->mech != SASL_PLAIN)
 		return NULL;
 	/* authzid (empty) NUL authcid NUL password */
@@ -133,10 +392,57 @@ sasl_initial(struct sasl *s)
 char *
 sasl_step(struct sasl *s, const char *challenge, struct error *err)
 {
-	char	*raw;
+	char	*raw, *resp;
 	size_t	 len;
 
 	switch (s->mech) {
+	case SASL_SCRAM_SHA_1:
+	case SASL_SCRAM_SHA_256:
+		if (s->step == 0 && *challenge == '\0')
+			return scram_first(s);
+		if (b64_decode(challenge, strlen(challenge), &raw, &len) == -1) {
+			error_set(err, ERR_PROTO, "bad base64 in SASL challenge");
+			return NULL;
+		}
+		if (s->step == 1)
+			resp = scram_final(s, raw, err);
+		else if (s->step == 2)
+			resp = scram_verify(s, raw, err);
+		else {
+			error_set(err, ERR_AUTH, "unexpected SCRAM challenge");
+			resp = NULL;
+		}
+		freezero_str(raw);
+		return resp;
+	case SASL_CRAM_MD5: {
+		unsigned char	mac[16];
+		char		hex[33];
+		struct buf	b = BUF_INIT(0);
+		size_t		i;
+
+		if (s->step != 0 || b64_decode(challenge, strlen(challenge),
+		    &raw, &len) == -1) {
+			error_set(err, ERR_PROTO, "bad CRAM-MD5 challenge");
+			return NULL;
+		}
+		if (gnutls_hmac_fast(GNUTLS_MAC_MD5, s->pass, strlen(s->pass),
+		    raw, len, mac) < 0) {
+			free(raw);
+			error_set(err, ERR_LOCAL, "HMAC-MD5 failed");
+			return NULL;
+		}
+		free(raw);
+		for (i = 0; i < 16; i++)
+			snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+		buf_adds(&b, s->user);
+		buf_addc(&b, ' ');
+		buf_adds(&b, hex);
+		resp = b64_encode(b.data, b.len);
+		explicit_bzero(mac, sizeof mac);
+		buf_free(&b);
+		s->step = 1;
+		return resp;
+	}
 	case SASL_PLAIN:
 		/* An empty challenge asks for the initial response. */
 		if (s->step == 0 && *challenge == '\0')
@@ -176,6 +482,9 @@ sasl_free(struct sasl **sp)
 		return;
 	freezero_str(s->user);
 	freezero_str(s->pass);
+	free(s->cnonce);
+	free(s->client_first_bare);
+	explicit_bzero(s->server_sig, sizeof s->server_sig);
 	free(s);
 	*sp = NULL;
 }

@@ -122,6 +122,22 @@ class FakeIMAP:
             if cmd.startswith("CAPABILITY"):
                 send(("* CAPABILITY %s\r\n%s OK done\r\n"
                       % (self.caps, tag)).encode())
+            elif (cmd.startswith("AUTHENTICATE SCRAM") and
+                  f == "scram_bad_signature"):
+                import base64
+                first = base64.b64decode(rest.split()[2]).decode()
+                nonce = first.split("r=", 1)[1]
+                send(b"+ " + base64.b64encode(
+                    ("r=%sSRV,s=%s,i=4096" % (nonce, base64.b64encode(
+                        b"saltsalt").decode())).encode()) + b"\r\n")
+                lines = self._lines(conn)
+                self.commands.append(next(lines, ""))   # client-final
+                # A signature that proves nothing, then OK all the same.
+                send(b"+ " + base64.b64encode(
+                    b"v=" + base64.b64encode(b"\0" * 32)) + b"\r\n")
+                self.commands.append(next(lines, ""))
+                send(("%s OK [CAPABILITY %s] logged in\r\n"
+                      % (tag, self.caps)).encode())
             elif cmd.startswith("LOGIN") or cmd.startswith("AUTHENTICATE"):
                 if f == "bye_after_login":
                     send(b"* BYE server going down for maintenance\r\n")

@@ -228,7 +228,7 @@ class Dovecot:
     def __init__(self, users=None, plaintext_auth=False, rawlog=False,
                  zlib=False, max_userip_connections=200, dir=None,
                  keep=False, extra_conf="", strict_plain=False, quota=None,
-                 acl=False):
+                 acl=False, auth_mechanisms="plain login"):
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.plaintext_auth = plaintext_auth
         self.rawlog_enabled = rawlog
@@ -237,6 +237,7 @@ class Dovecot:
         self.extra_conf = extra_conf
         self.quota = quota          # e.g. "1M": a storage quota (IMAP QUOTA)
         self.acl = acl              # the acl plugin (IMAP ACL, vfile)
+        self.auth_mechanisms = auth_mechanisms
         self.keep = keep
         if dir is None:
             self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
@@ -543,7 +544,7 @@ ssl_cert = <{self.cert_file}
 ssl_key = <{self.key_file}
 ssl_dh = <{DH_FILE}
 disable_plaintext_auth = {"no" if self.plaintext_auth else "yes"}
-auth_mechanisms = plain login
+auth_mechanisms = {self.auth_mechanisms}
 auth_verbose = yes
 passdb {{
   driver = passwd-file

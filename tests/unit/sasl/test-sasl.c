@@ -35,7 +35,8 @@ test_choose(void)
 	T_EQ_STR(sasl_choose(offer2, 2), "LOGIN");
 	T_ASSERT(sasl_choose(offer3, 1) == NULL);
 	T_ASSERT(sasl_supported("plain"));
-	T_ASSERT(!sasl_supported("CRAM-MD5"));
+	T_ASSERT(sasl_supported("CRAM-MD5"));
+	T_ASSERT(!sasl_supported("GSSAPI"));
 }
 
 static void
@@ -91,7 +92,162 @@ test_login(void)
 	sasl_free(&s);
 }
 
+/* base64 of a C string, for challenges. */
+static char *
+b64(const char *s)
+{
+	return b64_encode(s, strlen(s));
+}
+
+static char *
+unb64(const char *s)
+{
+	char	*out;
+	size_t	 len;
+
+	T_EQ_INT(b64_decode(s, strlen(s), &out, &len), 0);
+	return out;
+}
+
+/* RFC 7677 section 3: user "user", password "pencil". */
+static void
+test_scram_sha256(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r, *c, *raw;
+
+	error_clear(&err);
+	s = sasl_new("SCRAM-SHA-256", "user", "pencil", &err);
+	T_ASSERT(s != NULL);
+	sasl_set_nonce(s, "rOprNGfwEbeRWgbNEkqO");
+	r = sasl_initial(s);
+	raw = unb64(r);
+	T_EQ_STR(raw, "n,,n=user,r=rOprNGfwEbeRWgbNEkqO");
+	free(raw);
+	freezero_str(r);
+	c = b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	    "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	r = sasl_step(s, c, &err);
+	free(c);
+	T_ASSERT(r != NULL);
+	raw = unb64(r);
+	T_EQ_STR(raw, "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)"
+	    "hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
+	free(raw);
+	freezero_str(r);
+	T_ASSERT(!sasl_complete(s, &err));	/* not verified yet */
+	c = b64("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+	r = sasl_step(s, c, &err);
+	free(c);
+	T_ASSERT(r != NULL && *r == '\0');
+	freezero_str(r);
+	T_ASSERT(sasl_complete(s, &err));
+	sasl_free(&s);
+
+	/* A server that does not know the password: refused. */
+	s = sasl_new("SCRAM-SHA-256", "user", "pencil", &err);
+	sasl_set_nonce(s, "rOprNGfwEbeRWgbNEkqO");
+	freezero_str(sasl_initial(s));
+	c = b64("r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,"
+	    "s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	freezero_str(sasl_step(s, c, &err));
+	free(c);
+	c = b64("v=AAAATRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=");
+	error_clear(&err);
+	T_ASSERT(sasl_step(s, c, &err) == NULL);
+	free(c);
+	T_EQ_INT(err.cls, ERR_AUTH);
+	T_ASSERT(!sasl_complete(s, &err));
+	sasl_free(&s);
+
+	/* A nonce that is not ours extended; an absurd iteration count. */
+	s = sasl_new("SCRAM-SHA-256", "user", "pencil", &err);
+	sasl_set_nonce(s, "abc");
+	freezero_str(sasl_initial(s));
+	c = b64("r=xyzdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096");
+	T_ASSERT(sasl_step(s, c, &err) == NULL);
+	free(c);
+	sasl_free(&s);
+	s = sasl_new("SCRAM-SHA-256", "user", "pencil", &err);
+	sasl_set_nonce(s, "abc");
+	freezero_str(sasl_initial(s));
+	c = b64("r=abcdef,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=999999999");
+	T_ASSERT(sasl_step(s, c, &err) == NULL);
+	free(c);
+	sasl_free(&s);
+}
+
+/* RFC 5802 section 5: SCRAM-SHA-1, user "user", password "pencil". */
+static void
+test_scram_sha1(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r, *c, *raw;
+
+	error_clear(&err);
+	s = sasl_new("SCRAM-SHA-1", "user", "pencil", &err);
+	sasl_set_nonce(s, "fyko+d2lbbFgONRv9qkxdawL");
+	freezero_str(sasl_initial(s));
+	c = b64("r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	    "s=QSXCR+Q6sek8bf92,i=4096");
+	r = sasl_step(s, c, &err);
+	free(c);
+	raw = unb64(r);
+	T_EQ_STR(raw, "c=biws,r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,"
+	    "p=v0X8v3Bz2T0CJGbJQyF0X+HI4Ts=");
+	free(raw);
+	freezero_str(r);
+	c = b64("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=");
+	r = sasl_step(s, c, &err);
+	free(c);
+	T_ASSERT(r != NULL);
+	freezero_str(r);
+	T_ASSERT(sasl_complete(s, &err));
+	sasl_free(&s);
+}
+
+/* RFC 2195: tim / tanstaaftanstaaf. */
+static void
+test_cram_md5(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r, *c, *raw;
+
+	error_clear(&err);
+	s = sasl_new("CRAM-MD5", "tim", "tanstaaftanstaaf", &err);
+	T_ASSERT(sasl_initial(s) == NULL);
+	c = b64("<1896.697170952@postoffice.reston.mci.net>");
+	r = sasl_step(s, c, &err);
+	free(c);
+	raw = unb64(r);
+	T_EQ_STR(raw, "tim b913a602c7eda7a495b4e6e7334d3890");
+	free(raw);
+	freezero_str(r);
+	sasl_free(&s);
+}
+
+static void
+test_choose_best(void)
+{
+	const char	*all[] = { "LOGIN", "PLAIN", "CRAM-MD5", "SCRAM-SHA-1",
+	    "scram-sha-256" };
+	const char	*old[] = { "LOGIN", "CRAM-MD5", "PLAIN" };
+
+	T_EQ_STR(sasl_choose_best(all, 5), "SCRAM-SHA-256");
+	T_EQ_STR(sasl_choose_best(all, 4), "SCRAM-SHA-1");
+	T_EQ_STR(sasl_choose_best(old, 3), "PLAIN");
+	T_EQ_STR(sasl_choose_best(old, 2), "CRAM-MD5");
+	T_ASSERT(sasl_choose_best(all, 0) == NULL);
+}
+
 static const struct test tests[] = {
+	{ "scram_sha256", test_scram_sha256 },
+	{ "scram_sha1", test_scram_sha1 },
+	{ "cram_md5", test_cram_md5 },
+	{ "choose_best", test_choose_best },
 	{ "b64", test_b64 },
 	{ "choose", test_choose },
 	{ "plain", test_plain },

@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""IMAP login through every SASL mechanism the private Dovecot offers
+(auth_mechanisms = plain login cram-md5 scram-sha-1 scram-sha-256), the
+mechanism named by Dovecot's log line for each:
+
+- with no `auth` key the strongest offered is used (SCRAM-SHA-256);
+- `auth = scram-sha-1`, `cram-md5`, `plain`, `login`, `user` (the LOGIN
+  command) each log in with that one; a list takes the first offered;
+- a wrong password fails as a refused login (exit 3), with SCRAM too;
+- `auth` naming only what the server does not offer is a clear error;
+- a FAKE server that accepts SCRAM without proving it knows the password
+  (a wrong server signature, then OK) is left at once: petrel does not
+  sync from it.
+"""
+
+import os
+import re
+import sys
+
+here = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, here)
+sys.path.insert(0, os.path.join(here, "..", "fake"))
+import harness  # noqa: E402
+from fakeimap import FakeIMAP  # noqa: E402
+
+check = harness.Check()
+
+
+def methods(d, since):
+    return [m.group(1) for l in d.log_lines(since)
+            for m in [re.search(r"imap-login: Info: Login: user=<alice>, "
+                                r"method=([A-Z0-9-]+)", l)] if m]
+
+
+def run(d, home, auth=None, password=None):
+    extra = {"auth": auth} if auth else None
+    d.write_petrel_config(home=home, extra=extra, password=password)
+    mark = d.log_mark()
+    r = d.run_petrel(["sync", "INBOX"], home=home)
+    return r, methods(d, mark)
+
+
+def main():
+    with harness.Dovecot(auth_mechanisms="plain login cram-md5 scram-sha-1 "
+                         "scram-sha-256") as d:
+        d.append("alice", "INBOX", "Subject: hi\r\n\r\nhello\r\n")
+        r, m = run(d, "best")
+        check(r.status == 0 and m == ["SCRAM-SHA-256"], "no auth key: "
+              "the strongest, SCRAM-SHA-256 (%s %r %s)" %
+              (r.status, m, r.stderr.strip()))
+        for auth, want in (("scram-sha-1", "SCRAM-SHA-1"),
+                           ("cram-md5", "CRAM-MD5"), ("plain", "PLAIN"),
+                           ("login", "LOGIN"), ("user", "PLAIN"),  # the LOGIN command: Dovecot logs PLAIN
+                           ("xoauth2-nope", None)):
+            if want is None:
+                continue
+            r, m = run(d, "m-" + auth, auth)
+            check(r.status == 0 and m == [want], "auth = %s: logs in with "
+                  "%s (%s %r %s)" % (auth, want, r.status, m,
+                                     r.stderr.strip()))
+        r, m = run(d, "list", "cram-md5, scram-sha-256")
+        check(r.status == 0 and m == ["CRAM-MD5"], "a list: the first "
+              "offered (%r)" % m)
+        r, m = run(d, "bad", "scram-sha-256", password="wrong")
+        check(r.status == 4 and "login as alice failed" in r.stderr,
+              "a wrong password with SCRAM: a refused login, exit 4 (%s %s)"
+              % (r.status, r.stderr.strip()))
+        r, m = run(d, "bogus", "bogus-mech")
+        check(r.status != 0 and "unknown mechanism" in r.stderr,
+              "an unknown mechanism in auth is a config error (%s)" %
+              r.stderr.strip())
+
+    with harness.Dovecot(auth_mechanisms="plain login") as d:
+        r, m = run(d, "none", "scram-sha-256,cram-md5")
+        check(r.status == 4 and "offers none of auth" in r.stderr,
+              "auth naming only what the server lacks: a clear error (%s)" %
+              r.stderr.strip())
+
+    with FakeIMAP(count=3, fault="scram_bad_signature",
+                  caps="IMAP4rev1 LITERAL+ SASL-IR AUTH=SCRAM-SHA-256") as f:
+        home = os.path.join(f.dir if hasattr(f, "dir") else "/tmp",
+                            "petrel-scram-fake-%d" % os.getpid())
+        os.makedirs(home, exist_ok=True)
+        cfg = os.path.join(home, "config")
+        with open(cfg, "w") as fp:
+            fp.write("[account fake]\nimap = imap+insecure://user@127.0.0.1:"
+                     "%d\npassword = fake-secret-password\n" % f.port)
+        os.chmod(cfg, 0o600)
+        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(home, "cache"),
+                   HOME=home, PETREL_CONFIG=cfg)
+        import subprocess
+        p = subprocess.run([harness.petrel_binary(), "sync"], env=env,
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode == 4 and "signature is wrong" in p.stderr,
+              "a server with a wrong SCRAM signature is not trusted (%s %s)"
+              % (p.returncode, p.stderr.strip()))
+        check(not any(c.upper().startswith(("SELECT", "UID FETCH", "LIST"))
+                      for c in (x.partition(" ")[2] for x in f.commands)),
+              "and nothing is asked of it after the login (%r)" %
+              f.commands)
+    check.done()
+
+
+if __name__ == "__main__":
+    main()
