@@ -299,8 +299,8 @@ static int
 account_check_auth(const struct account *a, const char *path, int line,
     struct error *err)
 {
-	static const char *const pop3[] = { "plain", "login", "user", "apop",
-	    NULL };
+	static const char *const pop3[] = { "scram-sha-256", "scram-sha-1",
+	    "cram-md5", "plain", "login", "user", "apop", NULL };
 	static const char *const imap[] = { "scram-sha-256", "scram-sha-1",
 	    "cram-md5", "plain", "login", "user", NULL };
 	char	*list, *p, *w;
@@ -309,8 +309,9 @@ account_check_auth(const struct account *a, const char *path, int line,
 	if (a->proto == PROTO_POP3) {
 		if (!account_is(a->pop3_auth, pop3))
 			return error_set(err, ERR_CONFIG, "%s:%d: auth must be "
-			    "plain, login, user or apop for a pop3 account",
-			    path, line);
+			    "one of scram-sha-256, scram-sha-1, cram-md5, plain, "
+			    "login, user or apop for a pop3 account", path,
+			    line);
 		return 0;
 	}
 	list = xstrdup(a->pop3_auth);

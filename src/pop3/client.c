@@ -717,7 +717,9 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 	unsigned	 rounds = 0;
 	int		 r;
 	bool		 ir_pending = false;
+	struct error	 why;
 
+	error_clear(&why);
 	if ((s = sasl_new(mech, c->user, password, err)) == NULL)
 		return -1;
 	snprintf(how, sizeof how, "AUTH %s", sasl_name(s));
@@ -736,12 +738,28 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 		if (r == -1 || (r = pop3_read_status(c, err)) == -1)
 			break;
 		if (r == 0) {
-			c->auth_used = strcmp(sasl_name(s), "PLAIN") == 0 ?
-			    "AUTH PLAIN" : "AUTH LOGIN";
+			static const char *const used[] = { "AUTH PLAIN",
+			    "AUTH LOGIN", "AUTH CRAM-MD5", "AUTH SCRAM-SHA-1",
+			    "AUTH SCRAM-SHA-256" };
+			size_t	i;
+
+			/* SCRAM: the server must have proved itself. */
+			if (!sasl_complete(s, err)) {
+				r = pop3_fail(c, err, ERR_AUTH, "%s: %s",
+				    c->host, err->msg);
+				break;
+			}
+			c->auth_used = used[0];
+			for (i = 0; i < sizeof used / sizeof used[0]; i++)
+				if (strcmp(used[i] + 5, sasl_name(s)) == 0)
+					c->auth_used = used[i];
 			break;
 		}
 		if (r == 1) {
 			r = pop3_login_failed(c, how, err);
+			/* We cancelled: our reason, not the server's -ERR. */
+			if (why.cls != ERR_NONE && err != NULL)
+				*err = why;
 			break;
 		}
 		/* A challenge. */
@@ -755,7 +773,7 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 			r = pop3_send(c, 1, err, "%s\r\n", ir);
 			continue;
 		}
-		if ((resp = sasl_step(s, c->challenge, err)) == NULL) {
+		if ((resp = sasl_step(s, c->challenge, &why)) == NULL) {
 			/* We cannot answer: cancel, the server says -ERR. */
 			r = pop3_send(c, 0, err, "*\r\n");
 			continue;
@@ -793,6 +811,8 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 			return pop3_sasl(c, "PLAIN", password, err);
 		if (strcmp(want, "login") == 0)
 			return pop3_sasl(c, "LOGIN", password, err);
+		if (sasl_supported(want))
+			return pop3_sasl(c, want, password, err);
 		if (strcmp(want, "apop") == 0)
 			return pop3_apop(c, password, err);
 		return pop3_user_pass(c, password, err);
@@ -816,7 +836,7 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 			offered[n++] = p;
 			p += strcspn(p, " ");
 		}
-		mech = sasl_choose(offered, n);
+		mech = sasl_choose_best(offered, n);
 		rv = mech != NULL ? pop3_sasl(c, mech, password, err) : 1;
 		free(sasl_line);
 		if (rv != 1)

@@ -8,6 +8,7 @@ mechanism named by Dovecot's log line for each:
   command) each log in with that one; a list takes the first offered;
 - a wrong password fails as a refused login (exit 3), with SCRAM too;
 - `auth` naming only what the server does not offer is a clear error;
+- POP3 logs in through the same module (SCRAM-SHA-256 by default);
 - a FAKE server that accepts SCRAM without proving it knows the password
   (a wrong server signature, then OK) is left at once: petrel does not
   sync from it.
@@ -65,6 +66,22 @@ def main():
         check(r.status == 4 and "login as alice failed" in r.stderr,
               "a wrong password with SCRAM: a refused login, exit 4 (%s %s)"
               % (r.status, r.stderr.strip()))
+        # POP3 shares the module: the strongest by default, or auth.
+        for auth, want in ((None, "SCRAM-SHA-256"),
+                           ("scram-sha-1", "SCRAM-SHA-1"),
+                           ("cram-md5", "CRAM-MD5")):
+            home = "pop-%s" % auth
+            d.write_petrel_config(home=home, proto="pop3",
+                                  extra={"auth": auth} if auth else None)
+            mark = d.log_mark()
+            r = d.run_petrel(["sync"], home=home)
+            got = [mm.group(1) for l in d.log_lines(mark)
+                   for mm in [re.search(r"pop3-login: Info: Login: "
+                                        r"user=<alice>, method=([A-Z0-9-]+)",
+                                        l)] if mm]
+            check(r.status == 0 and got == [want], "POP3, auth = %s: %s "
+                  "(%s %r %s)" % (auth, want, r.status, got,
+                                  r.stderr.strip()))
         r, m = run(d, "bogus", "bogus-mech")
         check(r.status != 0 and "unknown mechanism" in r.stderr,
               "an unknown mechanism in auth is a config error (%s)" %
