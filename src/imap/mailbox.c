@@ -268,18 +268,19 @@ status_untagged(void *arg, const struct imap_resp *r)
 	return ctx->cb(ctx->arg, &f) != 0 ? -1 : 0;
 }
 
-int
-imap_status(struct imap_client *c, const char *const *names, size_t n,
-    imap_status_cb cb, void *arg, struct error *err)
+/*
+ * "VERB name SUFFIX" for each name, IMAP_STATUS_WINDOW in flight at once,
+ * untagged answers to cb. A NO (a folder gone) only leaves that name out.
+ */
+static int
+pipeline_names(struct imap_client *c, const char *verb, const char *suffix,
+    const char *const *names, size_t n, imap_untagged_cb cb, void *arg,
+    struct error *err)
 {
-	struct status_ctx	 ctx = { cb, arg, err };
-	struct buf		 q = BUF_INIT(0);
-	uint32_t		 tags[IMAP_STATUS_WINDOW];
-	size_t			 i = 0, sent = 0, waited = 0;
-	int			 rv = 0;
-	const char		*items = imap_condstore(c) ?
-	    "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" :
-	    "(MESSAGES UIDNEXT UIDVALIDITY)";
+	struct buf	 q = BUF_INIT(0);
+	uint32_t	 tags[IMAP_STATUS_WINDOW];
+	size_t		 i = 0, sent = 0, waited = 0;
+	int		 rv = 0;
 
 	error_clear(err);
 	while (i < n || waited < sent) {
@@ -288,16 +289,16 @@ imap_status(struct imap_client *c, const char *const *names, size_t n,
 			if (imap_quote(&q, names[i++]) == -1)
 				continue;
 			if (imap_send(c, &tags[sent % IMAP_STATUS_WINDOW], err,
-			    "STATUS %s %s", q.data, items) == -1) {
+			    "%s %s%s%s", verb, q.data, *suffix != '\0' ? " " :
+			    "", suffix) == -1) {
 				rv = -1;
 				break;
 			}
 			sent++;
 			continue;
 		}
-		/* A NO (the folder is gone) only leaves it without status. */
-		if (imap_wait(c, tags[waited % IMAP_STATUS_WINDOW],
-		    status_untagged, &ctx, err) == -1 && imap_broken(c) != NULL) {
+		if (imap_wait(c, tags[waited % IMAP_STATUS_WINDOW], cb, arg,
+		    err) == -1 && imap_broken(c) != NULL) {
 			rv = -1;
 			break;
 		}
@@ -307,6 +308,18 @@ imap_status(struct imap_client *c, const char *const *names, size_t n,
 	if (rv == 0)
 		error_clear(err);
 	return rv;
+}
+
+int
+imap_status(struct imap_client *c, const char *const *names, size_t n,
+    imap_status_cb cb, void *arg, struct error *err)
+{
+	struct status_ctx	 ctx = { cb, arg, err };
+
+	return pipeline_names(c, "STATUS", imap_condstore(c) ?
+	    "(MESSAGES UIDNEXT UIDVALIDITY HIGHESTMODSEQ)" :
+	    "(MESSAGES UIDNEXT UIDVALIDITY)", names, n, status_untagged, &ctx,
+	    err);
 }
 
 int
@@ -586,37 +599,9 @@ imap_myrights(struct imap_client *c, const char *const *names, size_t n,
     imap_rights_cb cb, void *arg, struct error *err)
 {
 	struct rights_ctx	 ctx = { cb, arg };
-	struct buf		 q = BUF_INIT(0);
-	uint32_t		 tags[IMAP_STATUS_WINDOW];
-	size_t			 i = 0, sent = 0, waited = 0;
-	int			 rv = 0;
 
 	if (!imap_has_cap(c, "ACL"))
 		return 1;
-	error_clear(err);
-	while (i < n || waited < sent) {
-		if (i < n && sent - waited < IMAP_STATUS_WINDOW) {
-			buf_reset(&q);
-			if (imap_quote(&q, names[i++]) == -1)
-				continue;
-			if (imap_send(c, &tags[sent % IMAP_STATUS_WINDOW], err,
-			    "MYRIGHTS %s", q.data) == -1) {
-				rv = -1;
-				break;
-			}
-			sent++;
-			continue;
-		}
-		if (imap_wait(c, tags[waited % IMAP_STATUS_WINDOW],
-		    rights_untagged, &ctx, err) == -1 &&
-		    imap_broken(c) != NULL) {
-			rv = -1;
-			break;
-		}
-		waited++;
-	}
-	buf_free(&q);
-	if (rv == 0)
-		error_clear(err);
-	return rv;
+	return pipeline_names(c, "MYRIGHTS", "", names, n, rights_untagged,
+	    &ctx, err);
 }

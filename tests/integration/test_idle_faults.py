@@ -13,15 +13,10 @@ drops are in test_tui_idle.py and test_netwatch.py):
   later, and still ends cleanly on SIGTERM.
 """
 
-import json
 import os
-import queue
-import signal
 import sqlite3
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 here = os.path.dirname(os.path.abspath(__file__))
@@ -29,13 +24,16 @@ sys.path.insert(0, here)
 sys.path.insert(0, os.path.join(here, "..", "fake"))
 import harness  # noqa: E402
 from fakeimap import FakeIMAP  # noqa: E402
+from watchproc import Watch, changed as changed_in  # noqa: E402
 
 check = harness.Check()
 PETREL = os.environ.get("PETREL", "build/petrel")
 CAPS = "IMAP4rev1 LITERAL+ IDLE"
 
 
-class Watch:
+class FakeWatch(Watch):
+    """sync --watch with a config of its own, for the fake server."""
+
     def __init__(self, port, timeout=None, check_interval=3600):
         self.dir = tempfile.mkdtemp(prefix="petrel-idlefault-")
         self.cfg = os.path.join(self.dir, "config")
@@ -50,41 +48,9 @@ class Watch:
         fd = os.open(self.cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write("\n".join(lines) + "\n")
-        e = dict(os.environ, XDG_CACHE_HOME=self.cache, HOME=self.dir,
-                 PETREL_CONFIG=self.cfg)
-        self.p = subprocess.Popen([PETREL, "sync", "--watch"], env=e,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line)
-
-    def wait(self, pred, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.05, end - time.time()))
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            ev = json.loads(line)
-            if pred(ev):
-                return ev
-        return None
-
-    def stop(self):
-        t0 = time.monotonic()
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            rc = self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = None
-        return rc, time.monotonic() - t0
+        Watch.__init__(self, dict(os.environ, XDG_CACHE_HOME=self.cache,
+                                  HOME=self.dir, PETREL_CONFIG=self.cfg),
+                       petrel=PETREL)
 
     def db(self, sql):
         con = sqlite3.connect(os.path.join(self.cache, "petrel", "fake.db"))
@@ -95,14 +61,12 @@ class Watch:
 
 
 def changed(total):
-    return lambda ev: (ev.get("event") == "changed" and
-                       ev.get("folder") == "INBOX" and
-                       ev.get("total") == total)
+    return changed_in("INBOX", total)
 
 
 def test_flood():
     with FakeIMAP(count=20000, fault="idle_flood", caps=CAPS) as f:
-        w = Watch(f.port)
+        w = FakeWatch(f.port)
         check(w.wait(changed(20000), 60) is not None,
               "flood: the first sync (%r)" % w.lines[-3:])
         ev = w.wait(changed(20001), 60)
@@ -117,7 +81,7 @@ def test_flood():
 
 def test_drop():
     with FakeIMAP(count=5, fault="idle_drop", caps=CAPS) as f:
-        w = Watch(f.port)
+        w = FakeWatch(f.port)
         check(w.wait(changed(5), 30) is not None, "drop: the first sync")
         t0 = time.monotonic()
         time.sleep(8)
@@ -131,7 +95,7 @@ def test_drop():
 
 def test_silent():
     with FakeIMAP(count=5, fault="idle_silent", caps=CAPS) as f:
-        w = Watch(f.port, timeout=2, check_interval=5)
+        w = FakeWatch(f.port, timeout=2, check_interval=5)
         check(w.wait(changed(5), 30) is not None, "silent: the first sync")
         ev = w.wait(lambda ev: ev.get("event") == "offline", 20)
         check(ev is not None, "a server silent after IDLE: the periodic "

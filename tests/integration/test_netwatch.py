@@ -17,15 +17,14 @@ change, against the private Dovecot, with `petrel sync --watch`:
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from watchproc import Watch, state  # noqa: E402
 
 check = harness.Check()
 
@@ -43,49 +42,6 @@ def message(i, subject):
             "Subject: %s\nMessage-ID: <nw%02d@example.org>\n"
             "Date: Thu, 01 Jan 2026 10:%02d:00 +0000\n\nBody %d.\n" %
             (subject, i, i, i))
-
-
-class Watch:
-    def __init__(self, d, home, env=None):
-        e = d.petrel_env(home)
-        if env:
-            e.update(env)
-        self.p = subprocess.Popen([harness.petrel_binary(), "sync",
-                                   "--watch"], env=e,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line)
-
-    def wait(self, pred, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.05, end - time.time()))
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            ev = json.loads(line)
-            if pred(ev):
-                return ev
-        return None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
-
-
-def state(name):
-    return lambda ev: ev.get("event") == name
 
 
 def logins(d):
@@ -129,7 +85,9 @@ def test_clock(d):
            "ASAN_OPTIONS": (os.environ.get("ASAN_OPTIONS", "") +
                             ":verify_asan_link_order=0").lstrip(":")}
     write_config(d, "clock")
-    w = Watch(d, "clock", env)
+    e = d.petrel_env("clock")
+    e.update(env)
+    w = Watch(e)
     check(w.wait(state("online"), 30) is not None, "online (%r)" % w.lines)
     check(w.wait(lambda ev: ev.get("event") == "changed" and
                  ev.get("folder") == "INBOX", 30) is not None,
@@ -155,7 +113,7 @@ def test_clock(d):
                 ev.get("total") == 3, 10)
     check(ev is not None, "and new mail shows as before (%r)" %
           w.lines[-3:])
-    check.eq(w.stop(), 0, "SIGTERM ends it")
+    check.eq(w.stop()[0], 0, "SIGTERM ends it")
 
 
 def ip(*args):
@@ -165,7 +123,7 @@ def ip(*args):
 
 def test_address(d):
     write_config(d, "addr")
-    w = Watch(d, "addr")
+    w = Watch(d.petrel_env("addr"))
     check(w.wait(state("online"), 30) is not None, "online")
     w.wait(lambda ev: ev.get("event") == "changed", 30)
     check(wait_for(lambda: sent(d, b" IDLE\r\n") > 0, 10), "IDLE")
@@ -211,7 +169,7 @@ def test_address(d):
     ok = wait_for(lambda: any("\\Flagged" in v["flags"] for u, v in
                               d.fetch_index("alice").items() if u == 1), 10)
     check(ok, "the reconnected session replayed it: the server has it")
-    check.eq(w.stop(), 0, "SIGTERM ends it")
+    check.eq(w.stop()[0], 0, "SIGTERM ends it")
 
 
 def main():

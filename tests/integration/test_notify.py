@@ -17,16 +17,15 @@ Dovecot (which has NOTIFY, RFC 5465):
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from tmuxui import TmuxUI  # noqa: E402
+from watchproc import Watch, changed  # noqa: E402
 
 check = harness.Check()
 
@@ -38,46 +37,6 @@ def message(i, subject, sender="Sender <s@example.org>"):
             (sender, subject, i, i, i))
 
 
-class Watch:
-    def __init__(self, d, args, home):
-        self.p = subprocess.Popen([harness.petrel_binary(), "sync",
-                                   "--watch"] + args,
-                                  env=d.petrel_env(home),
-                                  stdout=subprocess.PIPE,
-                                  stderr=open(os.path.join(d.dir,
-                                                           "watch.err"), "w"),
-                                  text=True)
-        self.errfile = os.path.join(d.dir, "watch.err")
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line)
-
-    def wait(self, pred, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.05, end - time.time()))
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            ev = json.loads(line)
-            if pred(ev):
-                return ev
-        return None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
-
-
 def write_config(d, home, options=""):
     path = d.petrel_config_path(home)
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
@@ -85,12 +44,6 @@ def write_config(d, home, options=""):
         f.write("[options]\ncheck_interval = 3600\n%s\n" % options)
         f.write(d.account_section("alice"))
     os.chmod(path, 0o600)
-
-
-def changed(folder, total):
-    return lambda ev: (ev.get("event") == "changed" and
-                       ev.get("folder") == folder and
-                       ev.get("total") == total)
 
 
 def sent(d, what):
@@ -120,7 +73,7 @@ def test_watch(d, tmp):
     write_config(d, "w", "new_mail_command = '%s' '%s' 'a;b'\n" %
                  (hook, out))
 
-    w = Watch(d, [], "w")
+    w = Watch(d.petrel_env("w"), stderr=os.path.join(d.dir, "watch.err"))
     ev = w.wait(changed("Archive", 1), 30)
     check(ev is not None, "--watch: Archive reported after the first sync "
           "(%r)" % w.lines)
@@ -184,12 +137,12 @@ def test_watch(d, tmp):
                 ev.get("unseen") == 0, 10)
     check(ev is not None, "a flag set in another folder shows (%r)" %
           (ev or w.lines[-3:]))
-    check.eq(w.stop(), 0, "SIGTERM ends it")
+    check.eq(w.stop()[0], 0, "SIGTERM ends it")
 
 
 def test_no_notify(d):
     write_config(d, "nn", "imap_notify = no\n")
-    w = Watch(d, [], "nn")
+    w = Watch(d.petrel_env("nn"))
     check(w.wait(changed("Archive", 3), 30) is not None,
           "imap_notify = no: the first sync")
     before = sent(d, b"NOTIFY SET")

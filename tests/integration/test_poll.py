@@ -8,62 +8,19 @@ sync (check_interval is an hour); poll_interval = 0 turns it off.
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from watchproc import Watch, changed as changed_in  # noqa: E402
 
 check = harness.Check()
 
 CAPS = ("IMAP4rev1 SASL-IR LITERAL+ ENABLE CONDSTORE QRESYNC UIDPLUS MOVE "
         "ESEARCH SPECIAL-USE LIST-EXTENDED NAMESPACE")
-
-
-class Watch:
-    def __init__(self, d, home):
-        self.p = subprocess.Popen([harness.petrel_binary(), "sync",
-                                   "--watch"], env=d.petrel_env(home),
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line)
-
-    def wait(self, pred, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.05, end - time.time()))
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            ev = json.loads(line)
-            if pred(ev):
-                return ev
-        return None
-
-    def stop(self):
-        self.p.send_signal(signal.SIGTERM)
-        try:
-            return self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            return None
-
-
-def changed(total):
-    return lambda ev: (ev.get("event") == "changed" and
-                       ev.get("folder") == "INBOX" and
-                       ev.get("total") == total)
 
 
 def sent(d, what):
@@ -95,28 +52,28 @@ def main():
         check("IDLE" not in caps, "the set-up: no IDLE (%r)" % (caps,))
 
         config(d, "p", 2)
-        w = Watch(d, "p")
-        check(w.wait(changed(1), 30) is not None, "the first sync")
+        w = Watch(d.petrel_env("p"))
+        check(w.wait(changed_in("INBOX", 1), 30) is not None, "the first sync")
         time.sleep(1)
         t0 = time.monotonic()
         d.append("alice", "INBOX", message(2))
-        ev = w.wait(changed(2), 10)
+        ev = w.wait(changed_in("INBOX", 2), 10)
         dt = time.monotonic() - t0
         check(ev is not None and dt < 4.5, "without IDLE a new message "
               "shows by NOOP every poll_interval (2 s): %.1f s" % dt)
         check(sent(d, b" NOOP\r\n") >= 1 and sent(d, b" IDLE\r\n") == 0,
               "it asked NOOP, never IDLE")
-        check.eq(w.stop(), 0, "SIGTERM ends it")
+        check.eq(w.stop()[0], 0, "SIGTERM ends it")
 
         config(d, "p0", 0)
-        w = Watch(d, "p0")
-        check(w.wait(changed(2), 30) is not None, "poll_interval = 0: the "
+        w = Watch(d.petrel_env("p0"))
+        check(w.wait(changed_in("INBOX", 2), 30) is not None, "poll_interval = 0: the "
               "first sync")
         time.sleep(1)
         d.append("alice", "INBOX", message(3))
-        check(w.wait(changed(3), 5) is None, "poll_interval = 0: no NOOP, "
+        check(w.wait(changed_in("INBOX", 3), 5) is None, "poll_interval = 0: no NOOP, "
               "the message waits for the periodic sync")
-        check.eq(w.stop(), 0, "SIGTERM ends it")
+        check.eq(w.stop()[0], 0, "SIGTERM ends it")
     check.done()
 
 

@@ -8,15 +8,14 @@ check_interval, and ends cleanly (LOGOUT, exit 0) on SIGTERM and SIGINT.
 
 import json
 import os
-import queue
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from watchproc import Watch, changed  # noqa: E402
 
 check = harness.Check()
 
@@ -26,54 +25,6 @@ def message(i, subject):
             "Subject: %s\nMessage-ID: <w%02d@example.org>\n"
             "Date: Thu, 01 Jan 2026 10:%02d:00 +0000\n\nBody %d.\n" %
             (subject, i, i, i))
-
-
-class Watch:
-    def __init__(self, d, args, home):
-        env = d.petrel_env(home)
-        self.p = subprocess.Popen([harness.petrel_binary(), "sync",
-                                   "--watch"] + args, env=env,
-                                  stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
-        self.q = queue.Queue()
-        self.lines = []
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.p.stdout:
-            self.q.put(line)
-
-    def wait(self, pred, timeout=15):
-        end = time.time() + timeout
-        while time.time() < end:
-            try:
-                line = self.q.get(timeout=max(0.05, end - time.time()))
-            except queue.Empty:
-                break
-            self.lines.append(line)
-            try:
-                ev = json.loads(line)
-            except ValueError:
-                check(False, "not a JSON line: %r" % line)
-                continue
-            if pred(ev):
-                return ev
-        return None
-
-    def stop(self, sig):
-        self.p.send_signal(sig)
-        try:
-            rc = self.p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.p.kill()
-            rc = None
-        return rc
-
-
-def changed(folder, total=None):
-    return lambda ev: (ev.get("event") == "changed" and
-                       ev.get("folder") == folder and
-                       (total is None or ev.get("total") == total))
 
 
 def main():
@@ -89,7 +40,7 @@ def main():
         os.chmod(path, 0o600)
 
         mark = d.log_mark()
-        w = Watch(d, [], "w")
+        w = Watch(d.petrel_env("w"), stderr=os.path.join(d.dir, "w.err"))
         ev = w.wait(lambda ev: ev.get("event") == "online")
         check(ev is not None and ev.get("account") == "alice",
               "--watch: online, as JSON (%r)" % w.lines)
@@ -118,14 +69,14 @@ def main():
         check(ev is not None, "another folder: seen by the periodic sync "
               "(%r)" % (ev or w.lines[-3:]))
 
-        rc = w.stop(signal.SIGTERM)
-        check.eq(rc, 0, "SIGTERM ends it with 0 (%s)" %
-                 w.p.stderr.read().strip())
+        rc, _ = w.stop(signal.SIGTERM)
+        with open(w.errfile) as f:
+            check.eq(rc, 0, "SIGTERM ends it with 0 (%s)" % f.read().strip())
         check(d.wait_logouts(1, since=mark, user="alice"),
               "and it logged out")
 
         # SIGINT, and a folder filter.
-        w = Watch(d, ["INBOX"], "w")
+        w = Watch(d.petrel_env("w"), ["INBOX"])
         check(w.wait(lambda ev: ev.get("event") == "online") is not None,
               "--watch INBOX: online")
         ev = w.wait(changed("INBOX"))
@@ -134,7 +85,7 @@ def main():
         ev = w.wait(changed("Archive"), 8)
         check(ev is None, "a folder not asked for is not reported (%r)" %
               ev)
-        rc = w.stop(signal.SIGINT)
+        rc, _ = w.stop(signal.SIGINT)
         check.eq(rc, 0, "SIGINT ends it with 0")
     check.done()
 
