@@ -747,6 +747,26 @@ generic_function(struct ui *ui, int fn)
 	ui->dirty = true;
 }
 
+/*
+ * ^Z (the terminal is raw, so it is a key): give the terminal back and
+ * stop, as an editor would; when the shell continues us (fg), take it
+ * again and redraw. SIGSTOP rather than SIGTSTP: the kernel drops SIGTSTP
+ * sent to an orphaned process group (no job-control shell above), and
+ * ncurses keeps a handler of its own for it. The sessions stop with us
+ * and go on after; a connection that timed out meanwhile reconnects.
+ */
+static void
+ui_suspend(struct ui *ui)
+{
+	draw_suspend();
+	fputs("petrel: stopped; fg to go on\r\n", stderr);
+	kill(getpid(), SIGSTOP);
+	draw_resume();
+	draw_size(&ui->rows, &ui->cols);
+	index_reload(ui);
+	ui->dirty = true;
+}
+
 static void
 handle_key(struct ui *ui, int key)
 {
@@ -757,6 +777,10 @@ handle_key(struct ui *ui, int key)
 		draw_size(&ui->rows, &ui->cols);
 		index_reload(ui);
 		ui->dirty = true;
+		return;
+	}
+	if (key == K_CTRL('z')) {
+		ui_suspend(ui);
 		return;
 	}
 	if (ui->prompt.active) {

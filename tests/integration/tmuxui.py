@@ -20,7 +20,7 @@ import harness
 
 class TmuxUI:
     def __init__(self, d, args=(), home="default", width=100, height=30,
-                 env=None):
+                 env=None, term=None):
         self.d = d
         self.dir = tempfile.mkdtemp(prefix="petrel-tmux-")
         self.sock = os.path.join(self.dir, "tmux.sock")
@@ -31,6 +31,9 @@ class TmuxUI:
         script = os.path.join(self.dir, "run.sh")
         with open(script, "w") as f:
             f.write("#!/bin/sh\n")
+            if term:
+                # What petrel's ncurses uses (tmux still draws it).
+                f.write("export TERM=%s\n" % shlex.quote(term))
             for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "HOME",
                       "PETREL_LOG", "LANG", "LC_ALL", "PETREL_MAILCAP",
                       "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR"):
