@@ -300,7 +300,10 @@ test_account_errors(void)
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\napop = maybe\n",
 	    "config:3: apop must be yes or no");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = gssapi\n",
-	    "config:3: auth must be plain, login, user or apop");
+	    "config:3: auth must be one of scram-sha-256, scram-sha-1, "
+	    "cram-md5, plain, login, user or apop");
+	EXPECT_ERROR("[account x]\nimap = imaps://u@h\nauth = scram-sha-256, "
+	    "gssapi\n", "config:3: auth: unknown mechanism \"gssapi\"");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = apop\napop = no\n",
 	    "auth = apop contradicts apop = no");
 }
