@@ -38,13 +38,13 @@ struct account {
 	char		*tls_fingerprint; /* "sha256:AB:CD:..." normalised to upper case */
 	int		 connect_timeout;	/* seconds, default 30 */
 	int		 timeout;		/* seconds of silence on a command, default 120 */
+	char		*auth;			/* auth = (IMAP) a list of scram-sha-256 ... user,
+						   (POP3) one of them or apop; NULL = best */
 
 	/* POP3 */
 	enum pop3_delete pop3_delete;
 	int		 pop3_delete_days;
 	bool		 pop3_apop;		/* apop = yes: allow APOP (MD5) */
-	char		*pop3_auth;		/* auth = (POP3) plain|login|user|apop, (IMAP) a
-						   list of scram-sha-256 ... user; NULL = best */
 	bool		 pop3_delete_expunged;	/* DELE what the user expunged (yes) */
 	bool		 pop3_headers_only;	/* pop3_headers_only = yes: TOP first, RETR on demand */
 

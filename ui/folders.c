@@ -160,17 +160,16 @@ load_account(struct ui *ui, struct ui_account *ua)
 	head.id = -1;
 	head.header = true;
 	head.name = xstrdup(ua->acct->name);
-	if (engine_quota(ua->cache, &q) == 1 && q.storage &&
-	    q.storage_limit > 0)
+	if (engine_quota(ua->cache, &q) != 1)
+		head.label = xstrdup(ua->acct->name);
+	else if (q.storage && q.storage_limit > 0)
 		xasprintf(&head.label, "%s (quota %d%%: %llu of %llu KiB)",
 		    ua->acct->name, q.percent,
 		    (unsigned long long)q.storage_used,
 		    (unsigned long long)q.storage_limit);
-	else if (engine_quota(ua->cache, &q) == 1)
+	else
 		xasprintf(&head.label, "%s (quota %d%%)", ua->acct->name,
 		    q.percent);
-	else
-		head.label = xstrdup(ua->acct->name);
 	head.total = head.unseen = 0;
 	for (i = 0; i < l.n; i++) {
 		head.total += s[i].row.total > 0 ? s[i].row.total : 0;

@@ -155,10 +155,9 @@ start_session(struct ui *ui, struct ui_account *ua)
 	engine_watch_opts(ui->conf, ua->acct, &wo);
 	session_watch_opts(ua->sess, &wo);
 	session_watch(ua->sess, ui->imap_idle);
-	if (ui->idx.ua == ua && ui->idx.folder != NULL)
-		session_watch_folder(ua->sess, ui->idx.folder);
-	/* The folder on screen first, then everything. */
+	/* The folder on screen first (IDLE there), then everything. */
 	if (ui->idx.ua == ua && ui->idx.folder != NULL) {
+		session_watch_folder(ua->sess, ui->idx.folder);
 		start_sync(ui, ua, ui->idx.folder);
 		ua->sync_all = true;
 	} else

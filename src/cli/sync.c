@@ -121,12 +121,29 @@ watch_count_cb(void *arg, const struct cache_folder *f)
 	return 1;
 }
 
+/*
+ * Write a finished line (ending in a newline) and free it. Words for a
+ * terminal carry names and texts from the server: no control bytes.
+ */
+static void
+watch_emit(struct watch *w, struct buf *b)
+{
+	char	*p;
+
+	if (!w->json)
+		for (p = b->data; p < b->data + b->len - 1; p++)
+			if ((unsigned char)*p < 0x20 || *p == 0x7f)
+				*p = '?';
+	fwrite(b->data, 1, b->len, stdout);
+	fflush(stdout);
+	buf_free(b);
+}
+
 /* New mail: {"event":"new_mail",...,"count":N,"text":"FROM: SUBJECT"}. */
 static void
 watch_newmail(struct watch *w, const struct session_event *ev)
 {
 	struct buf	b = BUF_INIT(0);
-	char		*p;
 
 	if (w->json) {
 		buf_adds(&b, "{\"event\":\"new_mail\",\"account\":");
@@ -140,13 +157,8 @@ watch_newmail(struct watch *w, const struct session_event *ev)
 	} else {
 		buf_printf(&b, "%s/%s: %llu new: %s\n", w->acct->name,
 		    ev->folder, (unsigned long long)ev->count, ev->text);
-		for (p = b.data; p < b.data + b.len - 1; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*p = '?';
 	}
-	fwrite(b.data, 1, b.len, stdout);
-	fflush(stdout);
-	buf_free(&b);
+	watch_emit(w, &b);
 }
 
 /* A line to stdout: JSON when it is not a terminal, else words. */
@@ -155,7 +167,6 @@ watch_say(struct watch *w, const char *event, const char *folder,
     const struct watch_count *wc, const char *text)
 {
 	struct buf	b = BUF_INIT(0);
-	const char	*p;
 
 	if (w->json) {
 		buf_adds(&b, "{\"event\":");
@@ -185,14 +196,8 @@ watch_say(struct watch *w, const char *event, const char *folder,
 		if (text != NULL)
 			buf_printf(&b, ": %s", text);
 		buf_adds(&b, "\n");
-		/* Names and texts come from the server: no control bytes. */
-		for (p = b.data; p < b.data + b.len - 1; p++)
-			if ((unsigned char)*p < 0x20 || *p == 0x7f)
-				*(char *)(uintptr_t)p = '?';
 	}
-	fwrite(b.data, 1, b.len, stdout);
-	fflush(stdout);
-	buf_free(&b);
+	watch_emit(w, &b);
 }
 
 static void

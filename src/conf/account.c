@@ -307,14 +307,14 @@ account_check_auth(const struct account *a, const char *path, int line,
 	int	 rv = 0;
 
 	if (a->proto == PROTO_POP3) {
-		if (!account_is(a->pop3_auth, pop3))
+		if (!account_is(a->auth, pop3))
 			return error_set(err, ERR_CONFIG, "%s:%d: auth must be "
 			    "one of scram-sha-256, scram-sha-1, cram-md5, plain, "
 			    "login, user or apop for a pop3 account", path,
 			    line);
 		return 0;
 	}
-	list = xstrdup(a->pop3_auth);
+	list = xstrdup(a->auth);
 	for (p = list; (w = strsep(&p, ", ")) != NULL;) {
 		if (*w == '\0')
 			continue;
@@ -425,8 +425,8 @@ account_finish(struct account *a, const int *lines, const char *path,
 				if (*c >= 'A' && *c <= 'Z')
 					*c = (char)(*c - 'A' + 'a');
 			}
-			free(a->pop3_auth);
-			a->pop3_auth = m;	/* checked below, by protocol */
+			free(a->auth);
+			a->auth = m;	/* checked below, by protocol */
 			auth_line = lines[i];
 		}
 		if (account_is(k, account_pop3_keys) && pop3_key == -1)
@@ -445,10 +445,10 @@ account_finish(struct account *a, const int *lines, const char *path,
 		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets both "
 		    "password and password_command; keep one", path, a->line,
 		    a->name);
-	if (a->pop3_auth != NULL && account_check_auth(a, path, auth_line,
+	if (a->auth != NULL && account_check_auth(a, path, auth_line,
 	    err) == -1)
 		return -1;
-	if (a->pop3_auth != NULL && strcmp(a->pop3_auth, "apop") == 0) {
+	if (a->auth != NULL && strcmp(a->auth, "apop") == 0) {
 		if (apop_set && !a->pop3_apop)
 			return error_set(err, ERR_CONFIG, "%s:%d: auth = apop "
 			    "contradicts apop = no", path, a->line);

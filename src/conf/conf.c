@@ -493,7 +493,7 @@ conf_free(struct conf **confp)
 		free(a->password_command);
 		free(a->tls_ca_file);
 		free(a->tls_fingerprint);
-		free(a->pop3_auth);
+		free(a->auth);
 		conf_free_keys(a->keys, a->values, a->nkeys);
 		free(a);
 	}

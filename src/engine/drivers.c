@@ -307,6 +307,21 @@ struct status_cmp {
 /* A field the STATUS gave (non-zero) that differs from the cache's. */
 #define STATUS_DIFFERS(a, b)	((a) != 0 && (a) != (b))
 
+/*
+ * Does a folder's STATUS say it changed since its last sync cached f?
+ * Fields the STATUS left out (0) count as unchanged; HIGHESTMODSEQ only
+ * when the cache has one to compare with.
+ */
+static bool
+status_differs(const struct cache_folder *f, uint32_t uidvalidity,
+    uint32_t uidnext, uint32_t messages, uint64_t highestmodseq)
+{
+	return STATUS_DIFFERS(uidvalidity, f->uidvalidity) ||
+	    STATUS_DIFFERS(uidnext, f->uidnext) || messages != f->messages ||
+	    (f->highestmodseq != 0 &&
+	    STATUS_DIFFERS(highestmodseq, f->highestmodseq));
+}
+
 static int
 status_cmp_cb(void *arg, const struct cache_folder *f)
 {
@@ -326,11 +341,8 @@ status_cmp_cb(void *arg, const struct cache_folder *f)
 		r = &sc->ch->status[i];
 		if (strcmp(r->remote, f->remote) != 0)
 			continue;
-		if (STATUS_DIFFERS(r->uidvalidity, f->uidvalidity) ||
-		    STATUS_DIFFERS(r->uidnext, f->uidnext) ||
-		    r->messages != f->messages ||
-		    (f->highestmodseq != 0 &&
-		    STATUS_DIFFERS(r->highestmodseq, f->highestmodseq))) {
+		if (status_differs(f, r->uidvalidity, r->uidnext, r->messages,
+		    r->highestmodseq)) {
 			sc->names = xreallocarray(sc->names, sc->n + 1,
 			    sizeof *sc->names);
 			sc->names[sc->n++] = xstrdup(f->name);
@@ -704,10 +716,8 @@ select_watched(struct session *s, char **remotep, struct error *err)
 	if (found == 1 && f.last_sync != 0 &&
 	    imap_status(s->imap, names, 1, status_one_cb, &so, err) == -1)
 		goto fail;
-	if (so.got && (so.info.uidvalidity != f.uidvalidity ||
-	    so.info.messages != f.messages || so.info.uidnext != f.uidnext ||
-	    (so.info.highestmodseq != 0 &&
-	    so.info.highestmodseq != f.highestmodseq))) {
+	if (so.got && status_differs(&f, so.info.uidvalidity,
+	    so.info.uidnext, so.info.messages, so.info.highestmodseq)) {
 		if (sync_folders(s, &name, 1, err) == -1)
 			goto fail;
 		sel = imap_selected(s->imap);

@@ -40,6 +40,6 @@ engine_proto_params(const struct account *acct, struct proto_params *pp)
 	pp->compress = v == NULL || (strcmp(v, "no") != 0 &&
 	    strcmp(v, "off") != 0);
 	pp->apop = acct->pop3_apop;
-	pp->auth = acct->pop3_auth;
+	pp->auth = acct->auth;
 	return pp;
 }

@@ -787,6 +787,9 @@ imap_logout(struct imap_client **cp)
 	free(c->host);
 	free(c->user);
 	free(c->auth);
+	for (i = 0; i < c->namespaces.n; i++)
+		free(c->namespaces.prefixes[i]);
+	free(c->namespaces.prefixes);
 	free(c);
 	*cp = NULL;
 }

@@ -26,6 +26,13 @@ struct imap_pending {
 
 #define IMAP_MAX_PENDING	64
 
+/* The other users' and shared namespace prefixes, once per connection. */
+struct imap_namespaces {
+	char		**prefixes;
+	size_t		  n;
+	bool		  known;
+};
+
 struct imap_client {
 	/* Copied from the proto_params at connect. */
 	char			*name;		/* account, for messages */
@@ -71,6 +78,7 @@ struct imap_client {
 	int			 io_timeout_ms;	/* as connected */
 	bool			 want_compress;	/* proto_params.compress */
 	char			*auth;		/* proto_params.auth, or NULL */
+	struct imap_namespaces	 namespaces;	/* mailbox.c */
 	char			 rbuf[65536];
 };
 

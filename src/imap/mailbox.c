@@ -126,15 +126,10 @@ list_untagged(void *arg, const struct imap_resp *r)
 }
 
 /* Prefixes of the other users' and shared namespaces (RFC 2342). */
-struct ns_ctx {
-	char	**prefixes;
-	size_t	  n;
-};
-
 static int
 namespace_untagged(void *arg, const struct imap_resp *r)
 {
-	struct ns_ctx		*ns = arg;
+	struct imap_namespaces	*ns = arg;
 	const struct imap_arg	*l, *e;
 	size_t			 i, j;
 
@@ -171,25 +166,30 @@ static int
 list_namespaces(struct list_ctx *ctx, bool extended, struct error *err)
 {
 	struct imap_client	*c = ctx->c;
-	struct ns_ctx		 ns = { NULL, 0 };
+	struct imap_namespaces	*ns = &c->namespaces;
 	struct buf		 q = BUF_INIT(0);
 	size_t			 i, j, plen;
 	int			 rv = 0;
 
 	if (!imap_has_cap(c, "NAMESPACE"))
 		return 0;
-	if (imap_command(c, namespace_untagged, &ns, err, "NAMESPACE") == -1)
-		rv = imap_broken(c) != NULL ? -1 : 0;
-	for (i = 0; i < ns.n && rv == 0; i++) {
-		plen = strlen(ns.prefixes[i]);
+	/* They do not change during a connection: asked once. */
+	if (!ns->known) {
+		if (imap_command(c, namespace_untagged, ns, err,
+		    "NAMESPACE") == -1 && imap_broken(c) != NULL)
+			return -1;
+		ns->known = true;
+	}
+	for (i = 0; i < ns->n && rv == 0; i++) {
+		plen = strlen(ns->prefixes[i]);
 		for (j = 0; j < ctx->n; j++)
-			if (strncmp(ctx->v[j].name, ns.prefixes[i], plen) == 0 &&
+			if (strncmp(ctx->v[j].name, ns->prefixes[i], plen) == 0 &&
 			    strlen(ctx->v[j].name) > plen)
 				break;
 		if (j < ctx->n)
 			continue;
 		buf_reset(&q);
-		if (imap_quote(&q, ns.prefixes[i]) == -1)
+		if (imap_quote(&q, ns->prefixes[i]) == -1)
 			continue;
 		/* The quoted prefix with a * before its closing quote. */
 		if (q.len < 2 || q.data[q.len - 1] != '"')
@@ -201,9 +201,6 @@ list_namespaces(struct list_ctx *ctx, bool extended, struct error *err)
 		    imap_broken(c) != NULL)
 			rv = -1;
 	}
-	for (i = 0; i < ns.n; i++)
-		free(ns.prefixes[i]);
-	free(ns.prefixes);
 	buf_free(&q);
 	if (rv == 0)
 		error_clear(err);

@@ -333,12 +333,12 @@ test_pop3(void)
 	T_EQ_INT(a->pop3_delete, POP3_DELETE_AFTER);
 	T_EQ_INT(a->pop3_delete_days, 14);
 	T_EQ_INT(a->pop3_apop, 1);
-	T_EQ_STR(a->pop3_auth, "user");
+	T_EQ_STR(a->auth, "user");
 	T_EQ_INT(a->pop3_headers_only, 1);
 	a = conf->accounts[1];
 	T_EQ_INT(a->pop3_delete, POP3_DELETE_IMMEDIATELY);
 	T_EQ_INT(a->pop3_apop, 0);
-	T_EQ_STR(a->pop3_auth, NULL);
+	T_EQ_STR(a->auth, NULL);
 	T_EQ_INT(a->pop3_headers_only, 0);
 	a = conf->accounts[2];
 	T_EQ_INT(a->pop3_delete, POP3_DELETE_NEVER);
