@@ -34,6 +34,8 @@ struct account {
 	char		*user;		/* percent-decoded user part of the URL */
 	char		*password;	/* "password =": plain text in the file */
 	char		*password_command;
+	char		*oauth2_token_command;	/* prints an OAuth2 access token */
+	int		 oauth2_token_timeout;	/* seconds it may take, default 60 */
 	char		*tls_ca_file;
 	char		*tls_fingerprint; /* "sha256:AB:CD:..." normalised to upper case */
 	int		 connect_timeout;	/* seconds, default 30 */
@@ -77,9 +79,10 @@ struct account	*conf_account(struct conf *, const char *name, struct error *err)
 const char	*conf_get(const struct conf *, const struct account *a, const char *key);
 
 /*
- * The password: "password" when set, else the first line of the output of
- * password_command (run through /bin/sh), else -1 with err set. The caller
- * frees the result with freezero_str().
+ * The secret: "password" when set, else the first line of the output of
+ * password_command (run through /bin/sh), else the OAuth2 access token
+ * oauth2_token_command prints (within 60 s), else -1 with err set. The
+ * caller frees the result with freezero_str().
  */
 int		 account_password(const struct account *, char **pwp, struct error *err);
 

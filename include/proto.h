@@ -47,6 +47,11 @@ struct proto_params {
 	 * first the server offers. NULL: the best the server offers.
 	 */
 	const char	*auth;
+	/*
+	 * The secret is an OAuth2 access token: only OAUTHBEARER or XOAUTH2
+	 * may carry it (auth, if set, must name one of them).
+	 */
+	bool		 token;
 
 	/* POP3 only (the IMAP client ignores it). */
 	bool		 apop;		/* APOP (MD5) may be used */

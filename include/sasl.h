@@ -1,8 +1,10 @@
 /*
  * SASL client mechanisms (RFC 4422) shared by IMAP AUTHENTICATE and POP3
  * AUTH: PLAIN (RFC 4616), LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-1 and
- * SCRAM-SHA-256 (RFC 5802, 7677; the server's signature is verified). The protocol code moves the base64
- * strings; this module builds them. Every string returned holds a secret:
+ * SCRAM-SHA-256 (RFC 5802, 7677; the server's signature is verified),
+ * OAUTHBEARER (RFC 7628) and XOAUTH2 with an OAuth2 access token in place
+ * of the password. The protocol code moves the base64 strings; this
+ * module builds them. Every string returned holds a secret:
  * free it with freezero_str().
  */
 #ifndef PETREL_SASL_H
@@ -22,6 +24,10 @@ struct sasl;
 const char	*sasl_choose(const char *const *offered, size_t n);
 /* The strongest offered: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, CRAM-MD5, LOGIN. */
 const char	*sasl_choose_best(const char *const *offered, size_t n);
+/* For an OAuth2 access token: OAUTHBEARER, XOAUTH2, or NULL. */
+const char	*sasl_choose_token(const char *const *offered, size_t n);
+/* OAUTHBEARER or XOAUTH2: the secret is a token, not a password. */
+bool		 sasl_takes_token(const char *mech);
 bool		 sasl_supported(const char *mech);
 /* NULL with err set for an unknown mechanism. */
 struct sasl	*sasl_new(const char *mech, const char *user, const char *pass,
@@ -40,6 +46,13 @@ char		*sasl_step(struct sasl *, const char *challenge, struct error *err);
  * finished as it must (SCRAM without a verified server signature).
  */
 bool		 sasl_complete(const struct sasl *, struct error *err);
+/* OAUTHBEARER names the server it logs in to (RFC 7628 3.1). */
+void		 sasl_set_host(struct sasl *, const char *host, int port);
+/*
+ * The error an OAuth2 mechanism's server sent (its JSON, made printable)
+ * before it said NO, or NULL.
+ */
+const char	*sasl_server_error(const struct sasl *);
 /* SCRAM's client nonce, instead of a random one (RFC test vectors). */
 void		 sasl_set_nonce(struct sasl *, const char *nonce);
 void		 sasl_free(struct sasl **);

@@ -41,6 +41,9 @@ int	error_vset(struct error *, enum err_class, const char *, va_list)
 /* Put "what: " in front of an existing message. */
 int	error_prefix(struct error *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+/* Add to the end of an existing message (cut at its size). */
+int	error_append(struct error *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 const char *error_class_name(enum err_class);
 
 /* Parse an unsigned decimal of at most max; 0 or -1 (no wrap, no sign, no junk). */

@@ -1,6 +1,7 @@
 /*
  * Account sections: URL parsing (imaps://user@host:port), the typed keys,
- * checks across keys, and the password (plain or from password_command).
+ * checks across keys, and the secret: a password (plain or from
+ * password_command) or an OAuth2 access token (oauth2_token_command).
  */
 #include <sys/mman.h>
 #include <sys/types.h>
@@ -26,12 +27,19 @@ extern char **environ;
 
 /* Output of password_command we keep reading (the rest is drained). */
 #define ACCOUNT_PWCMD_MAX	4096
+/*
+ * oauth2_token_command gets oauth2_token_timeout seconds (default 60) to
+ * print a token; a password_command may wait for a passphrase typed on
+ * the terminal, so it has no limit.
+ */
+#define ACCOUNT_TOKEN_TIMEOUT_S	60
 
 const char *const account_known_keys[] = {
 	"imap", "pop3", "password", "password_command", "tls_ca_file",
 	"tls_fingerprint", "connect_timeout", "timeout", "pop3_delete",
 	"apop", "auth", "pop3_headers_only", "pop3_delete_expunged",
-	"compress", "imap_notify", "poll_interval", "new_mail_command", NULL
+	"compress", "imap_notify", "poll_interval", "new_mail_command",
+	"oauth2_token_command", "oauth2_token_timeout", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
@@ -300,28 +308,40 @@ account_check_auth(const struct account *a, const char *path, int line,
     struct error *err)
 {
 	static const char *const pop3[] = { "scram-sha-256", "scram-sha-1",
-	    "cram-md5", "plain", "login", "user", "apop", NULL };
+	    "cram-md5", "plain", "login", "user", "apop", "oauthbearer",
+	    "xoauth2", NULL };
 	static const char *const imap[] = { "scram-sha-256", "scram-sha-1",
-	    "cram-md5", "plain", "login", "user", NULL };
+	    "cram-md5", "plain", "login", "user", "oauthbearer", "xoauth2",
+	    NULL };
+	static const char *const token[] = { "oauthbearer", "xoauth2", NULL };
 	char	*list, *p, *w;
 	int	 rv = 0;
+	bool	 has_token = a->oauth2_token_command != NULL;
 
 	if (a->proto == PROTO_POP3) {
 		if (!account_is(a->auth, pop3))
 			return error_set(err, ERR_CONFIG, "%s:%d: auth must be "
 			    "one of scram-sha-256, scram-sha-1, cram-md5, plain, "
-			    "login, user or apop for a pop3 account", path,
-			    line);
-		return 0;
+			    "login, user, apop, oauthbearer or xoauth2 for a "
+			    "pop3 account", path, line);
 	}
 	list = xstrdup(a->auth);
 	for (p = list; (w = strsep(&p, ", ")) != NULL;) {
 		if (*w == '\0')
 			continue;
-		if (!account_is(w, imap)) {
+		if (a->proto == PROTO_IMAP && !account_is(w, imap)) {
 			rv = error_set(err, ERR_CONFIG, "%s:%d: auth: unknown "
 			    "mechanism \"%s\" (scram-sha-256, scram-sha-1, "
-			    "cram-md5, plain, login or user)", path, line, w);
+			    "cram-md5, plain, login, user, oauthbearer or "
+			    "xoauth2)", path, line, w);
+			break;
+		}
+		/* A token is not a password, nor the other way round. */
+		if (account_is(w, token) != has_token) {
+			rv = error_set(err, ERR_CONFIG, "%s:%d: auth = %s %s",
+			    path, line, w, has_token ? "cannot carry the "
+			    "token of oauth2_token_command (oauthbearer or "
+			    "xoauth2 can)" : "needs oauth2_token_command");
 			break;
 		}
 	}
@@ -340,6 +360,7 @@ account_finish(struct account *a, const int *lines, const char *path,
 
 	a->connect_timeout = 30;
 	a->timeout = 120;
+	a->oauth2_token_timeout = ACCOUNT_TOKEN_TIMEOUT_S;
 	a->pop3_delete = POP3_DELETE_NEVER;
 	a->pop3_delete_expunged = true;
 
@@ -364,6 +385,8 @@ account_finish(struct account *a, const int *lines, const char *path,
 			a->password = xstrdup(v);
 		} else if (strcmp(k, "password_command") == 0) {
 			a->password_command = xstrdup(v);
+		} else if (strcmp(k, "oauth2_token_command") == 0) {
+			a->oauth2_token_command = xstrdup(v);
 		} else if (strcmp(k, "tls_ca_file") == 0) {
 			a->tls_ca_file = account_path(v, path);
 			if (access(a->tls_ca_file, R_OK) == -1)
@@ -378,7 +401,8 @@ account_finish(struct account *a, const int *lines, const char *path,
 				    "hex bytes, as in sha256:AB:CD:...)", path,
 				    lines[i]);
 		} else if (strcmp(k, "connect_timeout") == 0 ||
-		    strcmp(k, "timeout") == 0) {
+		    strcmp(k, "timeout") == 0 ||
+		    strcmp(k, "oauth2_token_timeout") == 0) {
 			if (parse_u64(v, strlen(v), CONF_TIMEOUT_MAX, &u) == -1
 			    || u == 0)
 				return error_set(err, ERR_CONFIG, "%s:%d: %s "
@@ -386,6 +410,8 @@ account_finish(struct account *a, const int *lines, const char *path,
 				    path, lines[i], k, CONF_TIMEOUT_MAX);
 			if (k[0] == 'c')
 				a->connect_timeout = (int)u;
+			else if (k[0] == 'o')
+				a->oauth2_token_timeout = (int)u;
 			else
 				a->timeout = (int)u;
 		} else if (strcmp(k, "pop3_delete") == 0) {
@@ -445,6 +471,11 @@ account_finish(struct account *a, const int *lines, const char *path,
 		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets both "
 		    "password and password_command; keep one", path, a->line,
 		    a->name);
+	if (a->oauth2_token_command != NULL && (a->password != NULL ||
+	    a->password_command != NULL))
+		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets "
+		    "oauth2_token_command and a password; keep one", path,
+		    a->line, a->name);
 	if (a->auth != NULL && account_check_auth(a, path, auth_line,
 	    err) == -1)
 		return -1;
@@ -457,16 +488,32 @@ account_finish(struct account *a, const int *lines, const char *path,
 	return 0;
 }
 
-/* Read the command's whole output (bounded), keeping the first line. */
+/*
+ * Read the command's whole output (bounded), keeping the first line;
+ * timeout_ms > 0 ends the wait with a timeout (the caller kills it).
+ */
 static int
-account_read_first_line(int fd, char **linep, struct error *err,
-    const char *name)
+account_read_first_line(int fd, char **linep, int timeout_ms, bool *timedout,
+    struct error *err, const char *name, const char *key)
 {
-	char	*buf = xmalloc(ACCOUNT_PWCMD_MAX + 1), drain[512];
-	size_t	 len = 0, n;
-	ssize_t	 r;
+	char		*buf = xmalloc(ACCOUNT_PWCMD_MAX + 1), drain[512];
+	size_t		 len = 0, n;
+	ssize_t		 r;
+	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
+	int64_t		 deadline = (int64_t)now_ms() + timeout_ms, left;
 
+	*timedout = false;
 	for (;;) {
+		if (timeout_ms > 0) {
+			if ((left = deadline - (int64_t)now_ms()) <= 0 ||
+			    poll(&pfd, 1, (int)left) == 0) {
+				*timedout = true;
+				freezero_str(buf);
+				return error_set(err, ERR_AUTH, "account %s: %s "
+				    "printed nothing in %d s", name, key,
+				    timeout_ms / 1000);
+			}
+		}
 		if (len < ACCOUNT_PWCMD_MAX)
 			r = read(fd, buf + len, ACCOUNT_PWCMD_MAX - len);
 		else
@@ -476,8 +523,7 @@ account_read_first_line(int fd, char **linep, struct error *err,
 		if (r == -1) {
 			freezero_str(buf);
 			return error_set(err, ERR_LOCAL, "account %s: reading "
-			    "password_command output: %s", name,
-			    strerror(errno));
+			    "%s output: %s", name, key, strerror(errno));
 		}
 		if (r == 0)
 			break;
@@ -492,6 +538,22 @@ account_read_first_line(int fd, char **linep, struct error *err,
 	explicit_bzero(buf + n, len - n);
 	*linep = buf;
 	return 0;
+}
+
+/*
+ * An OAuth2 bearer token is a b64token (RFC 6750 2.1): anything else
+ * (a space, a ^A) could add fields to the SASL message it goes into.
+ */
+static bool
+account_token_ok(const char *t)
+{
+	size_t	i = strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-._~+/");
+
+	if (i == 0)
+		return false;
+	i += strspn(t + i, "=");
+	return t[i] == '\0';
 }
 
 /*
@@ -551,14 +613,17 @@ account_command_error(struct error *err, int efd)
 }
 
 /*
- * Run password_command through /bin/sh -c with petrel's stdin (so a
- * passphrase prompt on the terminal, e.g. pinentry-tty, works), stdout to a
- * pipe and stderr to an anonymous file: what it says there goes into the
- * error message, never onto the terminal under the TUI.
+ * Run password_command (or oauth2_token_command: key) through /bin/sh -c
+ * with petrel's stdin (so a passphrase prompt on the terminal, e.g.
+ * pinentry-tty, works), stdout to a pipe and stderr to an anonymous file:
+ * what it says there goes into the error message, never onto the terminal
+ * under the TUI.
  */
 static int
-account_run_command(const struct account *a, char **pwp, struct error *err)
+account_run_command(const struct account *a, const char *key,
+    const char *command, int timeout_ms, char **pwp, struct error *err)
 {
+	bool				 timedout;
 	posix_spawn_file_actions_t	 fa;
 	char				*argv[4], *line = NULL;
 	pid_t				 pid;
@@ -576,7 +641,7 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
 	argv[0] = (char *)"sh";
 	argv[1] = (char *)"-c";
-	argv[2] = a->password_command;
+	argv[2] = (char *)(uintptr_t)command;
 	argv[3] = NULL;
 	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -585,10 +650,13 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 		close(fds[0]);
 		close(efd);
 		return error_set(err, ERR_CONFIG, "account %s: cannot run "
-		    "password_command: %s", a->name, strerror(e));
+		    "%s: %s", a->name, key, strerror(e));
 	}
-	rv = account_read_first_line(fds[0], &line, err, a->name);
+	rv = account_read_first_line(fds[0], &line, timeout_ms, &timedout, err,
+	    a->name, key);
 	close(fds[0]);
+	if (timedout)
+		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) == -1) {
 		if (errno != EINTR) {
 			freezero_str(line);
@@ -603,18 +671,23 @@ account_run_command(const struct account *a, char **pwp, struct error *err)
 	}
 	rv = -1;
 	if (WIFSIGNALED(status))
-		error_set(err, ERR_AUTH, "account %s: password_command "
-		    "killed by signal %d", a->name, WTERMSIG(status));
+		error_set(err, ERR_AUTH, "account %s: %s killed by signal %d",
+		    a->name, key, WTERMSIG(status));
 	else if (WEXITSTATUS(status) == 127 || WEXITSTATUS(status) == 126)
-		error_set(err, ERR_CONFIG, "account %s: password_command "
-		    "could not be run (exit status %d: command not found or "
-		    "not executable)", a->name, WEXITSTATUS(status));
+		error_set(err, ERR_CONFIG, "account %s: %s could not be run "
+		    "(exit status %d: command not found or not executable)",
+		    a->name, key, WEXITSTATUS(status));
 	else if (WEXITSTATUS(status) != 0)
-		error_set(err, ERR_AUTH, "account %s: password_command "
-		    "failed (exit status %d)", a->name, WEXITSTATUS(status));
+		error_set(err, ERR_AUTH, "account %s: %s failed (exit status "
+		    "%d)", a->name, key, WEXITSTATUS(status));
 	else if (line[0] == '\0')
-		error_set(err, ERR_AUTH, "account %s: password_command "
-		    "printed no password", a->name);
+		error_set(err, ERR_AUTH, "account %s: %s printed no %s",
+		    a->name, key, timeout_ms > 0 ? "token" : "password");
+	else if (timeout_ms > 0 && !account_token_ok(line))
+		/* Never quoted: it may be a secret printed wrongly. */
+		error_set(err, ERR_AUTH, "account %s: %s printed something "
+		    "that is not an OAuth2 access token (RFC 6750 b64token)",
+		    a->name, key);
 	else
 		rv = 0;
 	if (rv == -1) {
@@ -635,7 +708,13 @@ account_password(const struct account *a, char **pwp, struct error *err)
 		return 0;
 	}
 	if (a->password_command != NULL)
-		return account_run_command(a, pwp, err);
+		return account_run_command(a, "password_command",
+		    a->password_command, 0, pwp, err);
+	if (a->oauth2_token_command != NULL)
+		return account_run_command(a, "oauth2_token_command",
+		    a->oauth2_token_command, a->oauth2_token_timeout * 1000,
+		    pwp, err);
 	return error_set(err, ERR_CONFIG, "account %s has no password: set "
-	    "password_command (or password) in its section", a->name);
+	    "password_command (or password) in its section, or "
+	    "oauth2_token_command", a->name);
 }

@@ -491,6 +491,7 @@ conf_free(struct conf **confp)
 		free(a->user);
 		freezero_str(a->password);
 		free(a->password_command);
+		free(a->oauth2_token_command);
 		free(a->tls_ca_file);
 		free(a->tls_fingerprint);
 		free(a->auth);

@@ -431,7 +431,14 @@ imapdrv_connect(struct session *s, struct error *err)
 		imap_logout(&s->imap);
 	if (session_get_password(s, &pw, err) == -1)
 		return -1;
-	if ((s->imap = imap_connect(session_params(s, &pp), pw, err)) == NULL)
+	if ((s->imap = imap_connect(session_params(s, &pp), pw, err)) == NULL &&
+	    session_token_refused(s, err)) {
+		/* A token may have expired since it was printed: once more. */
+		if (session_get_password(s, &pw, err) == -1)
+			return -1;
+		s->imap = imap_connect(session_params(s, &pp), pw, err);
+	}
+	if (s->imap == NULL)
 		return -1;
 	if (s->chg == NULL) {
 		s->chg = xcalloc(1, sizeof *s->chg);
@@ -1041,6 +1048,12 @@ pop3drv_sync(struct session *s, const struct sync_opts *opts,
 		return -1;
 	rv = pop3_sync(session_params(s, &pp), pw, s->acct, s->cache, opts,
 	    stats, err);
+	if (rv == -1 && session_token_refused(s, err)) {
+		if (session_get_password(s, &pw, err) == -1)
+			return -1;
+		rv = pop3_sync(session_params(s, &pp), pw, s->acct, s->cache,
+		    opts, stats, err);
+	}
 	if (stats->new_messages + stats->expunged + stats->bodies > 0 &&
 	    opts->changed != NULL)
 		opts->changed(opts->hook_arg, POP3_FOLDER);

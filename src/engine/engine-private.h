@@ -242,6 +242,8 @@ int	session_get_password(struct session *, const char **pwp,
 	    struct error *err);
 /* Forget the password (the server refused it): the next login asks again. */
 void	session_forget_password(struct session *);
+/* A refused OAuth2 token: forgotten, true (get a fresh one and retry once). */
+bool	session_token_refused(struct session *, const struct error *err);
 /* Connection parameters with the session's stop fd. */
 const struct proto_params *session_params(struct session *,
 	    struct proto_params *);

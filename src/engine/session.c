@@ -186,6 +186,20 @@ session_forget_password(struct session *s)
 	pthread_mutex_unlock(&s->pw_lock);
 }
 
+/*
+ * After a refused login: true when the secret was an OAuth2 token, which
+ * is then forgotten so that the next session_get_password() runs
+ * oauth2_token_command again (the token may have expired meanwhile).
+ */
+bool
+session_token_refused(struct session *s, const struct error *err)
+{
+	if (err->cls != ERR_AUTH || s->acct->oauth2_token_command == NULL)
+		return false;
+	session_forget_password(s);
+	return true;
+}
+
 const struct proto_params *
 session_params(struct session *s, struct proto_params *pp)
 {

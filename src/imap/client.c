@@ -474,6 +474,14 @@ imap_auth_choose(struct imap_client *c, struct error *err)
 		if (strncasecmp_ascii(c->caps[i], "AUTH=", 5) == 0 &&
 		    sasl_supported(c->caps[i] + 5))
 			offered[n++] = c->caps[i] + 5;
+	if (c->auth == NULL && c->token) {
+		/* An OAuth2 token goes only where a token mechanism is. */
+		if ((m = sasl_choose_token(offered, n)) == NULL)
+			error_set(err, ERR_AUTH, "%s offers no OAuth2 login "
+			    "(AUTH=OAUTHBEARER or AUTH=XOAUTH2) for the token of "
+			    "oauth2_token_command", c->host);
+		return m;
+	}
 	if (c->auth == NULL)
 		return (m = sasl_choose_best(offered, n)) != NULL ? m : "user";
 	list = xstrdup(c->auth);
@@ -509,7 +517,7 @@ imap_authenticate(struct imap_client *c, const char *password,
 	uint32_t		 tag;
 	int			 rv;
 	const char		*how, *mech;
-	char			*what = NULL;
+	char			*what = NULL, *server_said = NULL;
 
 	if (c->user == NULL || *c->user == '\0')
 		return error_set(err, ERR_CONFIG, "account %s: no user name in "
@@ -530,6 +538,7 @@ imap_authenticate(struct imap_client *c, const char *password,
 			free(what);
 			return -1;
 		}
+		sasl_set_host(ctx.sasl, c->host, c->port);
 		ir = imap_has_cap(c, "SASL-IR") ? sasl_initial(ctx.sasl) :
 		    NULL;
 		if (ir != NULL) {
@@ -578,6 +587,8 @@ imap_authenticate(struct imap_client *c, const char *password,
 		free(what);
 		return imap_break(c, err);
 	}
+	if (ctx.sasl != NULL && sasl_server_error(ctx.sasl) != NULL)
+		server_said = xstrdup(sasl_server_error(ctx.sasl));
 	sasl_free(&ctx.sasl);
 	if (rv == -1) {
 		struct error	e = *err;
@@ -589,6 +600,9 @@ imap_authenticate(struct imap_client *c, const char *password,
 			e = ctx.why;
 		error_set(err, e.cls, "%s: login as %s failed (%s): %s",
 		    c->host, c->user, how, e.msg);
+		if (server_said != NULL)
+			error_append(err, " (%s)", server_said);
+		free(server_said);
 		free(what);
 		return -1;
 	}
@@ -712,6 +726,7 @@ imap_connect(const struct proto_params *pp, const char *password,
 	c->name = xstrdup(pp->name != NULL ? pp->name : "");
 	c->host = xstrdup(pp->host != NULL ? pp->host : "");
 	c->port = pp->port;
+	c->token = pp->token;
 	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
 	c->tls = pp->tls;
 	c->io_timeout_ms = pp->io_timeout_ms;

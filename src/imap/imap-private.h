@@ -38,6 +38,7 @@ struct imap_client {
 	char			*name;		/* account, for messages */
 	char			*host;
 	int			 port;
+	bool			 token;		/* the secret is an OAuth2 token */
 	char			*user;
 	enum proto_tls		 tls;
 	struct conn		*conn;

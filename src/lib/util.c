@@ -42,6 +42,21 @@ error_set(struct error *err, enum err_class cls, const char *fmt, ...)
 }
 
 int
+error_append(struct error *err, const char *fmt, ...)
+{
+	va_list	ap;
+	size_t	n;
+
+	if (err == NULL)
+		return -1;
+	n = strnlen(err->msg, sizeof err->msg - 1);
+	va_start(ap, fmt);
+	vsnprintf(err->msg + n, sizeof err->msg - n, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+int
 error_prefix(struct error *err, const char *fmt, ...)
 {
 	va_list	ap;

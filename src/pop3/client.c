@@ -54,6 +54,8 @@ struct pop3_client {
 	enum proto_tls		 tls;
 	bool			 apop;		/* APOP allowed */
 	char			*auth;		/* wanted method, or NULL */
+	bool			 token;		/* the secret is an OAuth2 token */
+	int			 port;
 	struct conn		*conn;
 	enum pop3_state		 state;
 	struct error		 error;		/* what broke it */
@@ -722,6 +724,7 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 	error_clear(&why);
 	if ((s = sasl_new(mech, c->user, password, err)) == NULL)
 		return -1;
+	sasl_set_host(s, c->host, c->port);
 	snprintf(how, sizeof how, "AUTH %s", sasl_name(s));
 	pop3_assert_secure(c);
 	ir = sasl_initial(s);
@@ -740,7 +743,8 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 		if (r == 0) {
 			static const char *const used[] = { "AUTH PLAIN",
 			    "AUTH LOGIN", "AUTH CRAM-MD5", "AUTH SCRAM-SHA-1",
-			    "AUTH SCRAM-SHA-256" };
+			    "AUTH SCRAM-SHA-256", "AUTH OAUTHBEARER",
+			    "AUTH XOAUTH2" };
 			size_t	i;
 
 			/* SCRAM: the server must have proved itself. */
@@ -760,6 +764,8 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 			/* We cancelled: our reason, not the server's -ERR. */
 			if (why.cls != ERR_NONE && err != NULL)
 				*err = why;
+			else if (sasl_server_error(s) != NULL && err != NULL)
+				error_append(err, " (%s)", sasl_server_error(s));
 			break;
 		}
 		/* A challenge. */
@@ -806,6 +812,21 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 	if (password == NULL)
 		password = "";
 
+	if (want == NULL && c->token) {
+		/* An OAuth2 token goes only where a token mechanism is. */
+		for (i = 0; i < c->ncaps; i++) {
+			if (strncasecmp_ascii(c->caps[i], "SASL ", 5) != 0)
+				continue;
+			if (strcasestr(c->caps[i], " OAUTHBEARER") != NULL)
+				want = "OAUTHBEARER";
+			else if (strcasestr(c->caps[i], " XOAUTH2") != NULL)
+				want = "XOAUTH2";
+		}
+		if (want == NULL)
+			return error_set(err, ERR_AUTH, "%s offers no OAuth2 "
+			    "login (SASL OAUTHBEARER or XOAUTH2) for the token "
+			    "of oauth2_token_command", c->host);
+	}
 	if (want != NULL) {
 		if (strcmp(want, "plain") == 0)
 			return pop3_sasl(c, "PLAIN", password, err);
@@ -884,6 +905,8 @@ pop3_connect(const struct proto_params *pp, const char *password,
 	c->tls = pp->tls;
 	c->apop = pp->apop;
 	c->auth = pp->auth != NULL ? xstrdup(pp->auth) : NULL;
+	c->token = pp->token;
+	c->port = pp->port;
 	if (lim != NULL)
 		c->lim = *lim;
 	else

@@ -1,6 +1,7 @@
 /*
- * SASL PLAIN, LOGIN, CRAM-MD5 (RFC 2195) and SCRAM-SHA-1/-256 (RFC 5802,
- * 7677), and base64, with GnuTLS for every hash, HMAC and PBKDF2.
+ * SASL PLAIN, LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-1/-256 (RFC 5802,
+ * 7677), OAUTHBEARER (RFC 7628), XOAUTH2 (Google's and Microsoft's), and
+ * base64, with GnuTLS for every hash, HMAC and PBKDF2.
  */
 #include <gnutls/gnutls.h>
 #include <gnutls/crypto.h>
@@ -15,7 +16,7 @@
 
 enum sasl_mech {
 	SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, SASL_SCRAM_SHA_1,
-	SASL_SCRAM_SHA_256,
+	SASL_SCRAM_SHA_256, SASL_OAUTHBEARER, SASL_XOAUTH2,
 };
 
 /* PBKDF2 iterations a server may ask for at most (RFC 7677: >= 4096). */
@@ -24,8 +25,12 @@ enum sasl_mech {
 struct sasl {
 	enum sasl_mech	 mech;
 	char		*user;
-	char		*pass;
+	char		*pass;		/* the password, or an OAuth2 token */
 	int		 step;
+	/* OAUTHBEARER: where we log in (RFC 7628 3.1 host, port) */
+	char		*host;
+	int		 port;
+	char		*server_error;	/* an OAuth2 error JSON, for messages */
 	/* SCRAM */
 	char		*cnonce;
 	char		*client_first_bare;
@@ -36,11 +41,16 @@ struct sasl {
 
 static const char *mech_names[] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
+	"OAUTHBEARER", "XOAUTH2",
 };
 /* Strongest first, for sasl_choose_best. */
 static const enum sasl_mech best_order[] = {
 	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_CRAM_MD5,
 	SASL_LOGIN,
+};
+/* For an OAuth2 access token: the standard one first. */
+static const enum sasl_mech token_order[] = {
+	SASL_OAUTHBEARER, SASL_XOAUTH2,
 };
 
 char *
@@ -105,17 +115,53 @@ sasl_choose(const char *const *offered, size_t n)
 	return NULL;
 }
 
-const char *
-sasl_choose_best(const char *const *offered, size_t n)
+static const char *
+choose_in(const enum sasl_mech *order, size_t norder,
+    const char *const *offered, size_t n)
 {
 	size_t	i, j;
 
-	for (j = 0; j < sizeof best_order / sizeof best_order[0]; j++)
+	for (j = 0; j < norder; j++)
 		for (i = 0; i < n; i++)
 			if (strcasecmp_ascii(offered[i],
-			    mech_names[best_order[j]]) == 0)
-				return mech_names[best_order[j]];
+			    mech_names[order[j]]) == 0)
+				return mech_names[order[j]];
 	return NULL;
+}
+
+const char *
+sasl_choose_best(const char *const *offered, size_t n)
+{
+	return choose_in(best_order, sizeof best_order / sizeof best_order[0],
+	    offered, n);
+}
+
+const char *
+sasl_choose_token(const char *const *offered, size_t n)
+{
+	return choose_in(token_order, sizeof token_order /
+	    sizeof token_order[0], offered, n);
+}
+
+bool
+sasl_takes_token(const char *mech)
+{
+	return strcasecmp_ascii(mech, "OAUTHBEARER") == 0 ||
+	    strcasecmp_ascii(mech, "XOAUTH2") == 0;
+}
+
+void
+sasl_set_host(struct sasl *s, const char *host, int port)
+{
+	free(s->host);
+	s->host = host != NULL ? xstrdup(host) : NULL;
+	s->port = port;
+}
+
+const char *
+sasl_server_error(const struct sasl *s)
+{
+	return s->server_error;
 }
 
 struct sasl *
@@ -364,6 +410,75 @@ sasl_complete(const struct sasl *s, struct error *err)
 	return true;
 }
 
+/*
+ * OAUTHBEARER (RFC 7628 3.1): gs2 header with the user as authzid, then
+ * ^A-separated host, port and "auth=Bearer TOKEN". XOAUTH2: "user=U^A
+ * auth=Bearer TOKEN^A^A". A token is a b64token (RFC 6750): no spaces
+ * or control characters can smuggle in another field.
+ */
+static char *
+oauth_initial(struct sasl *s)
+{
+	struct buf	 b = BUF_INIT(0);
+	char		*out;
+
+	if (s->mech == SASL_OAUTHBEARER) {
+		buf_adds(&b, "n,a=");
+		scram_name(&b, s->user);	/* the same saslname escaping */
+		buf_adds(&b, ",\001");
+		if (s->host != NULL)
+			buf_printf(&b, "host=%s\001port=%d\001", s->host,
+			    s->port);
+	} else {
+		buf_adds(&b, "user=");
+		buf_adds(&b, s->user);
+		buf_addc(&b, '\001');
+	}
+	buf_adds(&b, "auth=Bearer ");
+	buf_adds(&b, s->pass);
+	buf_adds(&b, "\001\001");
+	out = b64_encode(b.data, b.len);
+	explicit_bzero(b.data, b.len);
+	buf_free(&b);
+	s->step = 1;
+	return out;
+}
+
+/*
+ * A challenge after the initial response is the server's error (a JSON
+ * object, RFC 7628 3.2.2): keep it for the message and answer what ends
+ * the exchange (^A for OAUTHBEARER, an empty response for XOAUTH2); the
+ * server then says NO.
+ */
+static char *
+oauth_step(struct sasl *s, const char *challenge, struct error *err)
+{
+	char	*raw;
+	size_t	 len, i;
+
+	if (s->step == 0 && *challenge == '\0')
+		return oauth_initial(s);
+	if (s->step != 1 || s->server_error != NULL) {
+		error_set(err, ERR_AUTH, "unexpected %s challenge",
+		    mech_names[s->mech]);
+		return NULL;
+	}
+	if (b64_decode(challenge, strlen(challenge), &raw, &len) == -1) {
+		error_set(err, ERR_PROTO, "bad base64 in SASL challenge");
+		return NULL;
+	}
+	/* Shown in a message: printable, short. */
+	if (len > 300)
+		len = 300;
+	raw[len] = '\0';
+	for (i = 0; i < len; i++)
+		if ((unsigned char)raw[i] < 0x20 || raw[i] == 0x7f)
+			raw[i] = ' ';
+	s->server_error = raw;
+	return s->mech == SASL_OAUTHBEARER ? b64_encode("\001", 1) :
+	    xstrdup("");
+}
+
 char *
 sasl_initial(struct sasl *s)
 {
@@ -372,6 +487,8 @@ sasl_initial(struct sasl *s)
 
 	if (s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256)
 		return scram_first(s);
+	if (s->mech == SASL_OAUTHBEARER || s->mech == SASL_XOAUTH2)
+		return oauth_initial(s);
 	if (s->mech != SASL_PLAIN)
 		return NULL;
 	/* authzid (empty) NUL authcid NUL password */
@@ -396,6 +513,9 @@ sasl_step(struct sasl *s, const char *challenge, struct error *err)
 	size_t	 len;
 
 	switch (s->mech) {
+	case SASL_OAUTHBEARER:
+	case SASL_XOAUTH2:
+		return oauth_step(s, challenge, err);
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
 		if (s->step == 0 && *challenge == '\0')
@@ -484,6 +604,8 @@ sasl_free(struct sasl **sp)
 	freezero_str(s->pass);
 	free(s->cnonce);
 	free(s->client_first_bare);
+	free(s->host);
+	free(s->server_error);
 	explicit_bzero(s->server_sig, sizeof s->server_sig);
 	free(s);
 	*sp = NULL;

@@ -301,11 +301,23 @@ test_account_errors(void)
 	    "config:3: apop must be yes or no");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = gssapi\n",
 	    "config:3: auth must be one of scram-sha-256, scram-sha-1, "
-	    "cram-md5, plain, login, user or apop");
+	    "cram-md5, plain, login, user, apop, oauthbearer or xoauth2");
 	EXPECT_ERROR("[account x]\nimap = imaps://u@h\nauth = scram-sha-256, "
 	    "gssapi\n", "config:3: auth: unknown mechanism \"gssapi\"");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = apop\napop = no\n",
 	    "auth = apop contradicts apop = no");
+	/* An OAuth2 token and a password are not the same secret. */
+	EXPECT_ERROR("[account x]\nimap = imaps://u@h\npassword = p\n"
+	    "oauth2_token_command = t\n", "sets oauth2_token_command and a "
+	    "password");
+	EXPECT_ERROR("[account x]\nimap = imaps://u@h\n"
+	    "oauth2_token_command = t\nauth = oauthbearer, plain\n",
+	    "config:4: auth = plain cannot carry the token");
+	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = xoauth2\n",
+	    "config:3: auth = xoauth2 needs oauth2_token_command");
+	EXPECT_ERROR("[account x]\nimap = imaps://u@h\n"
+	    "oauth2_token_command = t\noauth2_token_timeout = 0\n",
+	    "oauth2_token_timeout must be a number of seconds");
 }
 
 static void

@@ -243,7 +243,77 @@ test_choose_best(void)
 	T_ASSERT(sasl_choose_best(all, 0) == NULL);
 }
 
+/* RFC 7628 section 4.1 (IMAP, port 143) and 4.3 (a refused token). */
+static void
+test_oauthbearer(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r;
+	const char	*offer[] = { "PLAIN", "XOAUTH2", "OAUTHBEARER" };
+
+	T_EQ_STR(sasl_choose_token(offer, 3), "OAUTHBEARER");
+	T_EQ_STR(sasl_choose_token(offer, 2), "XOAUTH2");
+	T_ASSERT(sasl_choose_token(offer, 1) == NULL);
+	/* A password never goes to a token mechanism by default. */
+	T_EQ_STR(sasl_choose_best(offer, 3), "PLAIN");
+	T_ASSERT(sasl_takes_token("oauthbearer"));
+	T_ASSERT(!sasl_takes_token("PLAIN"));
+
+	s = sasl_new("oauthbearer", "user@example.com",
+	    "vF9dft4qmTc2Nvb3RlckBhbHRhdmlzdGEuY29tCg==", &err);
+	T_ASSERT(s != NULL);
+	sasl_set_host(s, "server.example.com", 143);
+	r = sasl_initial(s);
+	T_EQ_STR(r, "bixhPXVzZXJAZXhhbXBsZS5jb20sAWhvc3Q9c2VydmVyLmV4YW1w"
+	    "bGUuY29tAXBvcnQ9MTQzAWF1dGg9QmVhcmVyIHZGOWRmdDRxbVRjMk52YjNSbGNr"
+	    "QmhiSFJoZG1semRHRXVZMjl0Q2c9PQEB");
+	freezero_str(r);
+	T_ASSERT(sasl_server_error(s) == NULL);
+	/* The error JSON is kept; the answer is a lone ^A ("AQ=="). */
+	r = sasl_step(s, "eyJzdGF0dXMiOiJpbnZhbGlkX3Rva2VuIiwic2NvcGUiOiJleGFt"
+	    "cGxlX3Njb3BlIiwib3BlbmlkLWNvbmZpZ3VyYXRpb24iOiJodHRwczovL2V4YW1w"
+	    "bGUuY29tLy53ZWxsLWtub3duL29wZW5pZC1jb25maWd1cmF0aW9uIn0=", &err);
+	T_EQ_STR(r, "AQ==");
+	freezero_str(r);
+	T_ASSERT(strstr(sasl_server_error(s), "\"invalid_token\"") != NULL);
+	/* A second challenge is refused. */
+	T_ASSERT(sasl_step(s, "e30=", &err) == NULL);
+	/* Bad base64 in the error. */
+	sasl_free(&s);
+	s = sasl_new("OAUTHBEARER", "u", "t", &err);
+	freezero_str(r = sasl_initial(s));
+	T_ASSERT(sasl_step(s, "!!!", &err) == NULL);
+	T_EQ_INT(err.cls, ERR_PROTO);
+	sasl_free(&s);
+}
+
+/* Google's XOAUTH2 example (developers.google.com/gmail/imap/xoauth2-protocol). */
+static void
+test_xoauth2(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r;
+
+	s = sasl_new("xoauth2", "someuser@example.com",
+	    "ya29.vF9dft4qmTc2Nvb3RlckBhdHRhdmlzdGEuY29tCg", &err);
+	T_ASSERT(s != NULL);
+	r = sasl_initial(s);
+	T_EQ_STR(r, "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5YTI5"
+	    "LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZMjl0Q2cBAQ==");
+	freezero_str(r);
+	/* The error challenge gets an empty answer. */
+	r = sasl_step(s, "eyJzdGF0dXMiOiI0MDEifQ==", &err);
+	T_EQ_STR(r, "");
+	freezero_str(r);
+	T_EQ_STR(sasl_server_error(s), "{\"status\":\"401\"}");
+	sasl_free(&s);
+}
+
 static const struct test tests[] = {
+	{ "oauthbearer", test_oauthbearer },
+	{ "xoauth2", test_xoauth2 },
 	{ "scram_sha256", test_scram_sha256 },
 	{ "scram_sha1", test_scram_sha1 },
 	{ "cram_md5", test_cram_md5 },
