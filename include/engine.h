@@ -93,8 +93,29 @@ enum session_event_type {
 	SESSION_EV_NOTICE,	/* text: one line for the user */
 	SESSION_EV_NEWMAIL,	/* folder, count: new unseen mail came; text:
 				   "FROM: SUBJECT" of the newest */
+	SESSION_EV_TRUST,	/* cert: the server's certificate was refused;
+				   cert->untrusted: the user may accept it
+				   (session_trust), cert->changed: a pinned
+				   key changed (never to be accepted here) */
 	SESSION_EV_DONE,	/* id finished: rv, err, stats */
 	SESSION_EV_ENDED,	/* the worker is gone: err says why (or none) */
+};
+
+/*
+ * A certificate the trust store did not vouch for, as shown to the user
+ * (the engine's copy of net's description; all printable ASCII).
+ */
+struct session_cert {
+	bool	 untrusted;	/* may be accepted, once or always */
+	bool	 changed;	/* a pinned host:port showed another key */
+	char	 hostport[300];
+	char	 subject[256];
+	char	 issuer[256];
+	char	 not_before[32];
+	char	 not_after[32];
+	char	 fingerprint[104];	/* sha256:AB:... of the certificate */
+	char	 pin[64];		/* pin-sha256:... of its public key */
+	char	 reason[200];		/* why it is not trusted */
 };
 
 struct session_event {
@@ -108,6 +129,7 @@ struct session_event {
 	int			 rv;		/* DONE: 0 or -1 */
 	struct error		 err;		/* DONE with -1, ENDED */
 	struct sync_stats	 stats;		/* DONE of a sync or replay */
+	struct session_cert	*cert;		/* TRUST */
 };
 
 /*
@@ -171,6 +193,15 @@ uint64_t	 session_watch_folder(struct session *, const char *folder);
 void		 session_password(struct session *, const char *password);
 /* Or: no password, for this reason (the login fails with err). */
 void		 session_password_error(struct session *, const struct error *);
+
+/*
+ * The user accepted the certificate of SESSION_EV_TRUST (its cert->pin):
+ * for this session, and with always in the known-hosts file too, for
+ * every session after. The next login uses it. -1 with err set when the
+ * file cannot be written.
+ */
+int		 session_trust(struct session *, const struct session_cert *,
+		     bool always, struct error *err);
 
 /* Readable while events wait; session_event() takes one (or NULL). */
 int		 session_event_fd(struct session *);

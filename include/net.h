@@ -14,6 +14,13 @@
  * self-signed server), and one that does not match is refused even when it
  * does verify. A refused certificate gives an ERR_TLS error that shows its
  * fingerprint and the config line that would trust it.
+ *
+ * Trust on first use (knownhosts.c): a certificate the trust store does not
+ * vouch for may be accepted by the user, once (conn_params.trust_once, for
+ * one session) or always, which pins the SHA-256 of its public key for
+ * that host:port in the known-hosts file. A pinned key is accepted however
+ * its chain looks; another key for a pinned host:port is refused loudly and
+ * never offered for acceptance again.
  */
 #ifndef PETREL_NET_H
 #define PETREL_NET_H
@@ -27,12 +34,33 @@
 
 struct conn;
 
+/* "pin-sha256:" and the base64 of 32 bytes, NUL-terminated. */
+#define TLS_PIN_LEN	(11 + 44 + 1)
+
+/* What a refused certificate showed, for the user to decide on. */
+struct tls_peer {
+	bool	 untrusted;	/* the store did not vouch for it: may be accepted */
+	bool	 changed;	/* a pinned host:port showed another key */
+	char	 hostport[300];
+	char	 subject[256];	/* printable ASCII only (the server wrote it) */
+	char	 issuer[256];
+	char	 not_before[32];	/* "2026-12-07 10:00 UTC" */
+	char	 not_after[32];
+	char	 fingerprint[8 + 3 * 32];	/* sha256:AB:... of the certificate */
+	char	 pin[TLS_PIN_LEN];		/* of its public key */
+	char	 reason[200];			/* why the store refused it */
+};
+
 struct conn_params {
 	const char	*host;
 	int		 port;
 	bool		 tls;		/* TLS handshake right after connect */
 	const char	*ca_file;	/* extra trust anchors, may be NULL */
 	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
+	const char	*known_hosts;	/* TOFU pins file, NULL = none */
+	const char	*trust_once;	/* a pin-sha256 accepted this time, or NULL */
+	struct tls_peer	*peer;		/* out: filled when the certificate is
+					   refused (untrusted or changed) */
 	const char	*account;	/* account name, for the error hint */
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* per read or write */
@@ -103,6 +131,18 @@ void		 conn_close(struct conn **cp);
 
 /* Bytes read and written since open, for statistics. */
 void		 conn_counters(const struct conn *, size_t *in, size_t *out);
+
+/* $XDG_DATA_HOME/petrel/known_hosts (~/.local/share/...); caller frees. */
+char	*knownhosts_path(void);
+/*
+ * The pin kept for hostport: 1 (pin and *linep set), 0 none, -1 error. An
+ * absent file has no pins.
+ */
+int	 knownhosts_find(const char *path, const char *hostport,
+	    char pin[TLS_PIN_LEN], int *linep, struct error *err);
+/* Pin hostport's key for good (replacing an older pin); 0600, atomic. */
+int	 knownhosts_add(const char *path, const char *hostport, const char *pin,
+	    const char *comment, struct error *err);
 
 /*
  * The machine's addresses and clock (netwatch.c): one thread for the

@@ -18,6 +18,8 @@
 
 #include <stdbool.h>
 
+struct tls_peer;
+
 /* How the connection is secured. */
 enum proto_tls {
 	PROTO_TLS_IMPLICIT,	/* TLS from the first byte (imaps://, pop3s://) */
@@ -33,6 +35,11 @@ struct proto_params {
 	enum proto_tls	 tls;
 	const char	*ca_file;	/* extra trust anchors, may be NULL */
 	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
+	/* Trust on first use (net.h): the pins file, a key accepted once,
+	 * and where a refused certificate is described. */
+	const char	*known_hosts;
+	const char	*trust_once;
+	struct tls_peer	*peer;
 	int		 connect_timeout_ms;
 	int		 io_timeout_ms;	/* silence allowed on a read or write */
 	int		 abort_fd;	/* > 0: ends every wait once readable

@@ -104,6 +104,10 @@ void		 addr_only(const char *, struct buf *);
 
 /* ---- Accounts ------------------------------------------------------------ */
 
+/* An offline account tries again after this long, doubling up to the max. */
+#define RETRY_MIN_S		5
+#define RETRY_MAX_S		300
+
 struct ui_account {
 	struct account		*acct;
 	struct cache		*cache;		/* the UI's own connection */
@@ -120,6 +124,9 @@ struct ui_account {
 	bool			 sync_open;	/* sync the open folder next */
 	bool			 sync_all;	/* then every folder */
 	bool			 quota_warned;	/* said it is nearly full */
+	bool			 tls_blocked;	/* certificate rejected, or its
+						   pinned key changed: no
+						   reconnecting by itself */
 	char			*self;		/* the user's address, for %L */
 };
 
@@ -263,6 +270,11 @@ struct ui {
 	bool			 new_mail_bell;	/* beep when new mail comes */
 	int64_t			 next_check;
 	struct ui_account	*pw_ask;	/* whose password is being typed */
+	struct {
+		bool			 active;
+		struct ui_account	*ua;
+		struct session_cert	 cert;
+	}			 trust;		/* trust.c's question */
 	struct mime_render_opts	 ropts;
 };
 
@@ -282,6 +294,13 @@ void	ui_sync_open_folder(struct ui *);
 /* After the cache changed: is the message shown still there? */
 void	pager_check_gone(struct ui *);
 int64_t	ui_now_ms(void);
+
+/* trust.c: trust on first use */
+void	trust_wanted(struct ui *, struct ui_account *,
+	    const struct session_cert *);
+bool	trust_active(const struct ui *);
+void	trust_key(struct ui *, int key);
+void	trust_draw(struct ui *, int rows);
 
 /* index.c */
 int	index_open(struct ui *, struct ui_account *, const char *folder);

@@ -24,8 +24,6 @@
 
 #define DEFAULT_INDEX_FORMAT	"%4C %Z %{%b %d} %-15.15L (%4c) %s"
 #define DEFAULT_DATE_FORMAT	"%b %d %H:%M"
-#define RETRY_MIN_S		5
-#define RETRY_MAX_S		300
 /* A burst of "folder changed" events re-reads the screen at most this often. */
 #define RELOAD_MS		200
 /* While headers stream in: each re-read counts the folder, keep them rare. */
@@ -217,7 +215,8 @@ password_wanted(struct ui *ui, struct ui_account *ua)
 	char		*pw = NULL;
 	char		 label[256];
 
-	if (ua->acct->password == NULL && ua->acct->password_command == NULL) {
+	if (ua->acct->password == NULL && ua->acct->password_command == NULL &&
+	    ua->acct->oauth2_token_command == NULL) {
 		if (ui->prompt.active) {
 			/* Ask when the line is free again. */
 			error_set(&err, ERR_AUTH, "no password (another prompt "
@@ -237,14 +236,14 @@ password_wanted(struct ui *ui, struct ui_account *ua)
 	 * pinentry): hand it the terminal, as to an editor, and take it back.
 	 */
 	error_clear(&err);
-	if (ua->acct->password_command != NULL)
+	if (ua->acct->password == NULL)
 		draw_suspend();
 	if (account_password(ua->acct, &pw, &err) == -1)
 		session_password_error(ua->sess, &err);
 	else
 		session_password(ua->sess, pw);
 	freezero_str(pw);
-	if (ua->acct->password_command != NULL)
+	if (ua->acct->password == NULL)
 		draw_resume();
 	ui->dirty = true;
 }
@@ -303,6 +302,10 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 			index_stale = true;
 		folders_stale = true;
 		break;
+	case SESSION_EV_TRUST:
+		if (ev->cert != NULL)
+			trust_wanted(ui, ua, ev->cert);
+		break;
 	case SESSION_EV_NOTICE:
 		if (ev->text != NULL)
 			ui_message(ui, "%s: %s", ua->acct->name, ev->text);
@@ -343,7 +346,10 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 		if (ev->rv == -1) {
 			free(ua->last_error);
 			ua->last_error = xstrdup(ev->err.msg);
-			if (ev->err.cls == ERR_TRANSIENT ||
+			if (ev->err.cls == ERR_TLS && ua->tls_blocked)
+				ui_error(ui, "%s: %s", ua->acct->name,
+				    ev->err.msg);
+			else if (ev->err.cls == ERR_TRANSIENT ||
 			    ev->err.cls == ERR_TLS) {
 				ua->retry_at = ui_now_ms() +
 				    (int64_t)ua->retry_s * 1000;
@@ -601,6 +607,8 @@ redraw(struct ui *ui)
 		draw_help(ui, body);
 		break;
 	}
+	if (trust_active(ui))
+		trust_draw(ui, body);
 	draw_status(ui, ui->rows - 2);
 	draw_bottom(ui, ui->rows - 1);
 	draw_flush();
@@ -780,6 +788,10 @@ handle_key(struct ui *ui, int key)
 	}
 	if (key == K_CTRL('z')) {
 		ui_suspend(ui);
+		return;
+	}
+	if (trust_active(ui)) {
+		trust_key(ui, key);
 		return;
 	}
 	if (ui->prompt.active) {

@@ -323,6 +323,10 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 					session_password(s, pw);
 				freezero_str(pw);
 				break;
+			case SESSION_EV_TRUST:
+				/* Headless: never asked; the error says how
+				 * to trust it. */
+				break;
 			case SESSION_EV_FOLDER:
 				watch_changed(&w, ev->folder);
 				break;

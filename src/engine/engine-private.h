@@ -200,6 +200,12 @@ struct session {
 	pthread_cond_t		 pw_cond;
 	char			*password;
 	bool			 pw_answered;
+	/* Trust on first use: the pins file, a key the user accepted for
+	 * this session (under pw_lock), what the last refusal showed. */
+	char			*known_hosts;
+	char			 trust_once[64];	/* a pin-sha256 */
+	char			 trust_copy[64];	/* the worker's */
+	struct tls_peer		 peer;			/* worker's */
 	struct error		 pw_error;	/* why there is none */
 	bool			 stopping;	/* under pw_lock */
 	bool			 busy;		/* running a command; pw_lock */

@@ -74,6 +74,7 @@ session_event_free(struct session_event *ev)
 		return;
 	free(ev->folder);
 	free(ev->text);
+	free(ev->cert);
 	free(ev);
 }
 
@@ -176,6 +177,48 @@ session_password_error(struct session *s, const struct error *e)
 	pthread_mutex_unlock(&s->pw_lock);
 }
 
+/* The refused certificate, for the owner to ask the user about. */
+static void
+post_trust(struct session *s, const struct tls_peer *p)
+{
+	struct session_event	*ev = event_new(SESSION_EV_TRUST);
+	struct session_cert	*c = xcalloc(1, sizeof *c);
+
+	c->untrusted = p->untrusted;
+	c->changed = p->changed;
+#define COPY(f)	snprintf(c->f, sizeof c->f, "%s", p->f)
+	COPY(hostport);
+	COPY(subject);
+	COPY(issuer);
+	COPY(not_before);
+	COPY(not_after);
+	COPY(fingerprint);
+	COPY(pin);
+	COPY(reason);
+#undef COPY
+	ev->cert = c;
+	post(s, ev);
+}
+
+int
+session_trust(struct session *s, const struct session_cert *peer,
+    bool always, struct error *err)
+{
+	if (!peer->untrusted)
+		return error_set(err, ERR_USAGE, "this certificate cannot be "
+		    "accepted");
+	if (always && knownhosts_add(s->known_hosts, peer->hostport, peer->pin,
+	    peer->subject, err) == -1)
+		return -1;
+	pthread_mutex_lock(&s->pw_lock);
+	snprintf(s->trust_once, sizeof s->trust_once, "%s", peer->pin);
+	pthread_mutex_unlock(&s->pw_lock);
+	log_info("%s: the certificate of %s accepted %s (%s)", s->acct->name,
+	    peer->hostport, always ? "always" : "for this session",
+	    peer->fingerprint);
+	return 0;
+}
+
 void
 session_forget_password(struct session *s)
 {
@@ -205,6 +248,12 @@ session_params(struct session *s, struct proto_params *pp)
 {
 	engine_proto_params(s->acct, pp);
 	pp->abort_fd = s->stop_fd;
+	pp->known_hosts = s->known_hosts;
+	pthread_mutex_lock(&s->pw_lock);
+	memcpy(s->trust_copy, s->trust_once, sizeof s->trust_copy);
+	pthread_mutex_unlock(&s->pw_lock);
+	pp->trust_once = s->trust_copy[0] != '\0' ? s->trust_copy : NULL;
+	pp->peer = &s->peer;
 	return pp;
 }
 
@@ -353,6 +402,10 @@ ensure_online(struct session *s, struct error *err)
 	if (s->drv->connect(s, err) == -1) {
 		if (err->cls == ERR_AUTH)
 			session_forget_password(s);
+		if (err->cls == ERR_TLS && (s->peer.untrusted ||
+		    s->peer.changed)) {
+			post_trust(s, &s->peer);
+		}
 		session_set_state(s, SESSION_OFFLINE);
 		return -1;
 	}
@@ -746,6 +799,7 @@ engine_start(const struct account *acct, const char *cache_path,
 	s->acct = acct;
 	s->drv = acct->proto == PROTO_POP3 ? &engine_pop3_driver :
 	    &engine_imap_driver;
+	s->known_hosts = knownhosts_path();
 	if (cache_path != NULL)
 		s->cache_path = xstrdup(cache_path);
 	else {
@@ -817,6 +871,7 @@ engine_stop(struct session **sp)
 	pthread_mutex_destroy(&s->pw_lock);
 	pthread_cond_destroy(&s->pw_cond);
 	free(s->cache_path);
+	free(s->known_hosts);
 	free(s);
 	*sp = NULL;
 }

@@ -323,6 +323,12 @@ conn_open(const struct conn_params *p, struct error *err)
 	c->trace_name = xstrdup(p->trace_name != NULL ? p->trace_name : "net");
 	c->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
 	c->account = p->account != NULL ? xstrdup(p->account) : NULL;
+	c->known_hosts = p->known_hosts != NULL ? xstrdup(p->known_hosts) :
+	    NULL;
+	c->trust_once = p->trust_once != NULL ? xstrdup(p->trust_once) : NULL;
+	c->peer = p->peer;
+	if (c->peer != NULL)
+		memset(c->peer, 0, sizeof *c->peer);
 	c->connect_timeout_ms = p->connect_timeout_ms > 0 ?
 	    p->connect_timeout_ms : CONN_CONNECT_DEFAULT_MS;
 	c->io_timeout_ms = p->io_timeout_ms;
@@ -815,6 +821,8 @@ conn_close(struct conn **cp)
 	free(c->trace_name);
 	free(c->ca_file);
 	free(c->account);
+	free(c->known_hosts);
+	free(c->trust_once);
 	free(c->tls_info);
 	free(c);
 	*cp = NULL;

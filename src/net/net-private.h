@@ -27,6 +27,9 @@ struct conn {
 	char		*account;
 	unsigned char	 pin[32];	/* tls_fingerprint, when has_pin */
 	int		 has_pin;
+	char		*known_hosts;	/* conn_params.known_hosts */
+	char		*trust_once;	/* conn_params.trust_once */
+	struct tls_peer	*peer;		/* conn_params.peer */
 	int		 bulk;		/* conn_set_bulk() */
 	int		 lowat;		/* SO_RCVLOWAT now set, 0 = default 1 */
 	int		 connect_timeout_ms;

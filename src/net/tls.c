@@ -1,11 +1,14 @@
 /*
  * The GnuTLS client: credentials (system trust store plus tls_ca_file),
  * the handshake on a non-blocking socket, certificate checks (chain, host
- * name or IP address, or a SHA-256 pin instead) and record I/O.
+ * name or IP address, or a SHA-256 pin instead; a key pinned in the
+ * known-hosts file, or accepted once) and record I/O.
  */
 #include <sys/socket.h>
 
 #include <gnutls/gnutls.h>
+#include <gnutls/abstract.h>
+#include <gnutls/crypto.h>
 #include <gnutls/x509.h>
 
 #include <arpa/inet.h>
@@ -256,6 +259,137 @@ tls_system_trust(struct conn *c)
 		log_debug("TLS: no system trust store: %s", gnutls_strerror(r));
 }
 
+/* Printable ASCII of a certificate's text (spaces kept), cut to outsz. */
+static void
+tls_copy_safe(char *out, size_t outsz, const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len && i + 1 < outsz && s[i] != '\0'; i++)
+		out[i] = s[i] >= 0x20 && s[i] < 0x7f ? s[i] : '?';
+	out[i] = '\0';
+}
+
+static void
+tls_fmt_time(char *out, size_t outsz, time_t t)
+{
+	struct tm	tm;
+
+	if (t == (time_t)-1 || gmtime_r(&t, &tm) == NULL)
+		snprintf(out, outsz, "?");
+	else
+		strftime(out, outsz, "%Y-%m-%d %H:%M UTC", &tm);
+}
+
+/*
+ * "pin-sha256:BASE64" of the certificate's SubjectPublicKeyInfo (as in
+ * RFC 7469): it stays the same when the certificate is renewed for the
+ * same key. -1 when the certificate cannot be read.
+ */
+static int
+tls_spki_pin(const gnutls_datum_t *der, char pin[TLS_PIN_LEN])
+{
+	gnutls_x509_crt_t	 crt;
+	gnutls_pubkey_t		 key = NULL;
+	gnutls_datum_t		 spki = { NULL, 0 }, h, b64 = { NULL, 0 };
+	unsigned char		 digest[32];
+	int			 rv = -1;
+
+	if (gnutls_x509_crt_init(&crt) != 0)
+		return -1;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) != 0 ||
+	    gnutls_pubkey_init(&key) != 0 ||
+	    gnutls_pubkey_import_x509(key, crt, 0) != 0 ||
+	    gnutls_pubkey_export2(key, GNUTLS_X509_FMT_DER, &spki) != 0 ||
+	    gnutls_hash_fast(GNUTLS_DIG_SHA256, spki.data, spki.size,
+	    digest) != 0)
+		goto out;
+	h.data = digest;
+	h.size = sizeof digest;
+	if (gnutls_base64_encode2(&h, &b64) != 0 || b64.size != 44)
+		goto out;
+	snprintf(pin, TLS_PIN_LEN, "pin-sha256:%.*s", (int)b64.size,
+	    (const char *)b64.data);
+	rv = 0;
+out:
+	gnutls_free(spki.data);
+	gnutls_free(b64.data);
+	if (key != NULL)
+		gnutls_pubkey_deinit(key);
+	gnutls_x509_crt_deinit(crt);
+	return rv;
+}
+
+/* Subject, issuer and validity of the certificate, for the prompt. */
+static void
+tls_describe(struct tls_peer *p, const gnutls_datum_t *der)
+{
+	gnutls_x509_crt_t	crt;
+	gnutls_datum_t		dn;
+
+	if (gnutls_x509_crt_init(&crt) != 0)
+		return;
+	if (gnutls_x509_crt_import(crt, der, GNUTLS_X509_FMT_DER) == 0) {
+		if (gnutls_x509_crt_get_dn2(crt, &dn) == 0) {
+			tls_copy_safe(p->subject, sizeof p->subject,
+			    (const char *)dn.data, dn.size);
+			gnutls_free(dn.data);
+		}
+		if (gnutls_x509_crt_get_issuer_dn2(crt, &dn) == 0) {
+			tls_copy_safe(p->issuer, sizeof p->issuer,
+			    (const char *)dn.data, dn.size);
+			gnutls_free(dn.data);
+		}
+		tls_fmt_time(p->not_before, sizeof p->not_before,
+		    gnutls_x509_crt_get_activation_time(crt));
+		tls_fmt_time(p->not_after, sizeof p->not_after,
+		    gnutls_x509_crt_get_expiration_time(crt));
+	}
+	gnutls_x509_crt_deinit(crt);
+}
+
+/*
+ * The known-hosts pin of this host:port: 1 it matches (accept), 0 there is
+ * none, -1 refused (another key, or the file could not be read), with
+ * c->verify_msg set.
+ */
+static int
+tls_known_host(struct conn *c, const char *pin, const char *fphex)
+{
+	struct error	 err;
+	char		 known[TLS_PIN_LEN];
+	int		 line = 0, r;
+
+	if (c->known_hosts == NULL)
+		return 0;
+	if ((r = knownhosts_find(c->known_hosts, c->hostport, known, &line,
+	    &err)) == -1) {
+		snprintf(c->verify_msg, sizeof c->verify_msg, "TLS: %.880s",
+		    err.msg);
+		return -1;
+	}
+	if (r == 0)
+		return 0;
+	if (strcmp(known, pin) == 0) {
+		log_debug("certificate of %s accepted: its key is pinned in %s",
+		    c->hostport, c->known_hosts);
+		return 1;
+	}
+	if (c->peer != NULL) {
+		c->peer->changed = true;
+		snprintf(c->peer->fingerprint, sizeof c->peer->fingerprint,
+		    "%s", fphex);
+	}
+	snprintf(c->verify_msg, sizeof c->verify_msg, "TLS: WARNING: THE KEY "
+	    "OF %s HAS CHANGED since you trusted it: someone may be "
+	    "intercepting the connection, so petrel refuses it. The server "
+	    "now shows %s (certificate %s); %s line %d holds the key you "
+	    "accepted. If the server's key was changed on purpose, delete "
+	    "that line and connect again.", c->hostport, pin, fphex,
+	    c->known_hosts, line);
+	return -1;
+}
+
 /*
  * Certificate check, called by GnuTLS during the handshake so a refused
  * certificate ends it before any data flows. The message for the user is
@@ -269,10 +403,11 @@ tls_verify(gnutls_session_t s)
 	gnutls_typed_vdata_st	 data[2];
 	struct buf		 b = BUF_INIT(sizeof c->verify_msg - 1);
 	unsigned char		 fp[TLS_FP_LEN];
-	char			 fphex[8 + 3 * TLS_FP_LEN];
+	char			 fphex[8 + 3 * TLS_FP_LEN], pin[TLS_PIN_LEN];
 	size_t			 fplen = sizeof fp;
 	unsigned		 n = 0, status = 0;
 	int			 r;
+	struct tls_peer		*p = c->peer;
 
 	certs = gnutls_certificate_get_peers(s, &n);
 	if (certs == NULL || n == 0) {
@@ -302,6 +437,16 @@ tls_verify(gnutls_session_t s)
 		    c->account != NULL ? c->account : "NAME");
 		return -1;
 	}
+	if (tls_spki_pin(&certs[0], pin) == -1) {
+		snprintf(c->verify_msg, sizeof c->verify_msg,
+		    "TLS: cannot read the certificate of %s", c->hostport);
+		return -1;
+	}
+	if (p != NULL)
+		snprintf(p->hostport, sizeof p->hostport, "%s", c->hostport);
+	/* Pinned by the user: that key and no other, whoever signed it. */
+	if ((r = tls_known_host(c, pin, fphex)) != 0)
+		return r == 1 ? 0 : -1;
 
 	memset(data, 0, sizeof data);
 	if (c->ip_family != 0) {
@@ -331,7 +476,22 @@ tls_verify(gnutls_session_t s)
 	}
 	if (status == 0)
 		return 0;
+	/* Accepted once by the user, for this session. */
+	if (c->trust_once != NULL && strcmp(c->trust_once, pin) == 0) {
+		log_debug("certificate of %s accepted for this session",
+		    c->hostport);
+		return 0;
+	}
 
+	tls_reasons(&b, status, &certs[0]);
+	if (p != NULL) {
+		p->untrusted = true;
+		snprintf(p->reason, sizeof p->reason, "%s", buf_cstr(&b));
+		snprintf(p->fingerprint, sizeof p->fingerprint, "%s", fphex);
+		snprintf(p->pin, sizeof p->pin, "%s", pin);
+		tls_describe(p, &certs[0]);
+	}
+	buf_reset(&b);
 	buf_printf(&b, "TLS: certificate of %s not trusted (", c->host);
 	tls_reasons(&b, status, &certs[0]);
 	buf_printf(&b, ") - SHA-256 fingerprint %s; to trust this certificate "

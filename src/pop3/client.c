@@ -892,6 +892,9 @@ pop3_connect(const struct proto_params *pp, const char *password,
 	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
 	p.ca_file = pp->ca_file;
 	p.fingerprint = pp->fingerprint;
+	p.known_hosts = pp->known_hosts;
+	p.trust_once = pp->trust_once;
+	p.peer = pp->peer;
 	p.account = pp->name;
 	p.connect_timeout_ms = pp->connect_timeout_ms;
 	p.io_timeout_ms = pp->io_timeout_ms;

@@ -445,6 +445,13 @@ class Dovecot:
         os.chmod(self.key_file, 0o600)
         os.chmod(self.cert_file, 0o644)
 
+    def new_cert(self):
+        """A new certificate with a new key, served from now on (what a
+        server that changed its key, or a man in the middle, shows)."""
+        self._make_cert()
+        self.doveadm("reload")
+        time.sleep(1)
+
     def cert_fingerprint(self):
         """'sha256:AB:CD:...' of the server certificate (for tls_fingerprint)."""
         import hashlib
@@ -909,8 +916,9 @@ protocol pop3 {{
         """A private XDG home for petrel runs: dict with cache and config."""
         base = os.path.join(self.petrel_root, name)
         h = {"base": base, "cache": os.path.join(base, "cache"),
-             "config": os.path.join(base, "config")}
-        for k in ("cache", "config"):
+             "config": os.path.join(base, "config"),
+             "data": os.path.join(base, "data")}
+        for k in ("cache", "config", "data"):
             os.makedirs(h[k], mode=0o700, exist_ok=True)
         return h
 
@@ -977,7 +985,8 @@ protocol pop3 {{
         e = dict(os.environ)
         e.pop("PETREL_CONFIG", None)
         e.update(XDG_CACHE_HOME=h["cache"], XDG_CONFIG_HOME=h["config"],
-                 HOME=h["base"], LANG=e.get("LANG", "C.UTF-8"))
+                 XDG_DATA_HOME=h["data"], HOME=h["base"],
+                 LANG=e.get("LANG", "C.UTF-8"))
         if env:
             e.update(env)
         return e

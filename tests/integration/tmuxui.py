@@ -34,7 +34,8 @@ class TmuxUI:
             if term:
                 # What petrel's ncurses uses (tmux still draws it).
                 f.write("export TERM=%s\n" % shlex.quote(term))
-            for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "HOME",
+            for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
+                      "HOME",
                       "PETREL_LOG", "LANG", "LC_ALL", "PETREL_MAILCAP",
                       "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR"):
                 if k in e:

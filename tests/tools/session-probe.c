@@ -49,6 +49,7 @@ ev_name(enum session_event_type t)
 	case SESSION_EV_FOLDER:		return "folder";
 	case SESSION_EV_NOTICE:		return "notice";
 	case SESSION_EV_NEWMAIL:	return "newmail";
+	case SESSION_EV_TRUST:		return "trust";
 	case SESSION_EV_DONE:		return "done";
 	case SESSION_EV_ENDED:		return "ended";
 	}

@@ -1008,7 +1008,105 @@ test_trace(void)
 	T_ASSERT(strstr(text, "alice") == NULL);
 }
 
+/*
+ * One connection to a fresh server with cert (the test server takes one
+ * client): 0 it was accepted, -1 refused (err, peer set). hp gets its
+ * host:port; pin_for, when set, is pinned for that host:port first.
+ */
+static int
+tofu_try(struct tcert *cert, const char *kh, const char *trust_once,
+    const char *pin_for, bool with_ca, struct tls_peer *peer, char *hp,
+    size_t hpsz, struct error *err)
+{
+	struct conn_params	 p;
+	struct conn		*c;
+	struct srv		 s;
+
+	srv_start(&s, SRV_TLS_ECHO, cert, 0);
+	snprintf(hp, hpsz, "127.0.0.1:%d", s.port);
+	if (pin_for != NULL)
+		T_EQ_INT(knownhosts_add(kh, hp, pin_for, "CN=\x1b[31m", err), 0);
+	p = params("127.0.0.1", s.port, true);
+	if (!with_ca)
+		p.ca_file = NULL;
+	p.known_hosts = kh;
+	p.trust_once = trust_once;
+	p.peer = peer;
+	c = conn_open(&p, err);
+	conn_close(&c);
+	srv_stop(&s);
+	return c == NULL && err->cls != ERR_NONE ? -1 : 0;
+}
+
+/*
+ * Trust on first use: a refused certificate is described (untrusted, its
+ * pin); accepted once by that pin; pinned in a known-hosts file it is
+ * accepted, and another key for that host:port is refused as changed.
+ */
+static void
+test_tofu(void)
+{
+	struct error	 err;
+	struct tls_peer	 peer;
+	char		 dir[] = "/tmp/petrel-kh.XXXXXX", path[256];
+	char		 hp[64], pin[TLS_PIN_LEN], pin2[TLS_PIN_LEN];
+	int		 line;
+
+	T_ASSERT(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof path, "%s/sub/known_hosts", dir);
+	/* The file is not there yet: no pins. */
+	error_clear(&err);
+	T_EQ_INT(tofu_try(&selfsigned, path, NULL, NULL, false, &peer, hp,
+	    sizeof hp, &err), -1);
+	T_EQ_INT(err.cls, ERR_TLS);
+	T_ASSERT(peer.untrusted && !peer.changed);
+	T_EQ_STR(peer.hostport, hp);
+	T_EQ_STR(peer.fingerprint, selfsigned.fp);
+	T_ASSERT(strncmp(peer.pin, "pin-sha256:", 11) == 0 &&
+	    strlen(peer.pin) == 55);
+	T_ASSERT(strstr(peer.subject, "CN=") != NULL);
+	T_ASSERT(strstr(peer.reason, "signer not found") != NULL);
+	T_ASSERT(peer.not_after[0] != '\0');
+	snprintf(pin, sizeof pin, "%s", peer.pin);
+
+	/* Accepted once by its pin; another key's pin does not do. */
+	error_clear(&err);
+	T_EQ_INT(tofu_try(&selfsigned, path, pin, NULL, false, &peer, hp,
+	    sizeof hp, &err), 0);
+	T_EQ_INT(tofu_try(&selfsigned, path, "pin-sha256:AAAAAAAAAAAAAAAAAAAA"
+	    "AAAAAAAAAAAAAAAAAAAAAAA=", NULL, false, &peer, hp, sizeof hp,
+	    &err), -1);
+
+	/* Pinned for good: accepted without a CA. */
+	error_clear(&err);
+	T_EQ_INT(tofu_try(&selfsigned, path, NULL, pin, false, &peer, hp,
+	    sizeof hp, &err), 0);
+	/* Other lines stay, a second add replaces. */
+	T_EQ_INT(knownhosts_add(path, "[::1]:993", "pin-sha256:v6", "other",
+	    &err), 0);
+	T_EQ_INT(knownhosts_add(path, hp, "pin-sha256:old", "x", &err), 0);
+	T_EQ_INT(knownhosts_add(path, hp, pin, NULL, &err), 0);
+	T_EQ_INT(knownhosts_find(path, hp, pin2, &line, &err), 1);
+	T_EQ_STR(pin2, pin);
+	T_EQ_INT(knownhosts_find(path, "[::1]:993", pin2, &line, &err), 1);
+	T_EQ_STR(pin2, "pin-sha256:v6");
+	T_EQ_INT(knownhosts_find(path, "127.0.0.1:1", pin2, &line, &err), 0);
+
+	/* Another key where one is pinned: changed, though the chain
+	 * verifies, and never offered for acceptance. */
+	T_EQ_INT(tofu_try(&good, path, NULL, pin, true, &peer, hp, sizeof hp,
+	    &err), -1);
+	T_ASSERT(peer.changed && !peer.untrusted);
+	T_ASSERT(strstr(err.msg, "HAS CHANGED") != NULL);
+	T_ASSERT(strstr(err.msg, path) != NULL);
+	unlink(path);
+	snprintf(path, sizeof path, "%s/sub", dir);
+	rmdir(path);
+	rmdir(dir);
+}
+
 static const struct test tests[] = {
+	{ "tofu", test_tofu },
 	{ "tls_ok", test_tls_ok },
 	{ "tls_self_signed", test_tls_self_signed },
 	{ "tls_wrong_name", test_tls_wrong_name },
