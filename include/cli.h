@@ -22,6 +22,7 @@ struct cli_ctx {
 	const char	*folder;	/* -f FOLDER: the TUI's first folder */
 	bool		 offline;	/* --offline: never touch the network */
 	int		 verbose;	/* -v count */
+	bool		 trace;		/* --trace: protocol lines */
 	struct conf	*conf;		/* loaded by cli_account() on demand */
 };
 

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "log.h"
 #include "conf.h"
+#include "secret.h"
 
 static void
 usage(FILE *f)
@@ -18,7 +19,7 @@ usage(FILE *f)
 	const struct cli_cmd	*cmd;
 
 	fprintf(f, "usage: petrel [-c FILE] [-a ACCOUNT] [-f FOLDER] [--offline] "
-	    "[-v]\n       petrel [-c FILE] [-a ACCOUNT] [--offline] [-v] "
+	    "[-v] [--trace]\n       petrel [-c FILE] [-a ACCOUNT] [--offline] [-v] [--trace] "
 	    "COMMAND [ARGS]\n");
 	fprintf(f, "commands:\n");
 	for (cmd = cli_cmds; cmd->name != NULL; cmd++)
@@ -66,6 +67,8 @@ take_globals(struct cli_ctx *ctx, int *argcp, char **argv)
 			ctx->verbose++;
 		else if (strcmp(a, "-vv") == 0)
 			ctx->verbose += 2;
+		else if (strcmp(a, "--trace") == 0)
+			ctx->trace = true;
 		else
 			argv[++n] = argv[i];
 	}
@@ -81,6 +84,8 @@ main(int argc, char **argv)
 	const struct cli_cmd	*cmd;
 	int			 rv;
 
+	/* Before any secret is read: no core dump can hold one. */
+	secret_harden_process();
 	setlocale(LC_ALL, "");
 	log_init(argv[0]);
 	memset(&ctx, 0, sizeof ctx);
@@ -94,6 +99,9 @@ main(int argc, char **argv)
 		log_set_level(LOG_DEBUG);
 		log_set_trace(1);
 	}
+	/* The protocol lines alone (logins redacted), to stderr or PETREL_LOG. */
+	if (ctx.trace)
+		log_set_trace(1);
 	if (argc < 2) {
 		rv = cli_tui(&ctx);
 		if (ctx.conf != NULL)

@@ -21,6 +21,7 @@
 #include "buf.h"
 #include "conf-private.h"
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 extern char **environ;
@@ -496,7 +497,7 @@ static int
 account_read_first_line(int fd, char **linep, int timeout_ms, bool *timedout,
     struct error *err, const char *name, const char *key)
 {
-	char		*buf = xmalloc(ACCOUNT_PWCMD_MAX + 1), drain[512];
+	char		*buf = secret_alloc(ACCOUNT_PWCMD_MAX + 1), drain[512];
 	size_t		 len = 0, n;
 	ssize_t		 r;
 	struct pollfd	 pfd = { .fd = fd, .events = POLLIN };
@@ -704,7 +705,7 @@ account_password(const struct account *a, char **pwp, struct error *err)
 {
 	*pwp = NULL;
 	if (a->password != NULL) {
-		*pwp = xstrdup(a->password);
+		*pwp = secret_strdup(a->password);
 		return 0;
 	}
 	if (a->password_command != NULL)

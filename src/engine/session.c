@@ -24,6 +24,7 @@
 #include "conf.h"
 #include "engine-private.h"
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 /* PROGRESS events at most this often (the last one of a folder always). */
@@ -159,7 +160,7 @@ session_password(struct session *s, const char *password)
 {
 	pthread_mutex_lock(&s->pw_lock);
 	freezero_str(s->password);
-	s->password = password != NULL ? xstrdup(password) : NULL;
+	s->password = password != NULL ? secret_strdup(password) : NULL;
 	s->pw_answered = true;
 	pthread_cond_broadcast(&s->pw_cond);
 	pthread_mutex_unlock(&s->pw_lock);

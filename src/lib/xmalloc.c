@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 void *
@@ -105,6 +106,10 @@ freezero_str(char *s)
 {
 	if (s == NULL)
 		return;
+	if (secret_owns(s)) {
+		secret_free(s);
+		return;
+	}
 	explicit_bzero(s, strlen(s));
 	free(s);
 }

@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "log.h"
 #include "sasl.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 enum sasl_mech {
@@ -182,7 +183,7 @@ sasl_new(const char *mech, const char *user, const char *pass,
 	s = xcalloc(1, sizeof *s);
 	s->mech = (enum sasl_mech)i;
 	s->user = xstrdup(user);
-	s->pass = xstrdup(pass);
+	s->pass = secret_strdup(pass);
 	return s;
 }
 
