@@ -36,6 +36,8 @@ struct account {
 	char		*password_command;
 	char		*oauth2_token_command;	/* prints an OAuth2 access token */
 	int		 oauth2_token_timeout;	/* seconds it may take, default 60 */
+	char		*oauth2_provider;	/* google, microsoft, custom: petrel
+						   auth and the engine refresh */
 	char		*tls_ca_file;
 	char		*tls_fingerprint; /* "sha256:AB:CD:..." normalised to upper case */
 	int		 connect_timeout;	/* seconds, default 30 */

@@ -77,6 +77,8 @@ struct sync_stats {
 /* ---- Sessions ------------------------------------------------------------ */
 
 struct session;
+struct oauth_provider;
+struct oauth_tokens;
 
 enum session_state {
 	SESSION_OFFLINE,	/* not connected (yet, or after an error) */
@@ -266,5 +268,20 @@ int	engine_quota(struct cache *, struct engine_quota *q);
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,
 	    uint32_t uid, struct error *err);
+
+/*
+ * The built-in OAuth2 of an account with oauth2_provider (oauth2.c): its
+ * provider; the private file its tokens are kept in; keeping the tokens
+ * `petrel auth` obtained; and an access token for a login, refreshed
+ * (network) when it is near its end or force says the server refused it.
+ */
+bool	engine_oauth_builtin(const struct account *);
+int	engine_oauth_provider(const struct account *, struct oauth_provider *,
+	    struct error *err);
+char	*engine_oauth_path(const struct account *);
+int	engine_oauth_save(const struct account *, const struct oauth_tokens *,
+	    struct error *err);
+int	engine_oauth_token(const struct account *, bool force, char **tokenp,
+	    struct error *err);
 
 #endif

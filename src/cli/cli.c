@@ -16,6 +16,7 @@ const struct cli_cmd cli_cmds[] = {
 	{ "copy", "[--json] FOLDER UIDS DEST", cmd_copy },
 	{ "expunge", "[--json] FOLDER", cmd_expunge },
 	{ "pending", "[--json]", cmd_pending },
+	{ "auth", "[--device] [--no-browser] [--timeout SECONDS]", cmd_auth },
 	{ NULL, NULL, NULL },
 };
 

@@ -40,7 +40,9 @@ const char *const account_known_keys[] = {
 	"tls_fingerprint", "connect_timeout", "timeout", "pop3_delete",
 	"apop", "auth", "pop3_headers_only", "pop3_delete_expunged",
 	"compress", "imap_notify", "poll_interval", "new_mail_command",
-	"oauth2_token_command", "oauth2_token_timeout", NULL
+	"oauth2_token_command", "oauth2_token_timeout", "oauth2_provider",
+	"oauth2_client_id", "oauth2_client_secret", "oauth2_auth_url",
+	"oauth2_token_url", "oauth2_device_url", "oauth2_scope", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
@@ -317,7 +319,8 @@ account_check_auth(const struct account *a, const char *path, int line,
 	static const char *const token[] = { "oauthbearer", "xoauth2", NULL };
 	char	*list, *p, *w;
 	int	 rv = 0;
-	bool	 has_token = a->oauth2_token_command != NULL;
+	bool	 has_token = a->oauth2_token_command != NULL ||
+	    a->oauth2_provider != NULL;
 
 	if (a->proto == PROTO_POP3) {
 		if (!account_is(a->auth, pop3))
@@ -342,7 +345,8 @@ account_check_auth(const struct account *a, const char *path, int line,
 			rv = error_set(err, ERR_CONFIG, "%s:%d: auth = %s %s",
 			    path, line, w, has_token ? "cannot carry the "
 			    "token of oauth2_token_command (oauthbearer or "
-			    "xoauth2 can)" : "needs oauth2_token_command");
+			    "xoauth2 can)" : "needs oauth2_token_command or "
+			    "oauth2_provider");
 			break;
 		}
 	}
@@ -357,7 +361,7 @@ account_finish(struct account *a, const int *lines, const char *path,
 	const char	*k, *v;
 	uint64_t	 u;
 	int		 i, url_line = -1, apop_set = 0, pop3_key = -1;
-	int		 auth_line = 0;
+	int		 auth_line = 0, provider_line = 0;
 
 	a->connect_timeout = 30;
 	a->timeout = 120;
@@ -388,6 +392,15 @@ account_finish(struct account *a, const int *lines, const char *path,
 			a->password_command = xstrdup(v);
 		} else if (strcmp(k, "oauth2_token_command") == 0) {
 			a->oauth2_token_command = xstrdup(v);
+		} else if (strcmp(k, "oauth2_provider") == 0) {
+			if (strcmp(v, "google") != 0 &&
+			    strcmp(v, "microsoft") != 0 &&
+			    strcmp(v, "custom") != 0)
+				return error_set(err, ERR_CONFIG, "%s:%d: "
+				    "oauth2_provider must be google, microsoft "
+				    "or custom", path, lines[i]);
+			a->oauth2_provider = xstrdup(v);
+			provider_line = lines[i];
 		} else if (strcmp(k, "tls_ca_file") == 0) {
 			a->tls_ca_file = account_path(v, path);
 			if (access(a->tls_ca_file, R_OK) == -1)
@@ -477,6 +490,24 @@ account_finish(struct account *a, const int *lines, const char *path,
 		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets "
 		    "oauth2_token_command and a password; keep one", path,
 		    a->line, a->name);
+	if (a->oauth2_provider != NULL && (a->password != NULL ||
+	    a->password_command != NULL || a->oauth2_token_command != NULL))
+		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets "
+		    "oauth2_provider and a password or oauth2_token_command; "
+		    "keep one", path, provider_line, a->name);
+	if (a->oauth2_provider != NULL &&
+	    conf_get(NULL, a, "oauth2_client_id") == NULL)
+		return error_set(err, ERR_CONFIG, "%s:%d: oauth2_provider needs "
+		    "oauth2_client_id (the id of an app registered with the "
+		    "provider)", path, provider_line);
+	if (a->oauth2_provider != NULL &&
+	    strcmp(a->oauth2_provider, "custom") == 0 &&
+	    (conf_get(NULL, a, "oauth2_token_url") == NULL ||
+	    (conf_get(NULL, a, "oauth2_auth_url") == NULL &&
+	    conf_get(NULL, a, "oauth2_device_url") == NULL)))
+		return error_set(err, ERR_CONFIG, "%s:%d: oauth2_provider = "
+		    "custom needs oauth2_token_url and oauth2_auth_url (or "
+		    "oauth2_device_url)", path, provider_line);
 	if (a->auth != NULL && account_check_auth(a, path, auth_line,
 	    err) == -1)
 		return -1;

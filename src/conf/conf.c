@@ -492,6 +492,7 @@ conf_free(struct conf **confp)
 		freezero_str(a->password);
 		free(a->password_command);
 		free(a->oauth2_token_command);
+		free(a->oauth2_provider);
 		free(a->tls_ca_file);
 		free(a->tls_fingerprint);
 		free(a->auth);

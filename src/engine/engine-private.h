@@ -200,6 +200,7 @@ struct session {
 	pthread_cond_t		 pw_cond;
 	char			*password;
 	bool			 pw_answered;
+	bool			 oauth_force;	/* refresh the token (pw_lock) */
 	/* Trust on first use: the pins file, a key the user accepted for
 	 * this session (under pw_lock), what the last refusal showed. */
 	char			*known_hosts;

@@ -41,6 +41,7 @@ engine_proto_params(const struct account *acct, struct proto_params *pp)
 	    strcmp(v, "off") != 0);
 	pp->apop = acct->pop3_apop;
 	pp->auth = acct->auth;
-	pp->token = acct->oauth2_token_command != NULL;
+	pp->token = acct->oauth2_token_command != NULL ||
+	    acct->oauth2_provider != NULL;
 	return pp;
 }

@@ -116,10 +116,40 @@ session_set_state(struct session *s, enum session_state state)
 
 /* ---- The password ------------------------------------------------------- */
 
+/*
+ * The built-in OAuth2: the worker gets (or refreshes) the access token
+ * itself, since that is network, not a question for the owner.
+ */
+static int
+session_oauth_token(struct session *s, const char **pwp, struct error *err)
+{
+	char	*tok;
+	bool	 force;
+
+	pthread_mutex_lock(&s->pw_lock);
+	force = s->oauth_force;
+	s->oauth_force = false;
+	if (s->password != NULL && !force) {
+		*pwp = s->password;
+		pthread_mutex_unlock(&s->pw_lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&s->pw_lock);
+	if (engine_oauth_token(s->acct, force, &tok, err) == -1)
+		return -1;
+	session_password(s, tok);
+	freezero_str(tok);
+	*pwp = s->password;
+	return 0;
+}
+
 int
 session_get_password(struct session *s, const char **pwp, struct error *err)
 {
 	bool	asked = false;
+
+	if (engine_oauth_builtin(s->acct))
+		return session_oauth_token(s, pwp, err);
 
 	pthread_mutex_lock(&s->pw_lock);
 	if (s->password == NULL && !s->pw_answered)
@@ -238,9 +268,14 @@ session_forget_password(struct session *s)
 bool
 session_token_refused(struct session *s, const struct error *err)
 {
-	if (err->cls != ERR_AUTH || s->acct->oauth2_token_command == NULL)
+	if (err->cls != ERR_AUTH || (s->acct->oauth2_token_command == NULL &&
+	    !engine_oauth_builtin(s->acct)))
 		return false;
 	session_forget_password(s);
+	/* A stored token the server refuses: refresh it, whatever its age. */
+	pthread_mutex_lock(&s->pw_lock);
+	s->oauth_force = engine_oauth_builtin(s->acct);
+	pthread_mutex_unlock(&s->pw_lock);
 	return true;
 }
 
