@@ -123,6 +123,27 @@ class FakeIMAP:
                 send(("* CAPABILITY %s\r\n%s OK done\r\n"
                       % (self.caps, tag)).encode())
             elif (cmd.startswith("AUTHENTICATE SCRAM") and
+                  f in ("scram_bad_nonce", "scram_huge_iter",
+                        "sasl_bad_base64")):
+                # Malformed server-first messages: petrel must cancel
+                # ("*") and the server then says NO.
+                import base64
+                first = base64.b64decode(rest.split()[2]).decode()
+                nonce = first.split("r=", 1)[1]
+                salt = base64.b64encode(b"saltsalt").decode()
+                if f == "scram_bad_nonce":
+                    sf = "r=someoneelses%s,s=%s,i=4096" % (nonce[:4], salt)
+                elif f == "scram_huge_iter":
+                    sf = "r=%sSRV,s=%s,i=1000000000" % (nonce, salt)
+                if f == "sasl_bad_base64":
+                    send(b"+ !!not*base64!!\r\n")
+                else:
+                    send(b"+ " + base64.b64encode(sf.encode()) + b"\r\n")
+                lines = self._lines(conn)
+                self.commands.append(next(lines, ""))
+                send(("%s NO [AUTHENTICATIONFAILED] cancelled\r\n"
+                      % tag).encode())
+            elif (cmd.startswith("AUTHENTICATE SCRAM") and
                   f == "scram_bad_signature"):
                 import base64
                 first = base64.b64decode(rest.split()[2]).decode()

@@ -6,17 +6,21 @@ mechanism named by Dovecot's log line for each:
 - with no `auth` key the strongest offered is used (SCRAM-SHA-256);
 - `auth = scram-sha-1`, `cram-md5`, `plain`, `login`, `user` (the LOGIN
   command) each log in with that one; a list takes the first offered;
-- a wrong password fails as a refused login (exit 3), with SCRAM too;
+- a wrong password fails as a refused login (exit 4), with SCRAM too;
 - `auth` naming only what the server does not offer is a clear error;
 - POP3 logs in through the same module (SCRAM-SHA-256 by default);
 - a FAKE server that accepts SCRAM without proving it knows the password
   (a wrong server signature, then OK) is left at once: petrel does not
-  sync from it.
+  sync from it;
+- FAKE servers with malformed challenges (a SCRAM nonce that does not
+  extend ours, an iteration count of 10^9, bad base64): the exchange is
+  cancelled with "*" and the error says why, at once.
 """
 
 import os
 import re
 import sys
+import time
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
@@ -93,28 +97,44 @@ def main():
               "auth naming only what the server lacks: a clear error (%s)" %
               r.stderr.strip())
 
-    with FakeIMAP(count=3, fault="scram_bad_signature",
-                  caps="IMAP4rev1 LITERAL+ SASL-IR AUTH=SCRAM-SHA-256") as f:
-        home = os.path.join(f.dir if hasattr(f, "dir") else "/tmp",
-                            "petrel-scram-fake-%d" % os.getpid())
-        os.makedirs(home, exist_ok=True)
-        cfg = os.path.join(home, "config")
-        with open(cfg, "w") as fp:
-            fp.write("[account fake]\nimap = imap+insecure://user@127.0.0.1:"
-                     "%d\npassword = fake-secret-password\n" % f.port)
-        os.chmod(cfg, 0o600)
-        env = dict(os.environ, XDG_CACHE_HOME=os.path.join(home, "cache"),
-                   HOME=home, PETREL_CONFIG=cfg)
-        import subprocess
-        p = subprocess.run([harness.petrel_binary(), "sync"], env=env,
-                           capture_output=True, text=True, timeout=60)
-        check(p.returncode == 4 and "signature is wrong" in p.stderr,
-              "a server with a wrong SCRAM signature is not trusted (%s %s)"
-              % (p.returncode, p.stderr.strip()))
-        check(not any(c.upper().startswith(("SELECT", "UID FETCH", "LIST"))
-                      for c in (x.partition(" ")[2] for x in f.commands)),
-              "and nothing is asked of it after the login (%r)" %
-              f.commands)
+    import subprocess
+    for fault, want in (("scram_bad_signature", "signature is wrong"),
+                        ("scram_bad_nonce", "does not extend ours"),
+                        ("scram_huge_iter", "iteration count 1000000000 "
+                         "refused"),
+                        ("sasl_bad_base64", "bad base64")):
+        with FakeIMAP(count=3, fault=fault, caps="IMAP4rev1 LITERAL+ "
+                      "SASL-IR AUTH=SCRAM-SHA-256") as f:
+            home = os.path.join("/tmp", "petrel-scram-fake-%d-%s" %
+                                (os.getpid(), fault))
+            os.makedirs(home, exist_ok=True)
+            cfg = os.path.join(home, "config")
+            with open(cfg, "w") as fp:
+                fp.write("[account fake]\nimap = imap+insecure://user@"
+                         "127.0.0.1:%d\npassword = fake-secret-password\n"
+                         % f.port)
+            os.chmod(cfg, 0o600)
+            env = dict(os.environ, XDG_CACHE_HOME=os.path.join(home, "cache"),
+                       HOME=home, PETREL_CONFIG=cfg)
+            t0 = time.time()
+            p = subprocess.run([harness.petrel_binary(), "sync"], env=env,
+                               capture_output=True, text=True, timeout=60)
+            # 4: refused as a login; 6: what the server sent is malformed.
+            check(p.returncode in (4, 6) and want in p.stderr and
+                  "fake-secret-password" not in p.stderr,
+                  "FAKE %s: refused with a clear message (%s %s)"
+                  % (fault, p.returncode, p.stderr.strip()))
+            if fault == "scram_huge_iter":
+                check(time.time() - t0 < 10, "no 10^9 PBKDF2 rounds computed")
+            if fault != "scram_bad_signature":
+                check("*" in f.commands,
+                      "%s: the exchange is cancelled with * (%r)"
+                      % (fault, f.commands[-2:]))
+            check(not any(c.upper().startswith(("SELECT", "UID FETCH",
+                                                "LIST"))
+                          for c in (x.partition(" ")[2] for x in f.commands)),
+                  "%s: nothing is asked of it after the login (%r)" %
+                  (fault, f.commands[-3:]))
     check.done()
 
 
