@@ -88,4 +88,21 @@ const char	*conf_get(const struct conf *, const struct account *a, const char *k
  */
 int		 account_password(const struct account *, char **pwp, struct error *err);
 
+/* An incoming server an autoconfig document names (autoconfig.c). */
+struct autoconfig_server {
+	enum account_proto proto;
+	enum tls_mode	 tls;		/* never TLS_NONE */
+	char		 host[256];
+	int		 port;
+	char		 user[300];	/* %EMAILADDRESS% and the like expanded */
+	bool		 oauth2;	/* it names OAuth2 authentication */
+};
+/*
+ * The IMAP and POP3 servers of a clientConfig document, at most max, in
+ * its order: how many, or -1 with err set (too large, not one, or naming
+ * only servers without TLS). Values that are not plain are dropped.
+ */
+int	autoconfig_parse(const char *xml, size_t len, const char *address,
+	    struct autoconfig_server *out, int max, struct error *err);
+
 #endif

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "conf.h"
 #include "util.h"
 
 struct account;
@@ -283,5 +284,30 @@ int	engine_oauth_save(const struct account *, const struct oauth_tokens *,
 	    struct error *err);
 int	engine_oauth_token(const struct account *, bool force, char **tokenp,
 	    struct error *err);
+
+/* petrel setup (setup.c): where an address's mail may be, and a login. */
+struct setup_candidate {
+	enum account_proto proto;
+	enum tls_mode	 tls;		/* implicit TLS or STARTTLS, never none */
+	char		 host[256];
+	int		 port;
+	char		 user[300];	/* "" : the address, then its local part */
+	char		 how[400];	/* how it was found, for the user */
+};
+/*
+ * SRV records (RFC 6186), then autoconfig, then guesses: how many
+ * candidates (in that order, each once), or -1 with err set.
+ */
+int	engine_setup_discover(const char *address, const char *ca_file,
+	    struct setup_candidate *out, int max, struct error *err);
+/*
+ * Connect to c, log in as user, log out: 0, or -1 with err set; a refused
+ * certificate is described in cert (cert->untrusted: it may be accepted).
+ */
+int	engine_setup_try(const struct setup_candidate *c, const char *user,
+	    const char *password, const char *ca_file,
+	    struct session_cert *cert, struct error *err);
+/* Pin cert's key for its host:port in the known-hosts file. */
+int	engine_trust_always(const struct session_cert *, struct error *err);
 
 #endif

@@ -132,6 +132,18 @@ void		 conn_close(struct conn **cp);
 /* Bytes read and written since open, for statistics. */
 void		 conn_counters(const struct conn *, size_t *in, size_t *out);
 
+/* An SRV record (RFC 2782). */
+struct net_srv {
+	int	 priority, weight, port;
+	char	 target[256];
+};
+/*
+ * The SRV records of name, by priority (PETREL_SETUP_DNS: a test file
+ * instead of DNS): how many (0 for none or no DNS), or -1 with err set.
+ */
+int	 net_srv(const char *name, struct net_srv *out, int max,
+	    struct error *err);
+
 /* $XDG_DATA_HOME/petrel/known_hosts (~/.local/share/...); caller frees. */
 char	*knownhosts_path(void);
 /*

@@ -77,6 +77,14 @@ void	oauth_device_free(struct oauth_device *);
 int	oauth_refresh(const struct oauth_provider *, const char *refresh,
 	    struct oauth_tokens *, struct error *err);
 
+/*
+ * The module's HTTP client, for other documents too (petrel setup's
+ * autoconfig): GET url (https, or http to loopback only), the body
+ * (at most 256 KB; free with freezero_str) and the status.
+ */
+int	http_get(const char *url, const char *ca_file, int timeout_ms,
+	    int *statusp, char **bodyp, size_t *lenp, struct error *err);
+
 /* JSON objects as the endpoints send them (json.c), for the fuzzer too. */
 #define OAUTH_JSON_MEMBERS	32
 struct oauth_json {

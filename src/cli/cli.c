@@ -17,6 +17,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "expunge", "[--json] FOLDER", cmd_expunge },
 	{ "pending", "[--json]", cmd_pending },
 	{ "auth", "[--device] [--no-browser] [--timeout SECONDS]", cmd_auth },
+	{ "setup", "[--address ADDR] [--password-command CMD] [--name NAME] "
+	    "[--ca-file FILE] [--list] [--yes]", cmd_setup },
 	{ NULL, NULL, NULL },
 };
 

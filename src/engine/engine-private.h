@@ -249,6 +249,8 @@ int	session_get_password(struct session *, const char **pwp,
 	    struct error *err);
 /* Forget the password (the server refused it): the next login asks again. */
 void	session_forget_password(struct session *);
+/* net's description of a refused certificate, as the engine shows it. */
+void	session_cert_from_peer(struct session_cert *, const struct tls_peer *);
 /* A refused OAuth2 token: forgotten, true (get a fresh one and retry once). */
 bool	session_token_refused(struct session *, const struct error *err);
 /* Connection parameters with the session's stop fd. */

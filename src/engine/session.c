@@ -208,13 +208,10 @@ session_password_error(struct session *s, const struct error *e)
 	pthread_mutex_unlock(&s->pw_lock);
 }
 
-/* The refused certificate, for the owner to ask the user about. */
-static void
-post_trust(struct session *s, const struct tls_peer *p)
+void
+session_cert_from_peer(struct session_cert *c, const struct tls_peer *p)
 {
-	struct session_event	*ev = event_new(SESSION_EV_TRUST);
-	struct session_cert	*c = xcalloc(1, sizeof *c);
-
+	memset(c, 0, sizeof *c);
 	c->untrusted = p->untrusted;
 	c->changed = p->changed;
 #define COPY(f)	snprintf(c->f, sizeof c->f, "%s", p->f)
@@ -227,7 +224,16 @@ post_trust(struct session *s, const struct tls_peer *p)
 	COPY(pin);
 	COPY(reason);
 #undef COPY
-	ev->cert = c;
+}
+
+/* The refused certificate, for the owner to ask the user about. */
+static void
+post_trust(struct session *s, const struct tls_peer *p)
+{
+	struct session_event	*ev = event_new(SESSION_EV_TRUST);
+
+	ev->cert = xcalloc(1, sizeof *ev->cert);
+	session_cert_from_peer(ev->cert, p);
 	post(s, ev);
 }
 

@@ -140,8 +140,9 @@ bad:
 	return -1;
 }
 
-int
-oauth_http_post(const char *url, const char *form, const char *ca_file,
+/* One request: a POST of form, or a GET when form is NULL. */
+static int
+http_request(const char *url, const char *form, const char *ca_file,
     int timeout_ms, int *statusp, char **bodyp, size_t *lenp,
     struct error *err)
 {
@@ -170,13 +171,18 @@ oauth_http_post(const char *url, const char *form, const char *ca_file,
 		oauth_url_free(&u);
 		return -1;
 	}
-	xasprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: petrel\r\n"
-	    "Accept: application/json\r\nContent-Type: "
-	    "application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n"
-	    "Connection: close\r\n\r\n", u.path, u.host, strlen(form));
+	if (form != NULL)
+		xasprintf(&req, "POST %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+		    "petrel\r\nAccept: application/json\r\nContent-Type: "
+		    "application/x-www-form-urlencoded\r\nContent-Length: "
+		    "%zu\r\nConnection: close\r\n\r\n", u.path, u.host,
+		    strlen(form));
+	else
+		xasprintf(&req, "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: "
+		    "petrel\r\nConnection: close\r\n\r\n", u.path, u.host);
 	/* The form holds a secret (a code, a refresh token): not traced. */
 	if (conn_write(c, req, strlen(req), 0, err) == -1 ||
-	    conn_write(c, form, strlen(form), 1, err) == -1 ||
+	    (form != NULL && conn_write(c, form, strlen(form), 1, err) == -1) ||
 	    conn_flush(c, err) == -1)
 		goto out;
 	for (;;) {
@@ -248,4 +254,21 @@ out:
 	buf_free(&in);
 	buf_free(&body);
 	return rv;
+}
+
+int
+oauth_http_post(const char *url, const char *form, const char *ca_file,
+    int timeout_ms, int *statusp, char **bodyp, size_t *lenp,
+    struct error *err)
+{
+	return http_request(url, form, ca_file, timeout_ms, statusp, bodyp,
+	    lenp, err);
+}
+
+int
+http_get(const char *url, const char *ca_file, int timeout_ms, int *statusp,
+    char **bodyp, size_t *lenp, struct error *err)
+{
+	return http_request(url, NULL, ca_file, timeout_ms, statusp, bodyp,
+	    lenp, err);
 }

@@ -37,7 +37,8 @@ class TmuxUI:
             for k in ("XDG_CACHE_HOME", "XDG_CONFIG_HOME", "XDG_DATA_HOME",
                       "HOME",
                       "PETREL_LOG", "LANG", "LC_ALL", "PETREL_MAILCAP",
-                      "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR"):
+                      "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR",
+                      "PETREL_SETUP_DNS", "PETREL_AUTOCONFIG_BASE"):
                 if k in e:
                     f.write("export %s=%s\n" % (k, shlex.quote(e[k])))
             f.write("%s %s\n" % (shlex.quote(harness.petrel_binary()),

@@ -48,6 +48,7 @@ LIBRARY_HEADERS = {
     "gnutls": ["gnutls/"],
     "iconv": ["iconv.h"],
     "sockets": ["sys/socket.h", "netdb.h", "netinet/"],
+    "resolver": ["resolv.h", "arpa/nameser.h"],
 }
 
 

@@ -617,7 +617,58 @@ test_password_command(void)
 	T_ASSERT(strstr(err.msg, "account t has no password") != NULL);
 }
 
+/* Thunderbird's autoconfig: TLS servers kept, plain ones and junk not. */
+static void
+test_autoconfig(void)
+{
+	struct autoconfig_server	 a[8];
+	struct error			 err;
+	const char			*doc =
+	    "<?xml version=\"1.0\"?><clientConfig version=\"1.1\">"
+	    "<emailProvider id=\"x\"><incomingServer type=\"imap\">"
+	    "<hostname>plain.example.org</hostname><port>143</port>"
+	    "<socketType>plain</socketType></incomingServer>"
+	    "<incomingServer type=\"imap\"><hostname> imap.example.org "
+	    "</hostname><port>993</port><socketType>SSL</socketType>"
+	    "<username>%EMAILADDRESS%</username><authentication>OAuth2"
+	    "</authentication></incomingServer>"
+	    "<incomingServer type=\"exchange\"><hostname>ews</hostname>"
+	    "</incomingServer>"
+	    "<incomingServer type='pop3'><hostname>pop.example.org</hostname>"
+	    "<port>110</port><socketType>STARTTLS</socketType><username>"
+	    "%EMAILLOCALPART%</username></incomingServer>"
+	    "<incomingServer type=\"imap\"><hostname>evil;rm</hostname><port>"
+	    "993</port><socketType>SSL</socketType></incomingServer>"
+	    "<incomingServer type=\"imap\"><hostname>h</hostname><port>"
+	    "993</port><socketType>SSL</socketType><username>a b</username>"
+	    "</incomingServer></emailProvider></clientConfig>";
+	const char			*plain = "<clientConfig>"
+	    "<incomingServer type=\"imap\"><hostname>h</hostname><port>143"
+	    "</port><socketType>plain</socketType></incomingServer>"
+	    "</clientConfig>";
+
+	T_EQ_INT(autoconfig_parse(doc, strlen(doc), "me@example.org", a, 8,
+	    &err), 2);
+	T_EQ_INT(a[0].proto, PROTO_IMAP);
+	T_EQ_INT(a[0].tls, TLS_IMPLICIT);
+	T_EQ_STR(a[0].host, "imap.example.org");
+	T_EQ_INT(a[0].port, 993);
+	T_EQ_STR(a[0].user, "me@example.org");
+	T_ASSERT(a[0].oauth2);
+	T_EQ_INT(a[1].proto, PROTO_POP3);
+	T_EQ_INT(a[1].tls, TLS_STARTTLS);
+	T_EQ_STR(a[1].user, "me");
+	T_ASSERT(!a[1].oauth2);
+	T_EQ_INT(autoconfig_parse(plain, strlen(plain), "me@x", a, 8, &err),
+	    -1);
+	T_ASSERT(strstr(err.msg, "without TLS") != NULL);
+	T_EQ_INT(autoconfig_parse("<html>", 6, "me@x", a, 8, &err), -1);
+	T_EQ_INT(autoconfig_parse(doc, strlen(doc), "me@example.org", a, 1,
+	    &err), 1);
+}
+
 static const struct test tests[] = {
+	{ "autoconfig", test_autoconfig },
 	{ "example", test_example },
 	{ "schemes", test_schemes },
 	{ "bad_urls", test_bad_urls },
