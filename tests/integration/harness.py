@@ -570,6 +570,8 @@ ssl_dh = <{DH_FILE}
 disable_plaintext_auth = {"no" if self.plaintext_auth else "yes"}
 auth_mechanisms = {self.auth_mechanisms}
 auth_verbose = yes
+# A refused login answers at once (the default waits 2 s): tests refuse many.
+auth_failure_delay = 0
 {oauth2}passdb {{
   driver = passwd-file
   args = scheme=PLAIN username_format=%n {self.passwd_file}
