@@ -87,6 +87,15 @@ const char	*conf_get(const struct conf *, const struct account *a, const char *k
  * caller frees the result with freezero_str().
  */
 int		 account_password(const struct account *, char **pwp, struct error *err);
+/*
+ * Secrets kept by the user's own store (oauth2_refresh_token_command,
+ * oauth2_store_command): the first line the command of key prints, or
+ * the secret written to its standard input. -1 with err set.
+ */
+int		 account_secret_command(const struct account *, const char *key,
+		     char **outp, struct error *err);
+int		 account_store_secret(const struct account *, const char *key,
+		     const char *secret, struct error *err);
 
 /* An incoming server an autoconfig document names (autoconfig.c). */
 struct autoconfig_server {

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,7 +43,8 @@ const char *const account_known_keys[] = {
 	"compress", "imap_notify", "poll_interval", "new_mail_command",
 	"oauth2_token_command", "oauth2_token_timeout", "oauth2_provider",
 	"oauth2_client_id", "oauth2_client_secret", "oauth2_auth_url",
-	"oauth2_token_url", "oauth2_device_url", "oauth2_scope", NULL
+	"oauth2_token_url", "oauth2_device_url", "oauth2_scope",
+	"oauth2_refresh_token_command", "oauth2_store_command", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
@@ -495,6 +497,13 @@ account_finish(struct account *a, const int *lines, const char *path,
 		return error_set(err, ERR_CONFIG, "%s:%d: account %s sets "
 		    "oauth2_provider and a password or oauth2_token_command; "
 		    "keep one", path, provider_line, a->name);
+	if ((conf_get(NULL, a, "oauth2_refresh_token_command") == NULL) !=
+	    (conf_get(NULL, a, "oauth2_store_command") == NULL) ||
+	    (a->oauth2_provider == NULL &&
+	    conf_get(NULL, a, "oauth2_store_command") != NULL))
+		return error_set(err, ERR_CONFIG, "%s:%d: account %s: "
+		    "oauth2_store_command and oauth2_refresh_token_command go "
+		    "together, with oauth2_provider", path, a->line, a->name);
 	if (a->oauth2_provider != NULL &&
 	    conf_get(NULL, a, "oauth2_client_id") == NULL)
 		return error_set(err, ERR_CONFIG, "%s:%d: oauth2_provider needs "
@@ -715,7 +724,8 @@ account_run_command(const struct account *a, const char *key,
 	else if (line[0] == '\0')
 		error_set(err, ERR_AUTH, "account %s: %s printed no %s",
 		    a->name, key, timeout_ms > 0 ? "token" : "password");
-	else if (timeout_ms > 0 && !account_token_ok(line))
+	else if (strcmp(key, "oauth2_token_command") == 0 &&
+	    !account_token_ok(line))
 		/* Never quoted: it may be a secret printed wrongly. */
 		error_set(err, ERR_AUTH, "account %s: %s printed something "
 		    "that is not an OAuth2 access token (RFC 6750 b64token)",
@@ -729,6 +739,95 @@ account_run_command(const struct account *a, const char *key,
 		*pwp = line;
 	close(efd);
 	return rv;
+}
+
+int
+account_secret_command(const struct account *a, const char *key, char **outp,
+    struct error *err)
+{
+	const char	*cmd = conf_get(NULL, a, key);
+
+	*outp = NULL;
+	if (cmd == NULL)
+		return error_set(err, ERR_CONFIG, "account %s has no %s",
+		    a->name, key);
+	return account_run_command(a, key, cmd, a->oauth2_token_timeout * 1000,
+	    outp, err);
+}
+
+/*
+ * Give a secret to the command of key on its standard input (one line),
+ * its stderr kept for the message; killed after oauth2_token_timeout.
+ */
+int
+account_store_secret(const struct account *a, const char *key,
+    const char *secret, struct error *err)
+{
+	posix_spawn_file_actions_t	 fa;
+	const char			*cmd = conf_get(NULL, a, key);
+	char				*argv[4];
+	pid_t				 pid;
+	int				 fds[2], efd, status, e, waited = 0;
+	size_t				 len = strlen(secret);
+	sigset_t			 set, old;
+
+	if (cmd == NULL)
+		return error_set(err, ERR_CONFIG, "account %s has no %s",
+		    a->name, key);
+	if ((efd = memfd_create("petrel-store-stderr", MFD_CLOEXEC)) == -1)
+		return error_set(err, ERR_LOCAL, "memfd_create: %s",
+		    strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		close(efd);
+		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
+	}
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, efd, STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)(uintptr_t)cmd;
+	argv[3] = NULL;
+	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[0]);
+	if (e != 0) {
+		close(fds[1]);
+		close(efd);
+		return error_set(err, ERR_CONFIG, "account %s: cannot run %s: "
+		    "%s", a->name, key, strerror(e));
+	}
+	/* A command that exits early must not kill us with SIGPIPE. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &set, &old);
+	if (write(fds[1], secret, len) != (ssize_t)len ||
+	    write(fds[1], "\n", 1) != 1)
+		log_debug("%s: %s did not read the secret", a->name, key);
+	close(fds[1]);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (++waited > a->oauth2_token_timeout * 10) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			close(efd);
+			return error_set(err, ERR_LOCAL, "account %s: %s did not "
+			    "finish in %d s", a->name, key,
+			    a->oauth2_token_timeout);
+		}
+		usleep(100 * 1000);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		error_set(err, ERR_LOCAL, "account %s: %s failed (%s %d)",
+		    a->name, key, WIFEXITED(status) ? "exit status" : "signal",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+		account_command_error(err, efd);
+		close(efd);
+		return -1;
+	}
+	close(efd);
+	return 0;
 }
 
 int

@@ -10,7 +10,10 @@
  *
  * written whole through a temporary file and rename(2). An access token
  * is used until a minute before it expires, then refreshed on the worker
- * thread (network) and the file updated.
+ * thread (network) and the file updated. With oauth2_store_command and
+ * oauth2_refresh_token_command the refresh token lives in the user's own
+ * store instead (a keyring, pass) and the file keeps only the access
+ * token.
  */
 #include <sys/stat.h>
 
@@ -183,12 +186,35 @@ out:
 	return rv;
 }
 
+static bool
+own_store(const struct account *a)
+{
+	return conf_get(NULL, a, "oauth2_store_command") != NULL;
+}
+
+/* Keep t: the refresh token in the user's store when there is one. */
+static int
+tokens_save(const struct account *a, const char *path,
+    const struct oauth_tokens *t, bool new_refresh, struct error *err)
+{
+	struct oauth_tokens	file = *t;
+
+	if (own_store(a)) {
+		if (new_refresh && t->refresh != NULL &&
+		    account_store_secret(a, "oauth2_store_command", t->refresh,
+		    err) == -1)
+			return -1;
+		file.refresh = NULL;
+	}
+	return store_write(path, &file, err);
+}
+
 int
 engine_oauth_save(const struct account *a, const struct oauth_tokens *t,
     struct error *err)
 {
 	char	*path = engine_oauth_path(a);
-	int	 rv = store_write(path, t, err);
+	int	 rv = tokens_save(a, path, t, true, err);
 
 	free(path);
 	return rv;
@@ -202,6 +228,7 @@ engine_oauth_token(const struct account *a, bool force, char **tokenp,
 	struct oauth_tokens	 t, nt;
 	char			*path;
 	int			 r;
+	bool			 rotated;
 
 	*tokenp = NULL;
 	if (engine_oauth_provider(a, &p, err) == -1)
@@ -219,6 +246,12 @@ engine_oauth_token(const struct account *a, bool force, char **tokenp,
 		free(path);
 		return 0;
 	}
+	if (t.refresh == NULL && own_store(a) && account_secret_command(a,
+	    "oauth2_refresh_token_command", &t.refresh, err) == -1) {
+		oauth_tokens_free(&t);
+		free(path);
+		return error_prefix(err, "the refresh token");
+	}
 	if (t.refresh == NULL) {
 		oauth_tokens_free(&t);
 		free(path);
@@ -232,11 +265,12 @@ engine_oauth_token(const struct account *a, bool force, char **tokenp,
 		return error_prefix(err, "account %s", a->name);
 	}
 	/* A provider may rotate the refresh token; else the old one stays. */
+	rotated = nt.refresh != NULL;
 	if (nt.refresh == NULL) {
 		nt.refresh = t.refresh;
 		t.refresh = NULL;
 	}
-	if (store_write(path, &nt, err) == -1)
+	if (tokens_save(a, path, &nt, rotated, err) == -1)
 		log_warnx("%s: %s (the new token is used, not kept)", a->name,
 		    err->msg);
 	log_info("%s: OAuth2 access token refreshed", a->name);

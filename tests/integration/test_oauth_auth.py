@@ -167,6 +167,32 @@ def main():
         check(r.status == 0 and methods(d, mark) == ["OAUTHBEARER"],
               "its token logs in (%s %s)" % (r.status, r.stderr.strip()))
 
+        # The refresh token in the user's own store (a keyring, pass).
+        home3 = "store"
+        kept_file = os.path.join(d.dir, "keyring")
+        d.write_petrel_config(home=home3, password=False, extra=dict(
+            conf, oauth2_store_command="umask 077; cat > " + kept_file,
+            oauth2_refresh_token_command="cat " + kept_file))
+        p = subprocess.Popen([harness.petrel_binary(), "auth", "--timeout",
+                              "60"], env=d.petrel_env(home3), text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = read_until(p, lambda l: l.strip().startswith("http"))
+        urllib.request.urlopen((line or "").strip(), timeout=10).read()
+        out, err = p.communicate(timeout=30)
+        store3 = os.path.join(d.petrel_home(home3)["data"], "petrel",
+                              "oauth2", "alice")
+        kr = open(kept_file).read().strip() if os.path.exists(kept_file) else ""
+        check(p.returncode == 0 and kr and kr in oa.refresh and
+              "refresh_token" not in open(store3).read(),
+              "oauth2_store_command: the refresh token goes to the user's "
+              "store, not the file (%s %s)" % (p.returncode, err.strip()))
+        oa.revoke_all()
+        before = refreshes()
+        r = d.run_petrel(["sync", "INBOX"], home=home3)
+        check(r.status == 0 and refreshes() == before + 1,
+              "and oauth2_refresh_token_command gives it back for a refresh "
+              "(%s %s)" % (r.status, r.stderr.strip()))
+
         # The refresh refused by the authorization server.
         oa.revoke_all()
         oa.fail_token = {"error": "invalid_grant",
