@@ -39,6 +39,8 @@ struct account {
 	char		*oauth2_provider;	/* google, microsoft, custom: petrel
 						   auth and the engine refresh */
 	char		*tls_ca_file;
+	char		*tls_cert_file;	/* a client certificate (SASL EXTERNAL) */
+	char		*tls_key_file;
 	char		*tls_fingerprint; /* "sha256:AB:CD:..." normalised to upper case */
 	int		 connect_timeout;	/* seconds, default 30 */
 	int		 timeout;		/* seconds of silence on a command, default 120 */
@@ -87,6 +89,8 @@ const char	*conf_get(const struct conf *, const struct account *a, const char *k
  * caller frees the result with freezero_str().
  */
 int		 account_password(const struct account *, char **pwp, struct error *err);
+/* False when the login needs no secret (auth = external, a certificate). */
+bool		 account_has_secret(const struct account *);
 /*
  * Secrets kept by the user's own store (oauth2_refresh_token_command,
  * oauth2_store_command): the first line the command of key prints, or

@@ -56,6 +56,8 @@ struct conn_params {
 	int		 port;
 	bool		 tls;		/* TLS handshake right after connect */
 	const char	*ca_file;	/* extra trust anchors, may be NULL */
+	const char	*cert_file;	/* our certificate (PEM), may be NULL */
+	const char	*key_file;	/* its key (PEM; NULL: in cert_file) */
 	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
 	const char	*known_hosts;	/* TOFU pins file, NULL = none */
 	const char	*trust_once;	/* a pin-sha256 accepted this time, or NULL */

@@ -34,6 +34,8 @@ struct proto_params {
 	const char	*user;		/* NULL or "" is an ERR_CONFIG at login */
 	enum proto_tls	 tls;
 	const char	*ca_file;	/* extra trust anchors, may be NULL */
+	const char	*cert_file;	/* a client certificate (tls_cert_file) */
+	const char	*key_file;
 	const char	*fingerprint;	/* "sha256:AB:CD:..." pin, may be NULL */
 	/* Trust on first use (net.h): the pins file, a key accepted once,
 	 * and where a refused certificate is described. */
@@ -59,6 +61,9 @@ struct proto_params {
 	 * may carry it (auth, if set, must name one of them).
 	 */
 	bool		 token;
+	/* No secret, a client certificate: SASL EXTERNAL (auth, if set,
+	 * says external). */
+	bool		 external;
 
 	/* POP3 only (the IMAP client ignores it). */
 	bool		 apop;		/* APOP (MD5) may be used */

@@ -44,7 +44,8 @@ const char *const account_known_keys[] = {
 	"oauth2_token_command", "oauth2_token_timeout", "oauth2_provider",
 	"oauth2_client_id", "oauth2_client_secret", "oauth2_auth_url",
 	"oauth2_token_url", "oauth2_device_url", "oauth2_scope",
-	"oauth2_refresh_token_command", "oauth2_store_command", NULL
+	"oauth2_refresh_token_command", "oauth2_store_command", "tls_cert_file",
+	"tls_key_file", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
@@ -314,10 +315,10 @@ account_check_auth(const struct account *a, const char *path, int line,
 {
 	static const char *const pop3[] = { "scram-sha-256", "scram-sha-1",
 	    "cram-md5", "plain", "login", "user", "apop", "oauthbearer",
-	    "xoauth2", NULL };
+	    "xoauth2", "external", NULL };
 	static const char *const imap[] = { "scram-sha-256", "scram-sha-1",
 	    "cram-md5", "plain", "login", "user", "oauthbearer", "xoauth2",
-	    NULL };
+	    "external", NULL };
 	static const char *const token[] = { "oauthbearer", "xoauth2", NULL };
 	char	*list, *p, *w;
 	int	 rv = 0;
@@ -328,8 +329,8 @@ account_check_auth(const struct account *a, const char *path, int line,
 		if (!account_is(a->auth, pop3))
 			return error_set(err, ERR_CONFIG, "%s:%d: auth must be "
 			    "one of scram-sha-256, scram-sha-1, cram-md5, plain, "
-			    "login, user, apop, oauthbearer or xoauth2 for a "
-			    "pop3 account", path, line);
+			    "login, user, apop, oauthbearer, xoauth2 or external "
+			    "for a pop3 account", path, line);
 	}
 	list = xstrdup(a->auth);
 	for (p = list; (w = strsep(&p, ", ")) != NULL;) {
@@ -338,9 +339,19 @@ account_check_auth(const struct account *a, const char *path, int line,
 		if (a->proto == PROTO_IMAP && !account_is(w, imap)) {
 			rv = error_set(err, ERR_CONFIG, "%s:%d: auth: unknown "
 			    "mechanism \"%s\" (scram-sha-256, scram-sha-1, "
-			    "cram-md5, plain, login, user, oauthbearer or "
-			    "xoauth2)", path, line, w);
+			    "cram-md5, plain, login, user, oauthbearer, "
+			    "xoauth2 or external)", path, line, w);
 			break;
+		}
+		/* EXTERNAL: the certificate is the credential. */
+		if (strcmp(w, "external") == 0) {
+			if (a->tls_cert_file == NULL) {
+				rv = error_set(err, ERR_CONFIG, "%s:%d: auth = "
+				    "external needs tls_cert_file (the client "
+				    "certificate)", path, line);
+				break;
+			}
+			continue;
 		}
 		/* A token is not a password, nor the other way round. */
 		if (account_is(w, token) != has_token) {
@@ -409,6 +420,17 @@ account_finish(struct account *a, const int *lines, const char *path,
 				return error_set(err, ERR_CONFIG, "%s:%d: "
 				    "tls_ca_file %s: %s", path, lines[i],
 				    a->tls_ca_file, strerror(errno));
+		} else if (strcmp(k, "tls_cert_file") == 0 ||
+		    strcmp(k, "tls_key_file") == 0) {
+			char **f = k[4] == 'c' ? &a->tls_cert_file :
+			    &a->tls_key_file;
+
+			free(*f);
+			*f = account_path(v, path);
+			if (access(*f, R_OK) == -1)
+				return error_set(err, ERR_CONFIG, "%s:%d: %s %s: "
+				    "%s", path, lines[i], k, *f,
+				    strerror(errno));
 		} else if (strcmp(k, "tls_fingerprint") == 0) {
 			if ((a->tls_fingerprint =
 			    conf_fingerprint_normalise(v)) == NULL)
@@ -830,10 +852,24 @@ account_store_secret(const struct account *a, const char *key,
 	return 0;
 }
 
+bool
+account_has_secret(const struct account *a)
+{
+	if (a->password != NULL || a->password_command != NULL ||
+	    a->oauth2_token_command != NULL || a->oauth2_provider != NULL)
+		return true;
+	/* A certificate and nothing else: SASL EXTERNAL. */
+	return a->tls_cert_file == NULL;
+}
+
 int
 account_password(const struct account *a, char **pwp, struct error *err)
 {
 	*pwp = NULL;
+	if (!account_has_secret(a)) {
+		*pwp = secret_strdup("");
+		return 0;
+	}
 	if (a->password != NULL) {
 		*pwp = secret_strdup(a->password);
 		return 0;

@@ -493,6 +493,8 @@ conf_free(struct conf **confp)
 		free(a->password_command);
 		free(a->oauth2_token_command);
 		free(a->oauth2_provider);
+		free(a->tls_cert_file);
+		free(a->tls_key_file);
 		free(a->tls_ca_file);
 		free(a->tls_fingerprint);
 		free(a->auth);

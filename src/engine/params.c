@@ -33,6 +33,8 @@ engine_proto_params(const struct account *acct, struct proto_params *pp)
 		fatalx("%s: bad tls mode %d", __func__, (int)acct->tls);
 	}
 	pp->ca_file = acct->tls_ca_file;
+	pp->cert_file = acct->tls_cert_file;
+	pp->key_file = acct->tls_key_file;
 	pp->fingerprint = acct->tls_fingerprint;
 	pp->connect_timeout_ms = acct->connect_timeout * 1000;
 	pp->io_timeout_ms = acct->timeout * 1000;
@@ -43,5 +45,6 @@ engine_proto_params(const struct account *acct, struct proto_params *pp)
 	pp->auth = acct->auth;
 	pp->token = acct->oauth2_token_command != NULL ||
 	    acct->oauth2_provider != NULL;
+	pp->external = !account_has_secret(acct);
 	return pp;
 }

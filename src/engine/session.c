@@ -150,6 +150,11 @@ session_get_password(struct session *s, const char **pwp, struct error *err)
 
 	if (engine_oauth_builtin(s->acct))
 		return session_oauth_token(s, pwp, err);
+	if (!account_has_secret(s->acct)) {
+		/* A client certificate logs in: nothing to ask anyone. */
+		*pwp = "";
+		return 0;
+	}
 
 	pthread_mutex_lock(&s->pw_lock);
 	if (s->password == NULL && !s->pw_answered)

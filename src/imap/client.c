@@ -474,6 +474,15 @@ imap_auth_choose(struct imap_client *c, struct error *err)
 		if (strncasecmp_ascii(c->caps[i], "AUTH=", 5) == 0 &&
 		    sasl_supported(c->caps[i] + 5))
 			offered[n++] = c->caps[i] + 5;
+	if (c->auth == NULL && c->external) {
+		for (i = 0; i < n; i++)
+			if (strcasecmp_ascii(offered[i], "EXTERNAL") == 0)
+				return offered[i];
+		error_set(err, ERR_AUTH, "%s does not offer AUTH=EXTERNAL, and "
+		    "the account has only a client certificate to log in with",
+		    c->host);
+		return NULL;
+	}
 	if (c->auth == NULL && c->token) {
 		/* An OAuth2 token goes only where a token mechanism is. */
 		if ((m = sasl_choose_token(offered, n)) == NULL)
@@ -715,6 +724,8 @@ imap_connect(const struct proto_params *pp, const char *password,
 	p.port = pp->port;
 	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
 	p.ca_file = pp->ca_file;
+	p.cert_file = pp->cert_file;
+	p.key_file = pp->key_file;
 	p.fingerprint = pp->fingerprint;
 	p.known_hosts = pp->known_hosts;
 	p.trust_once = pp->trust_once;
@@ -730,6 +741,7 @@ imap_connect(const struct proto_params *pp, const char *password,
 	c->host = xstrdup(pp->host != NULL ? pp->host : "");
 	c->port = pp->port;
 	c->token = pp->token;
+	c->external = pp->external;
 	c->user = pp->user != NULL ? xstrdup(pp->user) : NULL;
 	c->tls = pp->tls;
 	c->io_timeout_ms = pp->io_timeout_ms;

@@ -39,6 +39,7 @@ struct imap_client {
 	char			*host;
 	int			 port;
 	bool			 token;		/* the secret is an OAuth2 token */
+	bool			 external;	/* a certificate, no secret */
 	char			*user;
 	enum proto_tls		 tls;
 	struct conn		*conn;

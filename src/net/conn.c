@@ -322,6 +322,9 @@ conn_open(const struct conn_params *p, struct error *err)
 	conn_set_host(c, p->host, p->port);
 	c->trace_name = xstrdup(p->trace_name != NULL ? p->trace_name : "net");
 	c->ca_file = p->ca_file != NULL ? xstrdup(p->ca_file) : NULL;
+	c->cert_file = p->cert_file != NULL ? xstrdup(p->cert_file) : NULL;
+	c->key_file = p->key_file != NULL ? xstrdup(p->key_file) :
+	    c->cert_file != NULL ? xstrdup(c->cert_file) : NULL;
 	c->account = p->account != NULL ? xstrdup(p->account) : NULL;
 	c->known_hosts = p->known_hosts != NULL ? xstrdup(p->known_hosts) :
 	    NULL;
@@ -820,6 +823,8 @@ conn_close(struct conn **cp)
 	free(c->hostport);
 	free(c->trace_name);
 	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 	free(c->account);
 	free(c->known_hosts);
 	free(c->trust_once);

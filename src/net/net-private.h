@@ -24,6 +24,7 @@ struct conn {
 	unsigned char	 ip[16];	/* the literal's bytes */
 	char		*trace_name;
 	char		*ca_file;
+	char		*cert_file, *key_file;	/* a client certificate */
 	char		*account;
 	unsigned char	 pin[32];	/* tls_fingerprint, when has_pin */
 	int		 has_pin;

@@ -562,6 +562,11 @@ tls_credentials(struct conn *c, struct error *err)
 	 */
 	if (c->ca_file == NULL && !c->has_pin)
 		tls_system_trust(c);
+	/* Ours, for a server that asks (SASL EXTERNAL logs in with it). */
+	if (c->cert_file != NULL && (r = gnutls_certificate_set_x509_key_file(
+	    c->cred, c->cert_file, c->key_file, GNUTLS_X509_FMT_PEM)) < 0)
+		return error_set(err, ERR_CONFIG, "tls_cert_file %s: %s",
+		    c->cert_file, gnutls_strerror(r));
 	if (c->ca_file != NULL) {
 		r = gnutls_certificate_set_x509_trust_file(c->cred, c->ca_file,
 		    GNUTLS_X509_FMT_PEM);

@@ -55,6 +55,7 @@ struct pop3_client {
 	bool			 apop;		/* APOP allowed */
 	char			*auth;		/* wanted method, or NULL */
 	bool			 token;		/* the secret is an OAuth2 token */
+	bool			 external;	/* a certificate, no secret */
 	int			 port;
 	struct conn		*conn;
 	enum pop3_state		 state;
@@ -744,7 +745,7 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 			static const char *const used[] = { "AUTH PLAIN",
 			    "AUTH LOGIN", "AUTH CRAM-MD5", "AUTH SCRAM-SHA-1",
 			    "AUTH SCRAM-SHA-256", "AUTH OAUTHBEARER",
-			    "AUTH XOAUTH2" };
+			    "AUTH XOAUTH2", "AUTH EXTERNAL" };
 			size_t	i;
 
 			/* SCRAM: the server must have proved itself. */
@@ -812,6 +813,8 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 	if (password == NULL)
 		password = "";
 
+	if (want == NULL && c->external)
+		want = "EXTERNAL";
 	if (want == NULL && c->token) {
 		/* An OAuth2 token goes only where a token mechanism is. */
 		for (i = 0; i < c->ncaps; i++) {
@@ -891,6 +894,8 @@ pop3_connect(const struct proto_params *pp, const char *password,
 	p.port = pp->port;
 	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
 	p.ca_file = pp->ca_file;
+	p.cert_file = pp->cert_file;
+	p.key_file = pp->key_file;
 	p.fingerprint = pp->fingerprint;
 	p.known_hosts = pp->known_hosts;
 	p.trust_once = pp->trust_once;
@@ -909,6 +914,7 @@ pop3_connect(const struct proto_params *pp, const char *password,
 	c->apop = pp->apop;
 	c->auth = pp->auth != NULL ? xstrdup(pp->auth) : NULL;
 	c->token = pp->token;
+	c->external = pp->external;
 	c->port = pp->port;
 	if (lim != NULL)
 		c->lim = *lim;

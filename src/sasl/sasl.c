@@ -1,6 +1,7 @@
 /*
  * SASL PLAIN, LOGIN, CRAM-MD5 (RFC 2195), SCRAM-SHA-1/-256 (RFC 5802,
- * 7677), OAUTHBEARER (RFC 7628), XOAUTH2 (Google's and Microsoft's), and
+ * 7677), OAUTHBEARER (RFC 7628), XOAUTH2 (Google's and Microsoft's),
+ * EXTERNAL (RFC 4422 appendix A: the TLS client certificate), and
  * base64, with GnuTLS for every hash, HMAC and PBKDF2.
  */
 #include <gnutls/gnutls.h>
@@ -17,7 +18,7 @@
 
 enum sasl_mech {
 	SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, SASL_SCRAM_SHA_1,
-	SASL_SCRAM_SHA_256, SASL_OAUTHBEARER, SASL_XOAUTH2,
+	SASL_SCRAM_SHA_256, SASL_OAUTHBEARER, SASL_XOAUTH2, SASL_EXTERNAL,
 };
 
 /* PBKDF2 iterations a server may ask for at most (RFC 7677: >= 4096). */
@@ -42,7 +43,7 @@ struct sasl {
 
 static const char *mech_names[] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
-	"OAUTHBEARER", "XOAUTH2",
+	"OAUTHBEARER", "XOAUTH2", "EXTERNAL",
 };
 /* Strongest first, for sasl_choose_best. */
 static const enum sasl_mech best_order[] = {
@@ -490,6 +491,11 @@ sasl_initial(struct sasl *s)
 		return scram_first(s);
 	if (s->mech == SASL_OAUTHBEARER || s->mech == SASL_XOAUTH2)
 		return oauth_initial(s);
+	if (s->mech == SASL_EXTERNAL) {
+		/* RFC 4422 A: an empty authzid, the TLS certificate's. */
+		s->step = 1;
+		return xstrdup("");
+	}
 	if (s->mech != SASL_PLAIN)
 		return NULL;
 	/* authzid (empty) NUL authcid NUL password */
@@ -514,6 +520,11 @@ sasl_step(struct sasl *s, const char *challenge, struct error *err)
 	size_t	 len;
 
 	switch (s->mech) {
+	case SASL_EXTERNAL:
+		if (s->step == 0 && *challenge == '\0')
+			return sasl_initial(s);
+		error_set(err, ERR_AUTH, "unexpected SASL EXTERNAL challenge");
+		return NULL;
 	case SASL_OAUTHBEARER:
 	case SASL_XOAUTH2:
 		return oauth_step(s, challenge, err);

@@ -301,7 +301,7 @@ test_account_errors(void)
 	    "config:3: apop must be yes or no");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = gssapi\n",
 	    "config:3: auth must be one of scram-sha-256, scram-sha-1, "
-	    "cram-md5, plain, login, user, apop, oauthbearer or xoauth2");
+	    "cram-md5, plain, login, user, apop, oauthbearer, xoauth2 or external");
 	EXPECT_ERROR("[account x]\nimap = imaps://u@h\nauth = scram-sha-256, "
 	    "gssapi\n", "config:3: auth: unknown mechanism \"gssapi\"");
 	EXPECT_ERROR("[account x]\npop3 = pop3s://u@h\nauth = apop\napop = no\n",

@@ -311,7 +311,36 @@ test_xoauth2(void)
 	sasl_free(&s);
 }
 
+/* RFC 4422 appendix A: an empty authzid, sent as "=" on the IR line. */
+static void
+test_external(void)
+{
+	struct error	 err;
+	struct sasl	*s;
+	char		*r;
+	const char	*offer[] = { "EXTERNAL", "PLAIN" };
+
+	T_ASSERT(sasl_supported("external"));
+	/* Never chosen for a password by itself. */
+	T_EQ_STR(sasl_choose_best(offer, 2), "PLAIN");
+	s = sasl_new("external", "alice", "", &err);
+	T_ASSERT(s != NULL);
+	r = sasl_initial(s);
+	T_EQ_STR(r, "");
+	freezero_str(r);
+	T_ASSERT(sasl_step(s, "Zm9v", &err) == NULL);
+	T_ASSERT(sasl_complete(s, &err));
+	sasl_free(&s);
+	/* Without SASL-IR: the empty challenge gets the empty answer. */
+	s = sasl_new("EXTERNAL", "alice", "", &err);
+	r = sasl_step(s, "", &err);
+	T_EQ_STR(r, "");
+	freezero_str(r);
+	sasl_free(&s);
+}
+
 static const struct test tests[] = {
+	{ "external", test_external },
 	{ "oauthbearer", test_oauthbearer },
 	{ "xoauth2", test_xoauth2 },
 	{ "scram_sha256", test_scram_sha256 },
