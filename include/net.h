@@ -80,6 +80,13 @@ struct conn	*conn_open(const struct conn_params *, struct error *err);
 /* Start TLS on a plain connection (after the protocol's STARTTLS/STLS). */
 int		 conn_starttls(struct conn *, struct error *err);
 bool		 conn_is_tls(const struct conn *);
+/*
+ * The TLS channel binding for SASL (*typep "tls-exporter" over TLS 1.3,
+ * else "tls-unique"), at most *lenp bytes into out: 0, or -1 when there
+ * is none (plain text).
+ */
+int		 conn_channel_binding(struct conn *, const char **typep,
+		     unsigned char *out, size_t *lenp);
 /* "TLS1.3-AES-256-GCM" style description, or NULL when plain. */
 const char	*conn_tls_info(const struct conn *);
 

@@ -22,10 +22,16 @@ struct sasl;
  * NULL: POP3's choice.
  */
 const char	*sasl_choose(const char *const *offered, size_t n);
-/* The strongest offered: SCRAM-SHA-256, SCRAM-SHA-1, PLAIN, CRAM-MD5, LOGIN. */
+/*
+ * The strongest offered: SCRAM-SHA-256-PLUS, SCRAM-SHA-1-PLUS (callers
+ * leave those out without TLS), SCRAM-SHA-256, SCRAM-SHA-1, PLAIN,
+ * CRAM-MD5, LOGIN.
+ */
 const char	*sasl_choose_best(const char *const *offered, size_t n);
 /* For an OAuth2 access token: OAUTHBEARER, XOAUTH2, or NULL. */
 const char	*sasl_choose_token(const char *const *offered, size_t n);
+/* A -PLUS mechanism (channel binding: only over TLS). */
+bool		 sasl_is_plus(const char *mech);
 /* OAUTHBEARER or XOAUTH2: the secret is a token, not a password. */
 bool		 sasl_takes_token(const char *mech);
 bool		 sasl_supported(const char *mech);
@@ -46,6 +52,14 @@ char		*sasl_step(struct sasl *, const char *challenge, struct error *err);
  * finished as it must (SCRAM without a verified server signature).
  */
 bool		 sasl_complete(const struct sasl *, struct error *err);
+/*
+ * SCRAM channel binding (RFC 5802 6, RFC 9266): over TLS, the binding's
+ * type and data, given before the first message. -PLUS sends them; plain
+ * SCRAM then says "y" (we could bind, the server offered no -PLUS), so a
+ * server whose -PLUS was stripped in transit notices.
+ */
+void		 sasl_set_channel_binding(struct sasl *, const char *type,
+		     const void *data, size_t len);
 /* OAUTHBEARER names the server it logs in to (RFC 7628 3.1). */
 void		 sasl_set_host(struct sasl *, const char *host, int port);
 /*

@@ -315,10 +315,11 @@ account_check_auth(const struct account *a, const char *path, int line,
 {
 	static const char *const pop3[] = { "scram-sha-256", "scram-sha-1",
 	    "cram-md5", "plain", "login", "user", "apop", "oauthbearer",
-	    "xoauth2", "external", NULL };
+	    "xoauth2", "external", "scram-sha-256-plus", "scram-sha-1-plus",
+	    NULL };
 	static const char *const imap[] = { "scram-sha-256", "scram-sha-1",
 	    "cram-md5", "plain", "login", "user", "oauthbearer", "xoauth2",
-	    "external", NULL };
+	    "external", "scram-sha-256-plus", "scram-sha-1-plus", NULL };
 	static const char *const token[] = { "oauthbearer", "xoauth2", NULL };
 	char	*list, *p, *w;
 	int	 rv = 0;

@@ -463,6 +463,18 @@ imap_auth_cont(struct imap_client *c, void *arg, const char *text,
  * the strongest SASL one it offers (sasl_choose_best), else the LOGIN
  * command ("user").
  */
+/* Channel binding is possible: TLS, and GnuTLS gives its data. */
+static bool
+imap_can_bind(struct imap_client *c)
+{
+	unsigned char	 cb[64];
+	size_t		 len = sizeof cb;
+	const char	*type;
+
+	return conn_is_tls(c->conn) && conn_channel_binding(c->conn, &type, cb,
+	    &len) == 0;
+}
+
 static const char *
 imap_auth_choose(struct imap_client *c, struct error *err)
 {
@@ -472,7 +484,8 @@ imap_auth_choose(struct imap_client *c, struct error *err)
 
 	for (i = 0; i < c->ncaps && n < 32; i++)
 		if (strncasecmp_ascii(c->caps[i], "AUTH=", 5) == 0 &&
-		    sasl_supported(c->caps[i] + 5))
+		    sasl_supported(c->caps[i] + 5) &&
+		    (imap_can_bind(c) || !sasl_is_plus(c->caps[i] + 5)))
 			offered[n++] = c->caps[i] + 5;
 	if (c->auth == NULL && c->external) {
 		for (i = 0; i < n; i++)
@@ -548,6 +561,16 @@ imap_authenticate(struct imap_client *c, const char *password,
 			return -1;
 		}
 		sasl_set_host(ctx.sasl, c->host, c->port);
+		if (conn_is_tls(c->conn)) {
+			unsigned char	 cb[64];
+			size_t		 cblen = sizeof cb;
+			const char	*cbtype;
+
+			if (conn_channel_binding(c->conn, &cbtype, cb,
+			    &cblen) == 0)
+				sasl_set_channel_binding(ctx.sasl, cbtype, cb,
+				    cblen);
+		}
 		ir = imap_has_cap(c, "SASL-IR") ? sasl_initial(ctx.sasl) :
 		    NULL;
 		if (ir != NULL) {

@@ -798,3 +798,35 @@ tls_free(struct conn *c)
 		c->system_trust = 0;
 	}
 }
+
+/*
+ * Channel binding for SCRAM-*-PLUS: tls-exporter (RFC 9266) over TLS 1.3,
+ * where tls-unique is undefined, else tls-unique (RFC 5929).
+ */
+int
+conn_channel_binding(struct conn *c, const char **typep, unsigned char *out,
+    size_t *lenp)
+{
+	gnutls_datum_t		 cb;
+	gnutls_channel_binding_t t;
+
+	if (c->session == NULL)
+		return -1;
+	if (gnutls_protocol_get_version(c->session) == GNUTLS_TLS1_3) {
+		t = GNUTLS_CB_TLS_EXPORTER;
+		*typep = "tls-exporter";
+	} else {
+		t = GNUTLS_CB_TLS_UNIQUE;
+		*typep = "tls-unique";
+	}
+	if (gnutls_session_channel_binding(c->session, t, &cb) != 0)
+		return -1;
+	if (cb.size > *lenp) {
+		gnutls_free(cb.data);
+		return -1;
+	}
+	memcpy(out, cb.data, cb.size);
+	*lenp = cb.size;
+	gnutls_free(cb.data);
+	return 0;
+}

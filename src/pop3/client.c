@@ -726,6 +726,14 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 	if ((s = sasl_new(mech, c->user, password, err)) == NULL)
 		return -1;
 	sasl_set_host(s, c->host, c->port);
+	if (conn_is_tls(c->conn)) {
+		unsigned char	 cb[64];
+		size_t		 cblen = sizeof cb;
+		const char	*cbtype;
+
+		if (conn_channel_binding(c->conn, &cbtype, cb, &cblen) == 0)
+			sasl_set_channel_binding(s, cbtype, cb, cblen);
+	}
 	snprintf(how, sizeof how, "AUTH %s", sasl_name(s));
 	pop3_assert_secure(c);
 	ir = sasl_initial(s);
@@ -745,7 +753,8 @@ pop3_sasl(struct pop3_client *c, const char *mech, const char *password,
 			static const char *const used[] = { "AUTH PLAIN",
 			    "AUTH LOGIN", "AUTH CRAM-MD5", "AUTH SCRAM-SHA-1",
 			    "AUTH SCRAM-SHA-256", "AUTH OAUTHBEARER",
-			    "AUTH XOAUTH2", "AUTH EXTERNAL" };
+			    "AUTH XOAUTH2", "AUTH EXTERNAL",
+			    "AUTH SCRAM-SHA-1-PLUS", "AUTH SCRAM-SHA-256-PLUS" };
 			size_t	i;
 
 			/* SCRAM: the server must have proved itself. */
@@ -857,7 +866,9 @@ pop3_authenticate(struct pop3_client *c, const char *password,
 				*p++ = '\0';
 			if (*p == '\0')
 				break;
-			offered[n++] = p;
+			/* -PLUS only where there is TLS to bind to. */
+			if (conn_is_tls(c->conn) || !sasl_is_plus(p))
+				offered[n++] = p;
 			p += strcspn(p, " ");
 		}
 		mech = sasl_choose_best(offered, n);

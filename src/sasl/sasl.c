@@ -19,6 +19,7 @@
 enum sasl_mech {
 	SASL_PLAIN, SASL_LOGIN, SASL_CRAM_MD5, SASL_SCRAM_SHA_1,
 	SASL_SCRAM_SHA_256, SASL_OAUTHBEARER, SASL_XOAUTH2, SASL_EXTERNAL,
+	SASL_SCRAM_SHA_1_PLUS, SASL_SCRAM_SHA_256_PLUS,
 };
 
 /* PBKDF2 iterations a server may ask for at most (RFC 7677: >= 4096). */
@@ -39,14 +40,22 @@ struct sasl {
 	unsigned char	 server_sig[32];
 	size_t		 hlen;
 	bool		 verified;	/* the server proved it knows the key */
+	/* Channel binding (RFC 5802 6): the TLS data, its type ("-PLUS"),
+	 * or just that we could ("y": the server offered no -PLUS). */
+	char		*cb_type;
+	unsigned char	 cb_data[64];
+	size_t		 cb_len;
+	bool		 cb_possible;
 };
 
 static const char *mech_names[] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "SCRAM-SHA-1", "SCRAM-SHA-256",
-	"OAUTHBEARER", "XOAUTH2", "EXTERNAL",
+	"OAUTHBEARER", "XOAUTH2", "EXTERNAL", "SCRAM-SHA-1-PLUS",
+	"SCRAM-SHA-256-PLUS",
 };
 /* Strongest first, for sasl_choose_best. */
 static const enum sasl_mech best_order[] = {
+	SASL_SCRAM_SHA_256_PLUS, SASL_SCRAM_SHA_1_PLUS,
 	SASL_SCRAM_SHA_256, SASL_SCRAM_SHA_1, SASL_PLAIN, SASL_CRAM_MD5,
 	SASL_LOGIN,
 };
@@ -146,6 +155,14 @@ sasl_choose_token(const char *const *offered, size_t n)
 }
 
 bool
+sasl_is_plus(const char *mech)
+{
+	size_t	n = strlen(mech);
+
+	return n > 5 && strcasecmp_ascii(mech + n - 5, "-PLUS") == 0;
+}
+
+bool
 sasl_takes_token(const char *mech)
 {
 	return strcasecmp_ascii(mech, "OAUTHBEARER") == 0 ||
@@ -194,6 +211,49 @@ sasl_name(const struct sasl *s)
 	return mech_names[s->mech];
 }
 
+static bool
+is_scram(const struct sasl *s)
+{
+	return s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256 ||
+	    s->mech == SASL_SCRAM_SHA_1_PLUS || s->mech == SASL_SCRAM_SHA_256_PLUS;
+}
+
+static bool
+is_plus(const struct sasl *s)
+{
+	return s->mech == SASL_SCRAM_SHA_1_PLUS ||
+	    s->mech == SASL_SCRAM_SHA_256_PLUS;
+}
+
+static bool
+is_sha1(const struct sasl *s)
+{
+	return s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_1_PLUS;
+}
+
+void
+sasl_set_channel_binding(struct sasl *s, const char *type, const void *data,
+    size_t len)
+{
+	s->cb_possible = true;
+	if (type == NULL || len > sizeof s->cb_data)
+		return;
+	free(s->cb_type);
+	s->cb_type = xstrdup(type);
+	memcpy(s->cb_data, data, len);
+	s->cb_len = len;
+}
+
+/* The GS2 header: p=TYPE with -PLUS, y when we could bind, else n. */
+static void
+scram_gs2(const struct sasl *s, struct buf *b)
+{
+	if (is_plus(s))
+		buf_printf(b, "p=%s,,", s->cb_type != NULL ? s->cb_type : "");
+	else
+		buf_adds(b, s->cb_possible ? "y,," : "n,,");
+}
+
 /* "=" and "," in a SCRAM user name (RFC 5802 5.1). */
 static void
 scram_name(struct buf *b, const char *name)
@@ -233,8 +293,8 @@ scram_first(struct sasl *s)
 	buf_adds(&b, s->cnonce);
 	s->client_first_bare = xstrdup(buf_cstr(&b));
 	buf_reset(&b);
-	/* gs2 header: no channel binding, no authzid. */
-	buf_adds(&b, "n,,");
+	/* gs2 header (no authzid) */
+	scram_gs2(s, &b);
 	buf_adds(&b, s->client_first_bare);
 	out = b64_encode(b.data, b.len);
 	buf_free(&b);
@@ -264,7 +324,7 @@ static int
 scram_hmac(struct sasl *s, const void *key, size_t klen, const void *text,
     size_t tlen, unsigned char *out)
 {
-	return gnutls_hmac_fast(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_MAC_SHA1 :
+	return gnutls_hmac_fast(is_sha1(s) ? GNUTLS_MAC_SHA1 :
 	    GNUTLS_MAC_SHA256, key, klen, text, tlen, out) < 0 ? -1 : 0;
 }
 
@@ -281,7 +341,7 @@ scram_final(struct sasl *s, const char *sf, struct error *err)
 	unsigned long	 iter;
 	struct buf	 wo = BUF_INIT(0), am = BUF_INIT(0);
 
-	s->hlen = s->mech == SASL_SCRAM_SHA_1 ? 20 : 32;
+	s->hlen = is_sha1(s) ? 20 : 32;
 	if (strncmp(sf, "m=", 2) == 0) {
 		error_set(err, ERR_AUTH, "SCRAM: the server wants an extension "
 		    "petrel does not know");
@@ -317,13 +377,27 @@ scram_final(struct sasl *s, const char *sf, struct error *err)
 	key.size = (unsigned)strlen(s->pass);
 	salt_d.data = (unsigned char *)salt;
 	salt_d.size = (unsigned)salt_len;
-	if (gnutls_pbkdf2(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_MAC_SHA1 :
+	if (gnutls_pbkdf2(is_sha1(s) ? GNUTLS_MAC_SHA1 :
 	    GNUTLS_MAC_SHA256, &key, &salt_d, (unsigned)iter, salted,
 	    s->hlen) < 0) {
 		error_set(err, ERR_LOCAL, "SCRAM: PBKDF2 failed");
 		goto out;
 	}
-	buf_adds(&wo, "c=biws,r=");		/* biws: base64("n,,") */
+	/* c=: base64 of the gs2 header and the channel binding data. */
+	{
+		struct buf	cbind = BUF_INIT(0);
+		char		*c64;
+
+		scram_gs2(s, &cbind);
+		if (is_plus(s))
+			buf_add(&cbind, s->cb_data, s->cb_len);
+		c64 = b64_encode(cbind.data, cbind.len);
+		buf_adds(&wo, "c=");
+		buf_adds(&wo, c64);
+		buf_adds(&wo, ",r=");
+		free(c64);
+		buf_free(&cbind);
+	}
 	buf_adds(&wo, r);
 	buf_adds(&am, s->client_first_bare);
 	buf_addc(&am, ',');
@@ -331,7 +405,7 @@ scram_final(struct sasl *s, const char *sf, struct error *err)
 	buf_addc(&am, ',');
 	buf_add(&am, wo.data, wo.len);
 	if (scram_hmac(s, salted, s->hlen, "Client Key", 10, ckey) == -1 ||
-	    gnutls_hash_fast(s->mech == SASL_SCRAM_SHA_1 ? GNUTLS_DIG_SHA1 :
+	    gnutls_hash_fast(is_sha1(s) ? GNUTLS_DIG_SHA1 :
 	    GNUTLS_DIG_SHA256, ckey, s->hlen, stored) < 0 ||
 	    scram_hmac(s, stored, s->hlen, am.data, am.len, csig) == -1 ||
 	    scram_hmac(s, salted, s->hlen, "Server Key", 10, skey) == -1 ||
@@ -403,8 +477,7 @@ scram_verify(struct sasl *s, const char *sf, struct error *err)
 bool
 sasl_complete(const struct sasl *s, struct error *err)
 {
-	if ((s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256) &&
-	    !s->verified) {
+	if (is_scram(s) && !s->verified) {
 		error_set(err, ERR_AUTH, "SCRAM: the server accepted the login "
 		    "without proving it knows the password; not trusted");
 		return false;
@@ -487,8 +560,11 @@ sasl_initial(struct sasl *s)
 	size_t	 ul, pl;
 	char	*raw, *b64;
 
-	if (s->mech == SASL_SCRAM_SHA_1 || s->mech == SASL_SCRAM_SHA_256)
+	if (is_scram(s)) {
+		if (is_plus(s) && s->cb_type == NULL)
+			return NULL;	/* cannot: no TLS data */
 		return scram_first(s);
+	}
 	if (s->mech == SASL_OAUTHBEARER || s->mech == SASL_XOAUTH2)
 		return oauth_initial(s);
 	if (s->mech == SASL_EXTERNAL) {
@@ -530,6 +606,13 @@ sasl_step(struct sasl *s, const char *challenge, struct error *err)
 		return oauth_step(s, challenge, err);
 	case SASL_SCRAM_SHA_1:
 	case SASL_SCRAM_SHA_256:
+	case SASL_SCRAM_SHA_1_PLUS:
+	case SASL_SCRAM_SHA_256_PLUS:
+		if (is_plus(s) && s->cb_type == NULL) {
+			error_set(err, ERR_AUTH, "%s needs TLS channel binding "
+			    "data", mech_names[s->mech]);
+			return NULL;
+		}
 		if (s->step == 0 && *challenge == '\0')
 			return scram_first(s);
 		if (b64_decode(challenge, strlen(challenge), &raw, &len) == -1) {
@@ -618,6 +701,8 @@ sasl_free(struct sasl **sp)
 	free(s->client_first_bare);
 	free(s->host);
 	free(s->server_error);
+	free(s->cb_type);
+	explicit_bzero(s->cb_data, sizeof s->cb_data);
 	explicit_bzero(s->server_sig, sizeof s->server_sig);
 	free(s);
 	*sp = NULL;

@@ -35,12 +35,15 @@ class FakeIMAP:
     same script. fault names what to break (see _serve), at where."""
 
     def __init__(self, count=10, fault=None, at=0, caps="IMAP4rev1 LITERAL+",
-                 uidvalidity=1):
+                 uidvalidity=1, tls=None, password="fake-secret-password"):
         self.count = count
         self.fault = fault
         self.at = at
         self.caps = caps
         self.uidvalidity = uidvalidity
+        self.tls = tls              # an ssl.SSLContext: implicit TLS
+        self.password = password    # for fault="scram_verify"
+        self.scram = []             # what each SCRAM exchange showed
         self.commands = []          # every command line received
         self.idles = 0              # IDLE commands received
         self.flags = b"\\Seen"     # of every message
@@ -74,6 +77,8 @@ class FakeIMAP:
 
     def _serve_safe(self, conn):
         try:
+            if self.tls is not None:
+                conn = self.tls.wrap_socket(conn, server_side=True)
             self._serve(conn)
         except (OSError, ConnectionError):
             pass
@@ -93,6 +98,45 @@ class FakeIMAP:
                 buf += data
             line, buf = buf.split(b"\r\n", 1)
             yield line.decode("utf-8", "replace")
+
+    def _scram_server(self, conn, words, send):
+        import base64
+        import hashlib
+        import hmac
+        mech = words[1].upper()
+        first = base64.b64decode(words[2]).decode()
+        gs2, _, bare = first.partition(",,")
+        gs2 += ",,"
+        cnonce = bare.split("r=", 1)[1]
+        salt = b"petrel-salt"
+        sfirst = "r=%sSRV,s=%s,i=4096" % (cnonce, base64.b64encode(salt).decode())
+        send(b"+ " + base64.b64encode(sfirst.encode()) + b"\r\n")
+        lines = self._lines(conn)
+        final = base64.b64decode(next(lines, "")).decode()
+        without, _, proof = final.rpartition(",p=")
+        cbind = base64.b64decode(without.split("c=", 1)[1].split(",", 1)[0])
+        want = gs2.encode()
+        if gs2.startswith("p="):
+            want += conn.get_channel_binding("tls-unique")
+        rec = {"mech": mech, "gs2": gs2, "cbind_ok": cbind == want}
+        sp = hashlib.pbkdf2_hmac("sha256", self.password.encode(), salt, 4096)
+        ck = hmac.new(sp, b"Client Key", "sha256").digest()
+        am = ("%s,%s,%s" % (bare, sfirst, without)).encode()
+        csig = hmac.new(hashlib.sha256(ck).digest(), am, "sha256").digest()
+        got = bytes(a ^ b for a, b in zip(base64.b64decode(proof), csig))
+        rec["proof_ok"] = got == ck
+        self.scram.append(rec)
+        if not (rec["cbind_ok"] and rec["proof_ok"]):
+            send(b"+ " + base64.b64encode(b"e=channel-bindings-dont-match")
+                 + b"\r\n")
+            next(lines, "")
+            return False
+        sk = hmac.new(sp, b"Server Key", "sha256").digest()
+        ssig = hmac.new(sk, am, "sha256").digest()
+        send(b"+ " + base64.b64encode(b"v=" + base64.b64encode(ssig)) +
+             b"\r\n")
+        next(lines, "")
+        return True
 
     def _serve(self, conn):
         f = self.fault
@@ -122,6 +166,13 @@ class FakeIMAP:
             if cmd.startswith("CAPABILITY"):
                 send(("* CAPABILITY %s\r\n%s OK done\r\n"
                       % (self.caps, tag)).encode())
+            elif cmd.startswith("AUTHENTICATE SCRAM") and f == "scram_verify":
+                # A real SCRAM-SHA-256(-PLUS) server side, channel binding
+                # (tls-unique) checked: what petrel sent goes to self.scram.
+                ok = self._scram_server(conn, rest.split(), send)
+                send(("%s %s\r\n" % (tag, "OK [CAPABILITY %s] logged in"
+                                      % self.caps if ok else
+                                      "NO [AUTHENTICATIONFAILED] bad")).encode())
             elif (cmd.startswith("AUTHENTICATE SCRAM") and
                   f in ("scram_bad_nonce", "scram_huge_iter",
                         "sasl_bad_base64")):

@@ -14,7 +14,11 @@ mechanism named by Dovecot's log line for each:
   sync from it;
 - FAKE servers with malformed challenges (a SCRAM nonce that does not
   extend ours, an iteration count of 10^9, bad base64): the exchange is
-  cancelled with "*" and the error says why, at once.
+  cancelled with "*" and the error says why, at once;
+- channel binding, FAKE server over TLS 1.2: SCRAM-SHA-256-PLUS when
+  offered, bound to tls-unique (checked by the server, as is the proof);
+  plain SCRAM over TLS says "y" (petrel could bind; a stripped -PLUS is
+  noticed by a server that has it).
 """
 
 import os
@@ -135,6 +139,47 @@ def main():
                           for c in (x.partition(" ")[2] for x in f.commands)),
                   "%s: nothing is asked of it after the login (%r)" %
                   (fault, f.commands[-3:]))
+
+    # Channel binding, FAKE server over TLS 1.2 (Dovecot 2.3 has no -PLUS;
+    # Python gives the server tls-unique, not tls-exporter).
+    import ssl
+    import tempfile
+    tmp = tempfile.mkdtemp(prefix="petrel-plus-")
+    crt, key = os.path.join(tmp, "c.pem"), os.path.join(tmp, "k.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-addext",
+                    "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out",
+                    crt], check=True, capture_output=True)
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(crt, key)
+    for caps, mech, gs2 in (
+            ("AUTH=SCRAM-SHA-256 AUTH=SCRAM-SHA-256-PLUS", "SCRAM-SHA-256-PLUS",
+             "p=tls-unique,,"),
+            ("AUTH=SCRAM-SHA-256", "SCRAM-SHA-256", "y,,")):
+        with FakeIMAP(count=3, fault="scram_verify", tls=ctx,
+                      caps="IMAP4rev1 LITERAL+ SASL-IR " + caps) as f:
+            home = os.path.join(tmp, mech)
+            os.makedirs(home, exist_ok=True)
+            cfg = os.path.join(home, "config")
+            with open(cfg, "w") as fp:
+                fp.write("[account fake]\nimap = imaps://user@127.0.0.1:%d\n"
+                         "password = fake-secret-password\ntls_ca_file = %s\n"
+                         % (f.port, crt))
+            os.chmod(cfg, 0o600)
+            env = dict(os.environ, XDG_CACHE_HOME=os.path.join(home, "cache"),
+                       HOME=home, PETREL_CONFIG=cfg)
+            p = subprocess.run([harness.petrel_binary(), "sync"], env=env,
+                               capture_output=True, text=True, timeout=60)
+            rec = f.scram[0] if f.scram else {}
+            check(p.returncode == 0 and rec.get("mech") == mech and
+                  rec.get("gs2") == gs2 and rec.get("cbind_ok") and
+                  rec.get("proof_ok"),
+                  "FAKE TLS 1.2 offering %s: %s with gs2 %s, the binding "
+                  "and proof verified (%s %r %s)" % (caps, mech, gs2,
+                                                     p.returncode, rec,
+                                                     p.stderr.strip()))
     check.done()
 
 
