@@ -354,7 +354,8 @@ cmd_setup(struct cli_ctx *ctx, int argc, char **argv)
 done:
 	free(name);
 	free(path);
-	explicit_bzero(sec.data, sec.len);
+	if (sec.data != NULL)
+		explicit_bzero(sec.data, sec.len);
 	buf_free(&sec);
 	freezero_str(pw);
 	freezero_str(typed);
@@ -363,7 +364,8 @@ done:
 fail:
 	free(name);
 	free(path);
-	explicit_bzero(sec.data, sec.len);
+	if (sec.data != NULL)
+		explicit_bzero(sec.data, sec.len);
 	buf_free(&sec);
 	freezero_str(pw);
 	freezero_str(typed);

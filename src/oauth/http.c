@@ -135,7 +135,8 @@ http_dechunk(struct buf *body)
 	*body = out;
 	return 0;
 bad:
-	explicit_bzero(out.data, out.len);
+	if (out.data != NULL)
+		explicit_bzero(out.data, out.len);
 	buf_free(&out);
 	return -1;
 }
