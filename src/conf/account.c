@@ -401,7 +401,7 @@ account_finish(struct account *a, const int *lines, const char *path,
 				return error_prefix(err, "%s:%d", path,
 				    lines[i]);
 		} else if (strcmp(k, "password") == 0) {
-			a->password = xstrdup(v);
+			a->password = secret_strdup(v);
 		} else if (strcmp(k, "password_command") == 0) {
 			a->password_command = xstrdup(v);
 		} else if (strcmp(k, "oauth2_token_command") == 0) {

@@ -13,6 +13,7 @@
 #include "buf.h"
 #include "conf-private.h"
 #include "log.h"
+#include "secret.h"
 #include "xmalloc.h"
 
 /* One section being read: its key list and the line of each key. */
@@ -342,8 +343,14 @@ conf_key_line(struct conf_parser *p, char *s, struct error *err)
 		log_warnx("%s:%d: unknown key \"%s\" in [account %s], "
 		    "did you mean \"%s\"?", p->path, p->line, key,
 		    sec->account->name, typo);
-	if (sec->account != NULL && strcmp(key, "password") == 0)
+	if (sec->account != NULL && strcmp(key, "password") == 0) {
+		char	*locked = secret_strdup(value);
+
+		/* The plain-text password, kept in locked memory. */
+		freezero_str(value);
+		value = locked;
 		p->has_password = 1;
+	}
 
 	*sec->keysp = xreallocarray(*sec->keysp, (size_t)*sec->nkeysp + 1,
 	    sizeof **sec->keysp);
