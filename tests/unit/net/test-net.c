@@ -1105,7 +1105,51 @@ test_tofu(void)
 	rmdir(dir);
 }
 
+/*
+ * SCRAM-PLUS binds to what both ends compute: tls-exporter (RFC 9266)
+ * over TLS 1.3, which this server speaks; none over plain text.
+ */
+static void
+test_channel_binding(void)
+{
+	struct conn_params	 p;
+	struct conn		*c;
+	struct error		 err;
+	struct srv		 s;
+	unsigned char		 cb[64];
+	size_t			 len = sizeof cb;
+	const char		*type = NULL;
+	char			 line[64];
+
+	srv_start(&s, SRV_TLS_ECHO, &good, 0);
+	p = params("127.0.0.1", s.port, true);
+	c = conn_open(&p, &err);
+	T_ASSERT(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(conn_channel_binding(c, &type, cb, &len), 0);
+		T_EQ_STR(type, "tls-exporter");
+		T_EQ_INT(len, 32);
+		/* An exchange first: the server has its binding by then. */
+		T_EQ_INT(conn_write(c, "x\r\n", 3, 0, &err), 0);
+		T_EQ_INT(read_line(c, line, sizeof line, &err), 3);
+	}
+	conn_close(&c);
+	srv_stop(&s);
+	T_EQ_INT(s.cb_len, 32);
+	T_EQ_MEM(cb, len, s.cb, s.cb_len);
+
+	srv_start(&s, SRV_PLAIN_GREETING, NULL, 0);
+	p = params("127.0.0.1", s.port, false);
+	c = conn_open(&p, &err);
+	T_ASSERT(c != NULL);
+	len = sizeof cb;
+	T_EQ_INT(conn_channel_binding(c, &type, cb, &len), -1);
+	conn_close(&c);
+	srv_stop(&s);
+}
+
 static const struct test tests[] = {
+	{ "channel_binding", test_channel_binding },
 	{ "tofu", test_tofu },
 	{ "tls_ok", test_tls_ok },
 	{ "tls_self_signed", test_tls_self_signed },

@@ -181,6 +181,20 @@ srv_tls(struct srv *s, int fd, gnutls_certificate_credentials_t *credp)
 		return NULL;
 	}
 	s->handshake_ok = 1;
+	{
+		gnutls_datum_t	cb;
+
+		/* What the client's SCRAM-PLUS must bind to. */
+		if (gnutls_session_channel_binding(sess,
+		    gnutls_protocol_get_version(sess) == GNUTLS_TLS1_3 ?
+		    GNUTLS_CB_TLS_EXPORTER : GNUTLS_CB_TLS_UNIQUE, &cb) == 0) {
+			if (cb.size <= sizeof s->cb) {
+				memcpy(s->cb, cb.data, cb.size);
+				s->cb_len = cb.size;
+			}
+			gnutls_free(cb.data);
+		}
+	}
 	if (gnutls_server_name_get(sess, s->sni, &len, &type, 0) == 0)
 		s->sni[len] = '\0';
 	return sess;

@@ -64,6 +64,8 @@ struct srv {
 	int		 handshake_ok;
 	char		 line[256];		/* the STARTTLS command line */
 	size_t		 got;
+	unsigned char	 cb[64];		/* its channel binding */
+	size_t		 cb_len;
 };
 
 /* Listen on 127.0.0.1 (or ::1 when v6) and start the thread. */
