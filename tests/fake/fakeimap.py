@@ -272,6 +272,20 @@ class FakeIMAP:
                     self.flags = b"\\Seen \\Flagged"
                     self.count += 1
                     send(("* %d EXISTS\r\n" % self.count).encode())
+                if f == "idle_flood_long" and self.idles == 1:
+                    # at seconds of flag changes, toggling, as fast as the
+                    # client reads them; the TUI must keep answering keys.
+                    import time as _time
+                    end = _time.monotonic() + self.at
+                    on = True
+                    self.flood_lines = 0
+                    while _time.monotonic() < end:
+                        fl = "\\Seen \\Flagged" if on else "\\Seen"
+                        send("".join("* %d FETCH (UID %d FLAGS (%s))\r\n" %
+                                     (i, i, fl) for i in
+                                     range(1, self.count + 1)).encode())
+                        self.flood_lines += self.count
+                        on = not on
                 for line in self._lines(conn):
                     self.commands.append(line)
                     if line.upper() == "DONE":
