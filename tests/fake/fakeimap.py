@@ -44,6 +44,8 @@ class FakeIMAP:
         self.tls = tls              # an ssl.SSLContext: implicit TLS
         self.password = password    # for fault="scram_verify"
         self.scram = []             # what each SCRAM exchange showed
+        self.stores = []            # UID STORE commands answered OK
+        self.store_tries = 0        # and received, dropped ones too
         self.commands = []          # every command line received
         self.idles = 0              # IDLE commands received
         self.flags = b"\\Seen"     # of every message
@@ -296,6 +298,12 @@ class FakeIMAP:
                     send(b"+ what?\r\n")
                     continue
                 send(("%s OK done\r\n" % tag).encode())
+            elif cmd.startswith("UID STORE"):
+                self.store_tries += 1
+                if f == "drop_on_store" and self.store_tries == 1:
+                    return          # the connection dies mid-replay
+                self.stores.append(rest)
+                send(("%s OK stored\r\n" % tag).encode())
             elif cmd.startswith("LOGOUT"):
                 send(("* BYE bye\r\n%s OK done\r\n" % tag).encode())
                 return
