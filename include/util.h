@@ -65,6 +65,15 @@ void	format_rfc3339(char out[32], int64_t t, int tzoff_min);
 char	*path_cache_dir(struct error *);
 /* $XDG_CONFIG_HOME/petrel/config (or ~/.config/petrel/config); caller frees. */
 char	*path_config_file(void);
+/* $XDG_DATA_HOME/petrel/REL (or ~/.local/share/petrel/REL); caller frees. */
+char	*path_data_file(const char *rel);
+/*
+ * Replace path with data, mode 0600, its missing directories made 0700:
+ * through a temporary file, fsync and rename, so a crash leaves the old
+ * file or the new one. -1 with err set.
+ */
+int	write_file_private(const char *path, const void *data, size_t len,
+	    struct error *err);
 /* mkdir -p with mode for each created component. */
 int	mkdir_p(const char *path, int mode);
 

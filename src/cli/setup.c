@@ -144,12 +144,12 @@ write_section(const char *path, const char *text, struct error *err)
 
 	if ((s = strrchr(dir, '/')) != NULL && s != dir) {
 		*s = '\0';
-		for (s = dir + 1; (s = strchr(s, '/')) != NULL; s++) {
-			*s = '\0';
-			mkdir(dir, 0700);
-			*s = '/';
+		if (mkdir_p(dir, 0700) == -1) {
+			error_set(err, ERR_LOCAL, "cannot create %s: %s", dir,
+			    strerror(errno));
+			free(dir);
+			return -1;
 		}
-		mkdir(dir, 0700);
 	}
 	free(dir);
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
@@ -352,15 +352,7 @@ cmd_setup(struct cli_ctx *ctx, int argc, char **argv)
 		goto fail;
 	printf("petrel setup: account %s written to %s\n", name, path);
 done:
-	free(name);
-	free(path);
-	if (sec.data != NULL)
-		explicit_bzero(sec.data, sec.len);
-	buf_free(&sec);
-	freezero_str(pw);
-	freezero_str(typed);
-	freezero_str(addr);
-	return EXIT_OK;
+	error_clear(&err);
 fail:
 	free(name);
 	free(path);
@@ -370,5 +362,5 @@ fail:
 	freezero_str(pw);
 	freezero_str(typed);
 	freezero_str(addr);
-	return cli_fail(&err);
+	return err.cls == ERR_NONE ? EXIT_OK : cli_fail(&err);
 }

@@ -677,6 +677,51 @@ account_command_error(struct error *err, int efd)
 }
 
 /*
+ * Start command through /bin/sh -c, its stderr into an anonymous file
+ * (*efdp, for the message), and a pipe to its stdout (we read) or from
+ * its stdin (we_write): our end in *pfdp.
+ */
+static int
+account_spawn(const struct account *a, const char *key, const char *command,
+    bool we_write, int *pfdp, int *efdp, pid_t *pidp, struct error *err)
+{
+	posix_spawn_file_actions_t	 fa;
+	char				*argv[4];
+	int				 fds[2], efd, e;
+
+	if ((efd = memfd_create("petrel-cmd-stderr", MFD_CLOEXEC)) == -1)
+		return error_set(err, ERR_LOCAL, "memfd_create: %s",
+		    strerror(errno));
+	if (pipe2(fds, O_CLOEXEC) == -1) {
+		close(efd);
+		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
+	}
+	posix_spawn_file_actions_init(&fa);
+	if (we_write) {
+		posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
+		posix_spawn_file_actions_adddup2(&fa, efd, STDOUT_FILENO);
+	} else
+		posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
+	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
+	argv[0] = (char *)"sh";
+	argv[1] = (char *)"-c";
+	argv[2] = (char *)(uintptr_t)command;
+	argv[3] = NULL;
+	e = posix_spawn(pidp, "/bin/sh", &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	close(we_write ? fds[0] : fds[1]);
+	if (e != 0) {
+		close(we_write ? fds[1] : fds[0]);
+		close(efd);
+		return error_set(err, ERR_CONFIG, "account %s: cannot run %s: "
+		    "%s", a->name, key, strerror(e));
+	}
+	*pfdp = we_write ? fds[1] : fds[0];
+	*efdp = efd;
+	return 0;
+}
+
+/*
  * Run password_command (or oauth2_token_command: key) through /bin/sh -c
  * with petrel's stdin (so a passphrase prompt on the terminal, e.g.
  * pinentry-tty, works), stdout to a pipe and stderr to an anonymous file:
@@ -688,37 +733,15 @@ account_run_command(const struct account *a, const char *key,
     const char *command, int timeout_ms, char **pwp, struct error *err)
 {
 	bool				 timedout;
-	posix_spawn_file_actions_t	 fa;
-	char				*argv[4], *line = NULL;
+	char				*line = NULL;
 	pid_t				 pid;
-	int				 fds[2], efd, status, e, rv;
+	int				 pfd, efd, status, rv;
 
-	if ((efd = memfd_create("petrel-pwcmd-stderr", MFD_CLOEXEC)) == -1)
-		return error_set(err, ERR_LOCAL, "memfd_create: %s",
-		    strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		close(efd);
-		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
-	argv[0] = (char *)"sh";
-	argv[1] = (char *)"-c";
-	argv[2] = (char *)(uintptr_t)command;
-	argv[3] = NULL;
-	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (e != 0) {
-		close(fds[0]);
-		close(efd);
-		return error_set(err, ERR_CONFIG, "account %s: cannot run "
-		    "%s: %s", a->name, key, strerror(e));
-	}
-	rv = account_read_first_line(fds[0], &line, timeout_ms, &timedout, err,
+	if (account_spawn(a, key, command, false, &pfd, &efd, &pid, err) == -1)
+		return -1;
+	rv = account_read_first_line(pfd, &line, timeout_ms, &timedout, err,
 	    a->name, key);
-	close(fds[0]);
+	close(pfd);
 	if (timedout)
 		kill(pid, SIGKILL);
 	while (waitpid(pid, &status, 0) == -1) {
@@ -786,49 +809,24 @@ int
 account_store_secret(const struct account *a, const char *key,
     const char *secret, struct error *err)
 {
-	posix_spawn_file_actions_t	 fa;
 	const char			*cmd = conf_get(NULL, a, key);
-	char				*argv[4];
 	pid_t				 pid;
-	int				 fds[2], efd, status, e, waited = 0;
+	int				 pfd, efd, status, waited = 0;
 	size_t				 len = strlen(secret);
 	sigset_t			 set, old;
 
 	if (cmd == NULL)
 		return error_set(err, ERR_CONFIG, "account %s has no %s",
 		    a->name, key);
-	if ((efd = memfd_create("petrel-store-stderr", MFD_CLOEXEC)) == -1)
-		return error_set(err, ERR_LOCAL, "memfd_create: %s",
-		    strerror(errno));
-	if (pipe2(fds, O_CLOEXEC) == -1) {
-		close(efd);
-		return error_set(err, ERR_LOCAL, "pipe: %s", strerror(errno));
-	}
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[0], STDIN_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, efd, STDOUT_FILENO);
-	posix_spawn_file_actions_adddup2(&fa, efd, STDERR_FILENO);
-	argv[0] = (char *)"sh";
-	argv[1] = (char *)"-c";
-	argv[2] = (char *)(uintptr_t)cmd;
-	argv[3] = NULL;
-	e = posix_spawn(&pid, "/bin/sh", &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[0]);
-	if (e != 0) {
-		close(fds[1]);
-		close(efd);
-		return error_set(err, ERR_CONFIG, "account %s: cannot run %s: "
-		    "%s", a->name, key, strerror(e));
-	}
+	if (account_spawn(a, key, cmd, true, &pfd, &efd, &pid, err) == -1)
+		return -1;
 	/* A command that exits early must not kill us with SIGPIPE. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGPIPE);
 	pthread_sigmask(SIG_BLOCK, &set, &old);
-	if (write(fds[1], secret, len) != (ssize_t)len ||
-	    write(fds[1], "\n", 1) != 1)
+	if (write(pfd, secret, len) != (ssize_t)len || write(pfd, "\n", 1) != 1)
 		log_debug("%s: %s did not read the secret", a->name, key);
-	close(fds[1]);
+	close(pfd);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	while (waitpid(pid, &status, WNOHANG) == 0) {
 		if (++waited > a->oauth2_token_timeout * 10) {

@@ -76,35 +76,12 @@ engine_oauth_provider(const struct account *a, struct oauth_provider *p,
 char *
 engine_oauth_path(const struct account *a)
 {
-	const char	*d = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char		*p;
+	char	*rel, *p;
 
-	if (d != NULL && *d == '/')
-		xasprintf(&p, "%s/petrel/oauth2/%s", d, a->name);
-	else
-		xasprintf(&p, "%s/.local/share/petrel/oauth2/%s",
-		    home != NULL && *home != '\0' ? home : ".", a->name);
+	xasprintf(&rel, "oauth2/%s", a->name);
+	p = path_data_file(rel);
+	free(rel);
 	return p;
-}
-
-/* Each missing directory of path, private. */
-static int
-mkdirs(const char *path, struct error *err)
-{
-	char	*d = xstrdup(path), *s;
-
-	for (s = d + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(d, 0700) == -1 && errno != EEXIST) {
-			error_set(err, ERR_LOCAL, "mkdir %s: %s", d,
-			    strerror(errno));
-			free(d);
-			return -1;
-		}
-		*s = '/';
-	}
-	free(d);
-	return 0;
 }
 
 /* 1 read (t filled), 0 no file yet, -1 error. */
@@ -148,11 +125,8 @@ static int
 store_write(const char *path, const struct oauth_tokens *t, struct error *err)
 {
 	struct buf	 b = BUF_INIT(0);
-	char		*tmp;
-	int		 fd, rv = -1;
+	int		 rv;
 
-	if (mkdirs(path, err) == -1)
-		return -1;
 	buf_adds(&b, "# petrel's OAuth2 tokens for this account (petrel auth); "
 	    "secret.\n");
 	if (t->refresh != NULL)
@@ -160,27 +134,7 @@ store_write(const char *path, const struct oauth_tokens *t, struct error *err)
 	if (t->access != NULL)
 		buf_printf(&b, "access_token=%s\nexpires=%lld\n", t->access,
 		    (long long)t->expires);
-	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
-		error_set(err, ERR_LOCAL, "%s: %s", tmp, strerror(errno));
-		goto out;
-	}
-	if (write(fd, b.data, b.len) != (ssize_t)b.len || fsync(fd) == -1) {
-		error_set(err, ERR_LOCAL, "%s: %s", tmp, strerror(errno));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		error_set(err, ERR_LOCAL, "%s: %s", path, strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rv = 0;
-out:
-	free(tmp);
+	rv = write_file_private(path, b.data, b.len, err);
 	explicit_bzero(b.data, b.len);
 	buf_free(&b);
 	return rv;

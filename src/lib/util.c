@@ -2,6 +2,8 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <unistd.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -266,6 +268,61 @@ path_config_file(void)
 	xasprintf(&p, "%s/petrel/config", base);
 	free(base);
 	return p;
+}
+
+char *
+path_data_file(const char *rel)
+{
+	char	*base, *p;
+
+	base = path_xdg("XDG_DATA_HOME", ".local/share");
+	xasprintf(&p, "%s/petrel/%s", base, rel);
+	free(base);
+	return p;
+}
+
+int
+write_file_private(const char *path, const void *data, size_t len,
+    struct error *err)
+{
+	char	*dir = xstrdup(path), *slash, *tmp;
+	int	 fd, rv = -1;
+
+	/* The directories on the way, private too. */
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0700) == -1) {
+			error_set(err, ERR_LOCAL, "cannot create %s: %s", dir,
+			    strerror(errno));
+			free(dir);
+			return -1;
+		}
+	}
+	free(dir);
+	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
+	    0600)) == -1) {
+		error_set(err, ERR_LOCAL, "%s: %s", tmp, strerror(errno));
+		goto out;
+	}
+	errno = 0;
+	if (write(fd, data, len) != (ssize_t)len || fsync(fd) == -1) {
+		error_set(err, ERR_LOCAL, "%s: %s", tmp,
+		    strerror(errno != 0 ? errno : EIO));
+		close(fd);
+		unlink(tmp);
+		goto out;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1) {
+		error_set(err, ERR_LOCAL, "%s: %s", path, strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rv = 0;
+out:
+	free(tmp);
+	return rv;
 }
 
 void

@@ -30,15 +30,7 @@
 char *
 knownhosts_path(void)
 {
-	const char	*d = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
-	char		*p;
-
-	if (d != NULL && *d == '/')
-		xasprintf(&p, "%s/petrel/known_hosts", d);
-	else
-		xasprintf(&p, "%s/.local/share/petrel/known_hosts",
-		    home != NULL && *home != '\0' ? home : ".");
-	return p;
+	return path_data_file("known_hosts");
 }
 
 /* The whole file into b; 0 when it does not exist yet. */
@@ -135,40 +127,19 @@ knownhosts_find(const char *path, const char *hostport, char pin[TLS_PIN_LEN],
 	return rv;
 }
 
-static int
-knownhosts_mkdir(const char *path, struct error *err)
-{
-	char	*d = xstrdup(path), *s;
-
-	/* Each missing directory on the way, private. */
-	for (s = d + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		if (mkdir(d, 0700) == -1 && errno != EEXIST) {
-			error_set(err, ERR_LOCAL, "known hosts: mkdir %s: %s",
-			    d, strerror(errno));
-			free(d);
-			return -1;
-		}
-		*s = '/';
-	}
-	free(d);
-	return 0;
-}
-
 int
 knownhosts_add(const char *path, const char *hostport, const char *pin,
     const char *comment, struct error *err)
 {
 	struct buf	 old = BUF_INIT(0), out = BUF_INIT(0);
 	const char	*p, *e, *end, *v;
-	char		*tmp, day[16];
+	char		 day[16];
 	struct tm	 tm;
 	time_t		 now = time(NULL);
 	size_t		 i;
-	int		 fd, rv = -1;
+	int		 rv;
 
-	if (knownhosts_mkdir(path, err) == -1 ||
-	    knownhosts_read(path, &old, err) == -1) {
+	if (knownhosts_read(path, &old, err) == -1) {
 		buf_free(&old);
 		return -1;
 	}
@@ -198,30 +169,7 @@ knownhosts_add(const char *path, const char *hostport, const char *pin,
 		    comment[i] == 0x7f ? '?' : comment[i]);
 	buf_addc(&out, '\n');
 
-	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0600)) == -1) {
-		error_set(err, ERR_LOCAL, "known hosts %s: %s", tmp,
-		    strerror(errno));
-		goto out;
-	}
-	if (write(fd, out.data, out.len) != (ssize_t)out.len || fsync(fd) == -1) {
-		error_set(err, ERR_LOCAL, "known hosts %s: %s", tmp,
-		    strerror(errno != 0 ? errno : EIO));
-		close(fd);
-		unlink(tmp);
-		goto out;
-	}
-	close(fd);
-	if (rename(tmp, path) == -1) {
-		error_set(err, ERR_LOCAL, "known hosts %s: %s", path,
-		    strerror(errno));
-		unlink(tmp);
-		goto out;
-	}
-	rv = 0;
-out:
-	free(tmp);
+	rv = write_file_private(path, out.data, out.len, err);
 	buf_free(&old);
 	buf_free(&out);
 	return rv;
