@@ -6,6 +6,8 @@
  * cached, a sync, a replay are commands to a session, whose answers come
  * back as events.
  */
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -948,6 +950,9 @@ ui_main(struct conf *conf, const struct ui_opts *o)
 	int			 i, rv = 0;
 
 	memset(&ui, 0, sizeof ui);
+	/* A password may be typed into the prompt: keep it out of swap. */
+	if (mlock(ui.prompt.buf, sizeof ui.prompt.buf) == -1)
+		log_debug("ui: cannot lock the prompt's memory");
 	ui.conf = conf;
 	ui.offline = o->offline;
 	ui.idx.cursor = -1;
@@ -1128,5 +1133,7 @@ out:
 		close(sig_pipe[0]);
 		close(sig_pipe[1]);
 	}
+	explicit_bzero(ui.prompt.buf, sizeof ui.prompt.buf);
+	munlock(ui.prompt.buf, sizeof ui.prompt.buf);
 	return rv;
 }
