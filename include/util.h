@@ -74,6 +74,8 @@ char	*path_data_file(const char *rel);
  */
 int	write_file_private(const char *path, const void *data, size_t len,
 	    struct error *err);
+/* The missing directories above the file path, 0700; -1 with err set. */
+int	mkdir_parents(const char *path, struct error *err);
 /* mkdir -p with mode for each created component. */
 int	mkdir_p(const char *path, int mode);
 

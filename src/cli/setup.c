@@ -138,20 +138,11 @@ default_name(const char *address)
 static int
 write_section(const char *path, const char *text, struct error *err)
 {
-	char	*dir = xstrdup(path), *s;
 	int	 fd;
 	ssize_t	 n;
 
-	if ((s = strrchr(dir, '/')) != NULL && s != dir) {
-		*s = '\0';
-		if (mkdir_p(dir, 0700) == -1) {
-			error_set(err, ERR_LOCAL, "cannot create %s: %s", dir,
-			    strerror(errno));
-			free(dir);
-			return -1;
-		}
-	}
-	free(dir);
+	if (mkdir_parents(path, err) == -1)
+		return -1;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 	    0600)) == -1)
 		return error_set(err, ERR_LOCAL, "%s: %s", path,

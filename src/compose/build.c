@@ -353,6 +353,17 @@ qp(struct buf *out, const struct buf *in)
 }
 
 static bool
+has_8bit(const struct buf *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->len; i++)
+		if ((unsigned char)b->data[i] >= 0x80)
+			return true;
+	return false;
+}
+
+static bool
 long_lines(const struct buf *b)
 {
 	const char	*p = b->data, *end = b->data + b->len, *e;
@@ -380,18 +391,14 @@ text_part(const struct compose_msg *m, struct buf *out)
 		flow(&flowed, &lines);
 		body = &flowed;
 	}
-	/* 7bit when it is ASCII, 8bit where the server takes it, else QP. */
-	{
-		size_t	i;
-		bool	ascii = true;
-
-		for (i = 0; i < body->len; i++)
-			if ((unsigned char)body->data[i] >= 0x80)
-				ascii = false;
-		cte = ascii ? "7bit" : m->eightbit ? "8bit" : "quoted-printable";
-	}
+	/* 7bit when it is ASCII, 8bit where the server takes it, else QP;
+	 * QP too for a line too long for SMTP. */
 	if (long_lines(body))
 		cte = "quoted-printable";
+	else if (!has_8bit(body))
+		cte = "7bit";
+	else
+		cte = m->eightbit ? "8bit" : "quoted-printable";
 	buf_printf(out, "Content-Type: text/plain; charset=utf-8%s\r\n"
 	    "Content-Transfer-Encoding: %s\r\n\r\n", m->flowed ?
 	    "; format=flowed" : "", cte);

@@ -89,8 +89,7 @@ from_srv(const char *domain, struct setup_candidate *out, int n, int max,
 
 static int
 from_autoconfig(const char *address, const char *domain,
-    struct setup_candidate *out, int n, int max, const char *ca_file,
-    struct error *err)
+    struct setup_candidate *out, int n, int max, const char *ca_file)
 {
 	const char		*base = getenv("PETREL_AUTOCONFIG_BASE");
 	struct autoconfig_server a[16];
@@ -100,7 +99,6 @@ from_autoconfig(const char *address, const char *domain,
 	size_t			 len, i;
 	int			 status, k, c;
 
-	(void)err;
 	for (i = 0; address[i] != '\0'; i++) {
 		unsigned char ch = (unsigned char)address[i];
 
@@ -187,7 +185,7 @@ engine_setup_discover(const char *address, const char *ca_file,
 		    "name", address);
 	if ((n = from_srv(domain, out, n, max, err)) == -1)
 		return -1;
-	n = from_autoconfig(address, domain, out, n, max, ca_file, err);
+	n = from_autoconfig(address, domain, out, n, max, ca_file);
 	if (getenv("PETREL_SETUP_DNS") == NULL) {
 		for (i = 0; i < sizeof guesses / sizeof guesses[0]; i++) {
 			snprintf(host, sizeof host, "%s.%s", guesses[i].prefix,

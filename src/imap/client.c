@@ -481,11 +481,12 @@ imap_auth_choose(struct imap_client *c, struct error *err)
 	const char	*offered[32], *m;
 	char		 cap[64], *list, *p, *w;
 	size_t		 i, n = 0;
+	bool		 bind = imap_can_bind(c);
 
 	for (i = 0; i < c->ncaps && n < 32; i++)
 		if (strncasecmp_ascii(c->caps[i], "AUTH=", 5) == 0 &&
 		    sasl_supported(c->caps[i] + 5) &&
-		    (imap_can_bind(c) || !sasl_is_plus(c->caps[i] + 5)))
+		    (bind || !sasl_is_plus(c->caps[i] + 5)))
 			offered[n++] = c->caps[i] + 5;
 	if (c->auth == NULL && c->external) {
 		for (i = 0; i < n; i++)

@@ -282,23 +282,30 @@ path_data_file(const char *rel)
 }
 
 int
+mkdir_parents(const char *path, struct error *err)
+{
+	char	*dir = xstrdup(path), *slash;
+	int	 rv = 0;
+
+	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
+		*slash = '\0';
+		if (mkdir_p(dir, 0700) == -1)
+			rv = error_set(err, ERR_LOCAL, "cannot create %s: %s",
+			    dir, strerror(errno));
+	}
+	free(dir);
+	return rv;
+}
+
+int
 write_file_private(const char *path, const void *data, size_t len,
     struct error *err)
 {
-	char	*dir = xstrdup(path), *slash, *tmp;
+	char	*tmp;
 	int	 fd, rv = -1;
 
-	/* The directories on the way, private too. */
-	if ((slash = strrchr(dir, '/')) != NULL && slash != dir) {
-		*slash = '\0';
-		if (mkdir_p(dir, 0700) == -1) {
-			error_set(err, ERR_LOCAL, "cannot create %s: %s", dir,
-			    strerror(errno));
-			free(dir);
-			return -1;
-		}
-	}
-	free(dir);
+	if (mkdir_parents(path, err) == -1)
+		return -1;
 	xasprintf(&tmp, "%s.tmp%ld", path, (long)getpid());
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 	    0600)) == -1) {

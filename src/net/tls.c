@@ -407,6 +407,7 @@ tls_verify(gnutls_session_t s)
 	size_t			 fplen = sizeof fp;
 	unsigned		 n = 0, status = 0;
 	int			 r;
+	size_t			 reasons_at;
 	struct tls_peer		*p = c->peer;
 
 	certs = gnutls_certificate_get_peers(s, &n);
@@ -483,17 +484,17 @@ tls_verify(gnutls_session_t s)
 		return 0;
 	}
 
+	buf_printf(&b, "TLS: certificate of %s not trusted (", c->host);
+	reasons_at = b.len;
 	tls_reasons(&b, status, &certs[0]);
 	if (p != NULL) {
 		p->untrusted = true;
-		snprintf(p->reason, sizeof p->reason, "%s", buf_cstr(&b));
+		snprintf(p->reason, sizeof p->reason, "%s", buf_cstr(&b) +
+		    reasons_at);
 		snprintf(p->fingerprint, sizeof p->fingerprint, "%s", fphex);
 		snprintf(p->pin, sizeof p->pin, "%s", pin);
 		tls_describe(p, &certs[0]);
 	}
-	buf_reset(&b);
-	buf_printf(&b, "TLS: certificate of %s not trusted (", c->host);
-	tls_reasons(&b, status, &certs[0]);
 	buf_printf(&b, ") - SHA-256 fingerprint %s; to trust this certificate "
 	    "add \"tls_fingerprint = %s\" to [account %s]", fphex, fphex,
 	    c->account != NULL ? c->account : "NAME");

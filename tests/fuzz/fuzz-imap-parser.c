@@ -17,16 +17,7 @@
 
 #include "buf.h"
 #include "imap-parser.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define FUZZ_ASSERT(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 struct sink_state {
 	struct buf	 log;

@@ -17,16 +17,7 @@
 #include "buf.h"
 #include "charset.h"
 #include "mime.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define FUZZ_ASSERT(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 /* Terminal-safe: valid UTF-8, only TAB and LF below 0x20, no DEL, C1, bidi. */
 static void

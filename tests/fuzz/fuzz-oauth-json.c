@@ -12,16 +12,7 @@
 
 #include "oauth.h"
 #include "../../src/oauth/oauth-private.h"
-
-int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
-
-#define FUZZ_ASSERT(c) do {						\
-	if (!(c)) {							\
-		fprintf(stderr, "%s:%d: invariant failed: %s\n",	\
-		    __FILE__, __LINE__, #c);				\
-		abort();						\
-	}								\
-} while (0)
+#include "fuzz.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
