@@ -1,7 +1,8 @@
 /*
  * IMAP client (RFC 3501/9051 with CONDSTORE/QRESYNC, LIST-EXTENDED,
- * SPECIAL-USE, ESEARCH, SASL-IR, ENABLE, ID). It does not use LIST-STATUS:
- * imap_status() asks STATUS before LIST instead (see there why).
+ * SPECIAL-USE, ESEARCH, SASL-IR, ENABLE, ID, UIDPLUS, LITERAL+/-). It does
+ * not use LIST-STATUS: imap_status() asks STATUS before LIST instead (see
+ * there why).
  *
  * The client is synchronous: each call sends its commands (pipelined where
  * it helps) and reads until they complete, never waiting longer than the
@@ -254,6 +255,25 @@ int		 imap_uid_expunge(struct imap_client *, const char *uidset,
 		     struct error *err);
 /* Bare EXPUNGE: every \Deleted message of the folder. */
 int		 imap_expunge(struct imap_client *, struct error *err);
+/*
+ * APPEND a message to mailbox (the server's name, modified UTF-7) with
+ * flags (a parenthesised-list body such as "\\Seen", or NULL) and an
+ * internal date (UTC seconds, 0: the server's now). A non-synchronising
+ * literal where the server offers LITERAL+ (or LITERAL- for at most 4096
+ * bytes), else the server's "+" is awaited. With UIDPLUS, the tagged OK's
+ * APPENDUID fills *uidvalidityp and *uidp (else both 0; either may be NULL).
+ * -1 with err set: a NO/BAD names the server's words ([TRYCREATE], [OVERQUOTA]...)
+ * and leaves the connection usable (a NO before the "+" means the message
+ * was never sent). Refused unsent, ERR_USAGE: len 0, a NUL in msg (no
+ * BINARY), flags with controls, parentheses, braces or quotes, a date
+ * outside the years 1900-9999, during IDLE; ERR_PROTO: more than the
+ * server's APPENDLIMIT. msg (CRLF line ends already) goes out byte for
+ * byte through the connection's write queue, never copied whole.
+ */
+int		 imap_append(struct imap_client *, const char *mailbox,
+		     const char *flags, int64_t internaldate, const void *msg,
+		     size_t len, uint32_t *uidvalidityp, uint32_t *uidp,
+		     struct error *err);
 
 /* ---- Low level (also used by tests) ------------------------------------- */
 

@@ -117,6 +117,27 @@ imap_parse_internaldate(const char *s, int64_t *t)
 	return 0;
 }
 
+int
+imap_format_internaldate(char out[IMAP_DATE_LEN], int64_t t)
+{
+	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
+	struct tm	 tm;
+	time_t		 tt = (time_t)t;
+
+	/*
+	 * date-year is 4DIGIT, and our parser takes 1900 on: nothing else
+	 * can be said (or read back). Month names by hand, not strftime's
+	 * %b, which follows the locale.
+	 */
+	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
+	    tm.tm_year < 0 || tm.tm_year > 9999 - 1900)
+		return -1;
+	snprintf(out, IMAP_DATE_LEN, "%02d-%.3s-%04d %02d:%02d:%02d +0000",
+	    tm.tm_mday, months + tm.tm_mon * 3, tm.tm_year + 1900, tm.tm_hour,
+	    tm.tm_min, tm.tm_sec);
+	return 0;
+}
+
 void
 imap_arg_write(struct buf *b, const struct imap_arg *a)
 {

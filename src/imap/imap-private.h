@@ -112,6 +112,10 @@ void	imap_set_caps(struct imap_client *, const struct imap_arg *, size_t n);
  * 0, -1 for a malformed set, -2 when cb returned non-zero.
  */
 int	imap_uidset_each(const char *s, size_t len, imap_uid_cb cb, void *arg);
+/* "dd-Mon-yyyy hh:mm:ss +0000" and its NUL. */
+#define IMAP_DATE_LEN	27
+/* UTC seconds as an IMAP date-time (without the quotes); -1 out of range. */
+int	imap_format_internaldate(char out[IMAP_DATE_LEN], int64_t t);
 /* Decode a FETCH response's list into m (fetch.c); -1 if malformed. */
 int	imap_fetch_decode(const struct imap_resp *, struct imap_msg *m,
 	    struct buf *scratch, struct error *err);
