@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "pop3-private.h"
 #include "proto.h"
+#include "scripted.h"
 #include "test.h"
 #include "xmalloc.h"
 
@@ -338,150 +339,7 @@ test_apop_digest(void)
 	T_EQ_STR(d, "c4c9334bac560ecc979e58001b3e22fb");
 }
 
-/* ---- Scripted servers ---------------------------------------------------- */
-
-/*
- * A server thread runs a script function on one accepted connection. It
- * reads lines with srv_line, answers with srv_send, and keeps every line
- * it received in got, so a test can check exactly what the client sent.
- */
-struct srv {
-	int		 lfd, fd, port;
-	pthread_t	 thread;
-	void		(*script)(struct srv *);
-	struct buf	 in;		/* unread bytes */
-	struct buf	 got;		/* every line received, "\n"-separated */
-	int		 maxpipe;	/* most RETR/DELE seen unanswered */
-	int		 window_wait;	/* RETR lines to wait for before answering */
-	bool		 closed;
-};
-
-static void
-srv_send(struct srv *s, const char *fmt, ...)
-{
-	char	*p;
-	va_list	 ap;
-	size_t	 off = 0, n;
-	ssize_t	 w;
-
-	va_start(ap, fmt);
-	xvasprintf(&p, fmt, ap);
-	va_end(ap);
-	n = strlen(p);
-	while (off < n) {
-		w = send(s->fd, p + off, n - off, MSG_NOSIGNAL);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(p);
-}
-
-/* Read what is there (waiting up to ms); 0 at EOF or timeout. */
-static int
-srv_fill(struct srv *s, int ms)
-{
-	struct pollfd	pfd = { s->fd, POLLIN, 0 };
-	char		b[4096];
-	ssize_t		n;
-
-	if (poll(&pfd, 1, ms) <= 0)
-		return 0;
-	if ((n = recv(s->fd, b, sizeof b, 0)) <= 0) {
-		s->closed = true;
-		return 0;
-	}
-	buf_add(&s->in, b, (size_t)n);
-	return 1;
-}
-
-/* The next line without CRLF (static storage), or NULL at EOF/timeout. */
-static const char *
-srv_line(struct srv *s)
-{
-	static char	 line[1024];
-	char		*nl;
-	size_t		 n;
-
-	for (;;) {
-		if (s->in.len > 0 &&
-		    (nl = memchr(s->in.data, '\n', s->in.len)) != NULL) {
-			n = (size_t)(nl - s->in.data);
-			if (n >= sizeof line)
-				n = sizeof line - 1;
-			memcpy(line, s->in.data, n);
-			if (n > 0 && line[n - 1] == '\r')
-				n--;
-			line[n] = '\0';
-			buf_consume(&s->in, (size_t)(nl - s->in.data) + 1);
-			buf_adds(&s->got, line);
-			buf_addc(&s->got, '\n');
-			return line;
-		}
-		if (!srv_fill(s, 5000))
-			return NULL;
-	}
-}
-
-/* Lines waiting in the input buffer (commands sent but not answered). */
-static int
-srv_pending_lines(struct srv *s)
-{
-	int	n = 0;
-	size_t	i;
-
-	for (i = 0; i < s->in.len; i++)
-		if (s->in.data[i] == '\n')
-			n++;
-	return n;
-}
-
-static void *
-srv_main(void *arg)
-{
-	struct srv		*s = arg;
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
-
-	s->fd = accept(s->lfd, (struct sockaddr *)&sin, &len);
-	if (s->fd == -1)
-		return NULL;
-	s->script(s);
-	close(s->fd);
-	return NULL;
-}
-
-static void
-srv_start(struct srv *s, void (*script)(struct srv *))
-{
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-
-	memset(s, 0, sizeof *s);
-	buf_init(&s->in, 0);
-	buf_init(&s->got, 0);
-	s->script = script;
-	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s->lfd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(s->lfd, 1) == -1 ||
-	    getsockname(s->lfd, (struct sockaddr *)&sin, &len) == -1) {
-		perror("test server");
-		exit(1);
-	}
-	s->port = ntohs(sin.sin_port);
-	pthread_create(&s->thread, NULL, srv_main, s);
-}
-
-static void
-srv_stop(struct srv *s)
-{
-	pthread_join(s->thread, NULL);
-	close(s->lfd);
-	buf_free(&s->in);
-}
+/* ---- Scripted servers (tests/scripted.c) ---------------------------- */
 
 static void
 params_init(struct proto_params *a, int port, enum proto_tls tls)
