@@ -162,6 +162,27 @@ static const char *migrations[] = {
 	"  uid INTEGER NOT NULL,"
 	"  PRIMARY KEY(folder_id, q, uid)"
 	") WITHOUT ROWID;",
+	/*
+	 * 7 -> 8: the outbox (outbox.c). message is the copy to file (Bcc
+	 * kept; the copy sent leaves it out); rcpts the envelope's, one per
+	 * line. state: 0 queued, 1 sent (the server took it; filing it in
+	 * the record folder may be left), 2 held (refused: the user acts).
+	 */
+	"CREATE TABLE outbox("
+	"  id INTEGER PRIMARY KEY,"
+	"  created INTEGER NOT NULL,"
+	"  env_from TEXT NOT NULL,"
+	"  rcpts TEXT NOT NULL,"
+	"  subject TEXT,"
+	"  to_text TEXT,"
+	"  message_id TEXT,"
+	"  message BLOB NOT NULL,"
+	"  state INTEGER NOT NULL DEFAULT 0,"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_try INTEGER NOT NULL DEFAULT 0,"
+	"  last_error TEXT,"
+	"  sent_at INTEGER NOT NULL DEFAULT 0"
+	");",
 };
 
 /* Step that first needs the bodies copied to their own file. */

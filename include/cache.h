@@ -506,4 +506,64 @@ int	cache_pattern_select(struct cache *, int64_t folder_id,
 	    const struct cache_pattern *, cache_uid_cb cb, void *arg,
 	    struct error *err);
 
+/* ---- Outbox (cache/outbox.c) ------------------------------------------ */
+
+/*
+ * Mail to send. A message is committed here (durably) before anything is
+ * sent; the engine sends it, marks it sent the moment the server has
+ * taken it (so it is never sent twice), files it in the record folder,
+ * and removes it. A refusal the user has to act on holds it.
+ */
+enum cache_outbox_state {
+	CACHE_OUTBOX_QUEUED = 0,	/* to send, at next_try or later */
+	CACHE_OUTBOX_SENT = 1,		/* taken by the server; filing left */
+	CACHE_OUTBOX_HELD = 2,		/* refused: last_error says why */
+};
+
+struct cache_outbox {
+	int64_t		 id;
+	int64_t		 created;
+	char		*env_from;	/* envelope sender address */
+	char		*rcpts;		/* envelope recipients, one per line */
+	char		*subject;	/* UTF-8, for lists */
+	char		*to;		/* the To header as written, for lists */
+	char		*message_id;
+	char		*message;	/* cache_outbox_get only; NUL-ended */
+	size_t		 len;		/* the message's size */
+	enum cache_outbox_state state;
+	int		 attempts;
+	int64_t		 next_try;	/* UTC seconds */
+	char		*last_error;
+	int64_t		 sent_at;	/* UTC seconds, or 0 */
+};
+
+/* Add (a durable commit); *idp gets its id. */
+int	cache_outbox_add(struct cache *, const struct cache_outbox *,
+	    int64_t *idp, struct error *err);
+/* All rows, oldest first, without their messages. */
+int	cache_outbox_list(struct cache *, struct cache_outbox **rowsp,
+	    size_t *np, struct error *err);
+/* One row with its message; ERR_USAGE when there is no such id. */
+int	cache_outbox_get(struct cache *, int64_t id, struct cache_outbox *,
+	    struct error *err);
+/* Rows in state (-1: all). */
+int64_t	cache_outbox_count(struct cache *, int state);
+/* The server took it (when: UTC seconds). */
+int	cache_outbox_sent(struct cache *, int64_t id, int64_t when,
+	    struct error *err);
+/* Not now (4xx, offline): one more attempt, the next at next_try. */
+int	cache_outbox_defer(struct cache *, int64_t id, int64_t next_try,
+	    const char *why, struct error *err);
+/* Refused: held for the user (a sent row stays sent, noting why). */
+int	cache_outbox_hold(struct cache *, int64_t id, const char *why,
+	    struct error *err);
+/* Note why without changing its state (filing a sent one failed). */
+int	cache_outbox_note(struct cache *, int64_t id, const char *why,
+	    struct error *err);
+/* Held or waiting: queue it to go now. */
+int	cache_outbox_retry(struct cache *, int64_t id, struct error *err);
+int	cache_outbox_remove(struct cache *, int64_t id, struct error *err);
+void	cache_outbox_clear(struct cache_outbox *);
+void	cache_outbox_free(struct cache_outbox *, size_t n);
+
 #endif

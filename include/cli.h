@@ -79,6 +79,8 @@ int	cmd_copy(struct cli_ctx *, int, char **);
 int	cmd_expunge(struct cli_ctx *, int, char **);
 int	cmd_pending(struct cli_ctx *, int, char **);
 int	cmd_auth(struct cli_ctx *, int, char **);
+int	cmd_send(struct cli_ctx *, int, char **);
+int	cmd_outbox(struct cli_ctx *, int, char **);
 int	cmd_setup(struct cli_ctx *, int, char **);
 /* petrel with no command: the terminal UI. */
 int	cli_tui(struct cli_ctx *);

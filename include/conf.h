@@ -11,7 +11,8 @@
 
 #include "util.h"
 
-enum account_proto { PROTO_IMAP, PROTO_POP3 };
+/* PROTO_SMTP only names the scheme of an smtp = URL, never an account's. */
+enum account_proto { PROTO_IMAP, PROTO_POP3, PROTO_SMTP };
 
 enum tls_mode {
 	TLS_IMPLICIT,		/* imaps://, pop3s:// */
@@ -54,6 +55,16 @@ struct account {
 	bool		 pop3_delete_expunged;	/* DELE what the user expunged (yes) */
 	bool		 pop3_headers_only;	/* pop3_headers_only = yes: TOP first, RETR on demand */
 
+	/* Sending: smtp = URL (NULL smtp_host: the account cannot send). */
+	char		*smtp_host;
+	int		 smtp_port;	/* from the URL, else 465 (smtps), 587 */
+	enum tls_mode	 smtp_tls;
+	char		*smtp_user;
+	char		*from;		/* "Name <addr>", else the account's user */
+	char		*record;	/* folder for sent mail; NULL: the server's
+					   \Sent folder or "Sent"; "off": none */
+	char		*signature;	/* a file appended to new mail */
+
 	/* Every key of the section as written, for options added later. */
 	char		**keys;
 	char		**values;
@@ -89,6 +100,19 @@ const char	*conf_get(const struct conf *, const struct account *a, const char *k
  * caller frees the result with freezero_str().
  */
 int		 account_password(const struct account *, char **pwp, struct error *err);
+/*
+ * The SMTP server's secret: smtp_password or smtp_password_command when
+ * set, else the account's own (account_password()).
+ */
+int		 account_smtp_password(const struct account *, char **pwp,
+		     struct error *err);
+/* The SMTP login takes a secret of its own (smtp_password[_command]). */
+bool		 account_smtp_own_secret(const struct account *);
+/*
+ * Is addr (an address, any case) one of the user's own: from's, the
+ * account user's when it is an address, or one of alternates?
+ */
+bool		 account_is_own_address(const struct account *, const char *addr);
 /* False when the login needs no secret (auth = external, a certificate). */
 bool		 account_has_secret(const struct account *);
 /*

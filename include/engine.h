@@ -73,6 +73,9 @@ struct sync_stats {
 	size_t		bytes_in;
 	size_t		bytes_out;
 	struct replay_stats replay;	/* pending actions sent first */
+	/* The outbox: sent now, waiting (offline, 4xx), held (refused),
+	   sent but not filed in the record folder yet. */
+	uint64_t	mail_sent, mail_waiting, mail_held, mail_unfiled;
 };
 
 /* ---- Sessions ------------------------------------------------------------ */
@@ -155,6 +158,11 @@ uint64_t	 session_fetch_body(struct session *, const char *folder,
 		     uint32_t uid);
 uint64_t	 session_replay(struct session *);
 /*
+ * Send what waits in the outbox and is due (id 0), or message id now,
+ * and file what was sent in the record folder. A sync does this first.
+ */
+uint64_t	 session_send(struct session *, int64_t id);
+/*
  * Ask the server which messages of folder contain word (which: 'b' the
  * body, UID SEARCH BODY; 'B' the whole message, TEXT) and keep the answer
  * under key (cache_server_hits_put), so that a ~b/~B pattern also finds
@@ -192,10 +200,24 @@ void		 session_watch_opts(struct session *, const struct watch_opts *);
  * until set, and when it is not a server folder.
  */
 uint64_t	 session_watch_folder(struct session *, const char *folder);
-/* The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). */
+/*
+ * The answer to SESSION_EV_PASSWORD; NULL refuses (the login fails). An
+ * event whose text is "smtp" asks for the SMTP server's own secret
+ * (account_smtp_password()): answer with session_smtp_password().
+ */
 void		 session_password(struct session *, const char *password);
 /* Or: no password, for this reason (the login fails with err). */
 void		 session_password_error(struct session *, const struct error *);
+void		 session_smtp_password(struct session *, const char *password);
+void		 session_smtp_password_error(struct session *,
+		     const struct error *);
+/*
+ * Answer a SESSION_EV_PASSWORD on this thread from the configuration
+ * (account_password() or account_smtp_password(), which may prompt on
+ * the terminal): what engine_call() does.
+ */
+void		 engine_answer_password(struct session *,
+		     const struct session_event *);
 
 /*
  * The user accepted the certificate of SESSION_EV_TRUST (its cert->pin):
@@ -265,6 +287,16 @@ struct engine_quota {
 	int		 percent;
 };
 int	engine_quota(struct cache *, struct engine_quota *q);
+
+/*
+ * Put a whole message (petrel send) into the account's outbox: line ends
+ * made CRLF; From (the account's from), Date and Message-ID added when
+ * missing; the envelope recipients are rcpts, and with from_headers also
+ * To, Cc and Bcc. *idp gets its outbox id. Nothing is sent here.
+ */
+int	engine_outbox_add(const struct account *, struct cache *,
+	    const char *msg, size_t len, char *const *rcpts, int nrcpts,
+	    bool from_headers, int64_t *idp, struct error *err);
 
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,

@@ -210,6 +210,24 @@ password_typed(struct ui *ui, const char *text)
 	explicit_bzero(ui->prompt.buf, sizeof ui->prompt.buf);
 }
 
+/*
+ * The SMTP server's own secret (smtp_password or smtp_password_command,
+ * which gets the terminal as password_command does).
+ */
+static void
+smtp_password_wanted(struct ui *ui, struct ui_account *ua,
+    const struct session_event *ev)
+{
+	bool	command = conf_get(NULL, ua->acct, "smtp_password") == NULL;
+
+	if (command)
+		draw_suspend();
+	engine_answer_password(ua->sess, ev);
+	if (command)
+		draw_resume();
+	ui->dirty = true;
+}
+
 static void
 password_wanted(struct ui *ui, struct ui_account *ua)
 {
@@ -288,7 +306,10 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 			ua->retry_s = RETRY_MIN_S;
 		break;
 	case SESSION_EV_PASSWORD:
-		password_wanted(ui, ua);
+		if (ev->text != NULL && strcmp(ev->text, "smtp") == 0)
+			smtp_password_wanted(ui, ua, ev);
+		else
+			password_wanted(ui, ua);
 		break;
 	case SESSION_EV_PROGRESS:
 		free(ua->progress_folder);

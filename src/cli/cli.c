@@ -16,6 +16,8 @@ const struct cli_cmd cli_cmds[] = {
 	{ "copy", "[--json] FOLDER UIDS DEST", cmd_copy },
 	{ "expunge", "[--json] FOLDER", cmd_expunge },
 	{ "pending", "[--json]", cmd_pending },
+	{ "send", "[-a ACCOUNT] [-t] [--json] [RECIPIENT...] < MESSAGE", cmd_send },
+	{ "outbox", "[--json] [--retry ID | --cancel ID]", cmd_outbox },
 	{ "auth", "[--device] [--no-browser] [--timeout SECONDS]", cmd_auth },
 	{ "setup", "[--address ADDR] [--password-command CMD] [--name NAME] "
 	    "[--ca-file FILE] [--list] [--yes]", cmd_setup },

@@ -45,7 +45,8 @@ const char *const account_known_keys[] = {
 	"oauth2_client_id", "oauth2_client_secret", "oauth2_auth_url",
 	"oauth2_token_url", "oauth2_device_url", "oauth2_scope",
 	"oauth2_refresh_token_command", "oauth2_store_command", "tls_cert_file",
-	"tls_key_file", NULL
+	"tls_key_file", "smtp", "smtp_password", "smtp_password_command",
+	"smtp_auth", "from", "alternates", "record", "signature", NULL
 };
 
 /* Keys that only mean something for a POP3 account. */
@@ -130,6 +131,9 @@ account_parse_url(struct account *a, enum account_proto proto,
 		{ "pop3s", PROTO_POP3, TLS_IMPLICIT, 995 },
 		{ "pop3", PROTO_POP3, TLS_STARTTLS, 110 },
 		{ "pop3+insecure", PROTO_POP3, TLS_NONE, 110 },
+		{ "smtps", PROTO_SMTP, TLS_IMPLICIT, 465 },
+		{ "smtp", PROTO_SMTP, TLS_STARTTLS, 587 },
+		{ "smtp+insecure", PROTO_SMTP, TLS_NONE, 587 },
 	};
 	const char	*p, *at, *hs, *he, *ps, *end, *name;
 	char		 tmp[INET6_ADDRSTRLEN + 1];
@@ -138,7 +142,8 @@ account_parse_url(struct account *a, enum account_proto proto,
 	size_t		 i, n;
 	int		 found = -1;
 
-	name = proto == PROTO_IMAP ? "imap" : "pop3";
+	name = proto == PROTO_IMAP ? "imap" : proto == PROTO_POP3 ? "pop3" :
+	    "smtp";
 	if ((p = strstr(url, "://")) == NULL)
 		return error_set(err, ERR_CONFIG, "%s URL \"%s\" is not of the "
 		    "form %s://USER@HOST[:PORT]", name, url,
@@ -153,7 +158,8 @@ account_parse_url(struct account *a, enum account_proto proto,
 		return error_set(err, ERR_CONFIG, "unknown %s URL scheme "
 		    "\"%.*s\" (use %s)", name, (int)(n > 32 ? 32 : n), url,
 		    proto == PROTO_IMAP ? "imaps, imap or imap+insecure" :
-		    "pop3s, pop3 or pop3+insecure");
+		    proto == PROTO_POP3 ? "pop3s, pop3 or pop3+insecure" :
+		    "smtps, smtp or smtp+insecure");
 	a->proto = proto;
 	a->tls = schemes[found].tls;
 	a->port = schemes[found].port;
@@ -400,6 +406,35 @@ account_finish(struct account *a, const int *lines, const char *path,
 			    PROTO_POP3, v, err) == -1)
 				return error_prefix(err, "%s:%d", path,
 				    lines[i]);
+		} else if (strcmp(k, "smtp") == 0) {
+			struct account	t;
+
+			memset(&t, 0, sizeof t);
+			if (account_parse_url(&t, PROTO_SMTP, v, err) == -1) {
+				free(t.user);
+				free(t.host);
+				return error_prefix(err, "%s:%d", path,
+				    lines[i]);
+			}
+			free(a->smtp_host);
+			free(a->smtp_user);
+			a->smtp_host = t.host;
+			a->smtp_user = t.user;
+			a->smtp_port = t.port;
+			a->smtp_tls = t.tls;
+		} else if (strcmp(k, "from") == 0) {
+			if (strpbrk(v, "\r\n") != NULL || strchr(v, '@') == NULL)
+				return error_set(err, ERR_CONFIG, "%s:%d: from "
+				    "must be an address, as in from = Name "
+				    "<user@example.org>", path, lines[i]);
+			free(a->from);
+			a->from = xstrdup(v);
+		} else if (strcmp(k, "record") == 0) {
+			free(a->record);
+			a->record = xstrdup(v);
+		} else if (strcmp(k, "signature") == 0) {
+			free(a->signature);
+			a->signature = account_path(v, path);
 		} else if (strcmp(k, "password") == 0) {
 			a->password = secret_strdup(v);
 		} else if (strcmp(k, "password_command") == 0) {
@@ -849,6 +884,83 @@ account_store_secret(const struct account *a, const char *key,
 	}
 	close(efd);
 	return 0;
+}
+
+bool
+account_smtp_own_secret(const struct account *a)
+{
+	return conf_get(NULL, a, "smtp_password") != NULL ||
+	    conf_get(NULL, a, "smtp_password_command") != NULL;
+}
+
+int
+account_smtp_password(const struct account *a, char **pwp, struct error *err)
+{
+	const char	*v;
+
+	*pwp = NULL;
+	if ((v = conf_get(NULL, a, "smtp_password")) != NULL) {
+		*pwp = secret_strdup(v);
+		return 0;
+	}
+	if ((v = conf_get(NULL, a, "smtp_password_command")) != NULL)
+		return account_run_command(a, "smtp_password_command", v, 0,
+		    pwp, err);
+	return account_password(a, pwp, err);
+}
+
+/* The address inside "Name <addr>" (or the whole of a bare one). */
+static void
+account_addr_part(const char *s, size_t len, const char **ap, size_t *lenp)
+{
+	const char	*lt = memchr(s, '<', len), *gt;
+
+	if (lt != NULL && (gt = memchr(lt, '>', len - (size_t)(lt - s))) !=
+	    NULL) {
+		*ap = lt + 1;
+		*lenp = (size_t)(gt - lt - 1);
+		return;
+	}
+	while (len > 0 && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	*ap = s;
+	*lenp = len;
+}
+
+static bool
+account_addr_eq(const char *s, size_t len, const char *addr)
+{
+	const char	*a;
+	size_t		 n;
+
+	account_addr_part(s, len, &a, &n);
+	return n > 0 && n == strlen(addr) && strncasecmp_ascii(a, addr, n) == 0;
+}
+
+bool
+account_is_own_address(const struct account *a, const char *addr)
+{
+	const char	*alt, *p, *e;
+
+	if (a->from != NULL && account_addr_eq(a->from, strlen(a->from), addr))
+		return true;
+	if (a->user != NULL && strchr(a->user, '@') != NULL &&
+	    account_addr_eq(a->user, strlen(a->user), addr))
+		return true;
+	if ((alt = conf_get(NULL, a, "alternates")) == NULL)
+		return false;
+	/* Addresses separated by spaces or commas. */
+	for (p = alt; *p != '\0'; p = e) {
+		p += strspn(p, " ,\t");
+		e = p + strcspn(p, " ,\t");
+		if (e > p && account_addr_eq(p, (size_t)(e - p), addr))
+			return true;
+	}
+	return false;
 }
 
 bool

@@ -502,6 +502,11 @@ conf_free(struct conf **confp)
 		free(a->oauth2_provider);
 		free(a->tls_cert_file);
 		free(a->tls_key_file);
+		free(a->smtp_host);
+		free(a->smtp_user);
+		free(a->from);
+		free(a->record);
+		free(a->signature);
 		free(a->tls_ca_file);
 		free(a->tls_fingerprint);
 		free(a->auth);

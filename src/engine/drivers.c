@@ -593,6 +593,14 @@ imapdrv_replay(struct session *s, const struct sync_opts *opts,
 	    opts->notice_arg, rs, err), err);
 }
 
+static int
+imapdrv_append(struct session *s, const char *folder, const char *msg,
+    size_t len, struct error *err)
+{
+	return imapdrv_after(s, imap_append(s->imap, folder, "\\Seen", 0,
+	    msg, len, NULL, NULL, err), err);
+}
+
 /*
  * NOOP in the folder last used (INBOX when none): what it brings goes into
  * the cache; new messages, or an EXPUNGE the map could not name, are
@@ -1005,6 +1013,7 @@ const struct engine_driver engine_imap_driver = {
 	.sync = imapdrv_sync,
 	.fetch_body = imapdrv_fetch_body,
 	.replay = imapdrv_replay,
+	.append = imapdrv_append,
 	.check = imapdrv_check,
 	.wait_changes = imapdrv_wait_changes,
 	.online = imapdrv_online,

@@ -158,6 +158,12 @@ struct engine_driver {
 	 */
 	int		(*wait_changes)(struct session *, int wake_fd,
 			    struct error *);
+	/*
+	 * APPEND msg to folder (the server's name) as \Seen; NULL when the
+	 * protocol has no server folders (POP3).
+	 */
+	int		(*append)(struct session *, const char *folder,
+			    const char *msg, size_t len, struct error *);
 	/* True while the connection (if any) is usable. */
 	bool		(*online)(struct session *);
 	/* LOGOUT/QUIT and close, when open. */
@@ -185,6 +191,12 @@ void	session_settle(struct session *);
 extern const struct engine_driver engine_imap_driver;
 extern const struct engine_driver engine_pop3_driver;
 
+enum session_secret_which {
+	SESSION_SECRET_LOGIN,	/* the account's (IMAP, POP3, and SMTP too) */
+	SESSION_SECRET_SMTP,	/* smtp_password[_command] */
+	SESSION_SECRETS
+};
+
 struct session {
 	const struct account	*acct;
 	const struct engine_driver *drv;
@@ -195,11 +207,17 @@ struct session {
 	pthread_t		 thread;
 	enum session_state	 state;
 
-	/* The password, asked once (SESSION_EV_PASSWORD). */
+	/*
+	 * The secrets, each asked once (SESSION_EV_PASSWORD, its text NULL
+	 * for the login's, "smtp" for the SMTP server's own), under pw_lock.
+	 */
 	pthread_mutex_t		 pw_lock;
 	pthread_cond_t		 pw_cond;
-	char			*password;
-	bool			 pw_answered;
+	struct session_secret {
+		char		*value;
+		bool		 answered;
+		struct error	 error;		/* why there is none */
+	}			 secrets[SESSION_SECRETS];
 	bool			 oauth_force;	/* refresh the token (pw_lock) */
 	/* Trust on first use: the pins file, a key the user accepted for
 	 * this session (under pw_lock), what the last refusal showed. */
@@ -207,7 +225,6 @@ struct session {
 	char			 trust_once[64];	/* a pin-sha256 */
 	char			 trust_copy[64];	/* the worker's */
 	struct tls_peer		 peer;			/* worker's */
-	struct error		 pw_error;	/* why there is none */
 	bool			 stopping;	/* under pw_lock */
 	bool			 busy;		/* running a command; pw_lock */
 
@@ -249,6 +266,21 @@ int	session_get_password(struct session *, const char **pwp,
 	    struct error *err);
 /* Forget the password (the server refused it): the next login asks again. */
 void	session_forget_password(struct session *);
+/* The SMTP server's secret: its own when configured, else the login's. */
+int	session_get_smtp_password(struct session *, const char **pwp,
+	    struct error *err);
+void	session_forget_secret(struct session *, enum session_secret_which);
+/* Connected through the driver, or -1 with err set (a refusal posted). */
+int	session_ensure_online(struct session *, struct error *err);
+/* A refused certificate, for the owner to ask the user about. */
+void	session_post_trust(struct session *, const struct tls_peer *);
+/*
+ * The outbox (outbox.c): send what is due (only: that one message, due
+ * or not), file what was sent; counts into st. -1 with err set to the
+ * first failure (each message keeps its own in the outbox).
+ */
+int	session_send_outbox(struct session *, int64_t only,
+	    struct sync_stats *st, struct error *err);
 /* net's description of a refused certificate, as the engine shows it. */
 void	session_cert_from_peer(struct session_cert *, const struct tls_peer *);
 /* A refused OAuth2 token: forgotten, true (get a fresh one and retry once). */

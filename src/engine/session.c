@@ -40,6 +40,7 @@ enum session_cmd_type {
 	CMD_WATCH,
 	CMD_SEARCH,		/* folder, key (in folders[0]), uid: which */
 	CMD_NETCHANGE,		/* uid: a NETWATCH_* event */
+	CMD_SEND,		/* outbox_id: one message, 0 all due */
 	CMD_STOP,
 };
 
@@ -51,6 +52,7 @@ struct session_cmd {
 	int			 nfolders;
 	char			*folder;
 	uint32_t		 uid;
+	int64_t			 outbox_id;
 };
 
 static void
@@ -129,8 +131,8 @@ session_oauth_token(struct session *s, const char **pwp, struct error *err)
 	pthread_mutex_lock(&s->pw_lock);
 	force = s->oauth_force;
 	s->oauth_force = false;
-	if (s->password != NULL && !force) {
-		*pwp = s->password;
+	if (s->secrets[SESSION_SECRET_LOGIN].value != NULL && !force) {
+		*pwp = s->secrets[SESSION_SECRET_LOGIN].value;
 		pthread_mutex_unlock(&s->pw_lock);
 		return 0;
 	}
@@ -139,15 +141,61 @@ session_oauth_token(struct session *s, const char **pwp, struct error *err)
 		return -1;
 	session_password(s, tok);
 	freezero_str(tok);
-	*pwp = s->password;
+	*pwp = s->secrets[SESSION_SECRET_LOGIN].value;
+	return 0;
+}
+
+/*
+ * Wait for the owner's answer to SESSION_EV_PASSWORD for secret which:
+ * only the owner may run password_command, since it may need the
+ * terminal, which the UI has to hand over.
+ */
+static int
+session_wait_secret(struct session *s, enum session_secret_which which,
+    const char **pwp, struct error *err)
+{
+	struct session_secret	*sec = &s->secrets[which];
+	struct session_event	*ev;
+	bool			 asked = false;
+
+	pthread_mutex_lock(&s->pw_lock);
+	if (sec->value == NULL && !sec->answered)
+		error_clear(&sec->error);
+	while (sec->value == NULL && !s->stopping) {
+		if (sec->answered)
+			break;
+		if (!asked) {
+			ev = event_new(SESSION_EV_PASSWORD);
+			if (which == SESSION_SECRET_SMTP)
+				ev->text = xstrdup("smtp");
+			post(s, ev);
+			asked = true;
+		}
+		pthread_cond_wait(&s->pw_cond, &s->pw_lock);
+	}
+	*pwp = sec->value;
+	if (sec->value == NULL) {
+		/* Refused: ask again at the next login, not in a loop now. */
+		sec->answered = false;
+		pthread_mutex_unlock(&s->pw_lock);
+		if (s->stopping)
+			return error_set(err, ERR_TRANSIENT, "session of %s "
+			    "stopped", s->acct->name);
+		if (sec->error.cls != ERR_NONE) {
+			if (err != NULL)
+				*err = sec->error;
+			return -1;
+		}
+		return error_set(err, ERR_AUTH, "account %s: no %spassword",
+		    s->acct->name, which == SESSION_SECRET_SMTP ? "SMTP " : "");
+	}
+	pthread_mutex_unlock(&s->pw_lock);
 	return 0;
 }
 
 int
 session_get_password(struct session *s, const char **pwp, struct error *err)
 {
-	bool	asked = false;
-
 	if (engine_oauth_builtin(s->acct))
 		return session_oauth_token(s, pwp, err);
 	if (!account_has_secret(s->acct)) {
@@ -155,62 +203,56 @@ session_get_password(struct session *s, const char **pwp, struct error *err)
 		*pwp = "";
 		return 0;
 	}
+	return session_wait_secret(s, SESSION_SECRET_LOGIN, pwp, err);
+}
+
+int
+session_get_smtp_password(struct session *s, const char **pwp,
+    struct error *err)
+{
+	if (!account_smtp_own_secret(s->acct))
+		return session_get_password(s, pwp, err);
+	return session_wait_secret(s, SESSION_SECRET_SMTP, pwp, err);
+}
+
+static void
+session_answer(struct session *s, enum session_secret_which which,
+    const char *password, const struct error *e)
+{
+	struct session_secret	*sec = &s->secrets[which];
 
 	pthread_mutex_lock(&s->pw_lock);
-	if (s->password == NULL && !s->pw_answered)
-		error_clear(&s->pw_error);
-	while (s->password == NULL && !s->stopping) {
-		if (s->pw_answered)
-			break;
-		if (!asked) {
-			/* Only the owner may run password_command: it may
-			 * need the terminal, which the UI has to hand over. */
-			post(s, event_new(SESSION_EV_PASSWORD));
-			asked = true;
-		}
-		pthread_cond_wait(&s->pw_cond, &s->pw_lock);
-	}
-	*pwp = s->password;
-	if (s->password == NULL) {
-		/* Refused: ask again at the next login, not in a loop now. */
-		s->pw_answered = false;
-		pthread_mutex_unlock(&s->pw_lock);
-		if (s->stopping)
-			return error_set(err, ERR_TRANSIENT, "session of %s "
-			    "stopped", s->acct->name);
-		if (s->pw_error.cls != ERR_NONE) {
-			if (err != NULL)
-				*err = s->pw_error;
-			return -1;
-		}
-		return error_set(err, ERR_AUTH, "account %s: no password",
-		    s->acct->name);
-	}
+	freezero_str(sec->value);
+	sec->value = password != NULL ? secret_strdup(password) : NULL;
+	if (e != NULL)
+		sec->error = *e;
+	sec->answered = true;
+	pthread_cond_broadcast(&s->pw_cond);
 	pthread_mutex_unlock(&s->pw_lock);
-	return 0;
 }
 
 void
 session_password(struct session *s, const char *password)
 {
-	pthread_mutex_lock(&s->pw_lock);
-	freezero_str(s->password);
-	s->password = password != NULL ? secret_strdup(password) : NULL;
-	s->pw_answered = true;
-	pthread_cond_broadcast(&s->pw_cond);
-	pthread_mutex_unlock(&s->pw_lock);
+	session_answer(s, SESSION_SECRET_LOGIN, password, NULL);
 }
 
 void
 session_password_error(struct session *s, const struct error *e)
 {
-	pthread_mutex_lock(&s->pw_lock);
-	freezero_str(s->password);
-	s->password = NULL;
-	s->pw_error = *e;
-	s->pw_answered = true;
-	pthread_cond_broadcast(&s->pw_cond);
-	pthread_mutex_unlock(&s->pw_lock);
+	session_answer(s, SESSION_SECRET_LOGIN, NULL, e);
+}
+
+void
+session_smtp_password(struct session *s, const char *password)
+{
+	session_answer(s, SESSION_SECRET_SMTP, password, NULL);
+}
+
+void
+session_smtp_password_error(struct session *s, const struct error *e)
+{
+	session_answer(s, SESSION_SECRET_SMTP, NULL, e);
 }
 
 void
@@ -232,8 +274,8 @@ session_cert_from_peer(struct session_cert *c, const struct tls_peer *p)
 }
 
 /* The refused certificate, for the owner to ask the user about. */
-static void
-post_trust(struct session *s, const struct tls_peer *p)
+void
+session_post_trust(struct session *s, const struct tls_peer *p)
 {
 	struct session_event	*ev = event_new(SESSION_EV_TRUST);
 
@@ -262,13 +304,19 @@ session_trust(struct session *s, const struct session_cert *peer,
 }
 
 void
-session_forget_password(struct session *s)
+session_forget_secret(struct session *s, enum session_secret_which which)
 {
 	pthread_mutex_lock(&s->pw_lock);
-	freezero_str(s->password);
-	s->password = NULL;
-	s->pw_answered = false;
+	freezero_str(s->secrets[which].value);
+	s->secrets[which].value = NULL;
+	s->secrets[which].answered = false;
 	pthread_mutex_unlock(&s->pw_lock);
+}
+
+void
+session_forget_password(struct session *s)
+{
+	session_forget_secret(s, SESSION_SECRET_LOGIN);
 }
 
 /*
@@ -440,8 +488,8 @@ hook_opts(struct session *s, struct sync_opts *opts)
 
 /* ---- The worker ------------------------------------------------------------ */
 
-static int
-ensure_online(struct session *s, struct error *err)
+int
+session_ensure_online(struct session *s, struct error *err)
 {
 	if (s->drv->online(s))
 		return 0;
@@ -451,7 +499,7 @@ ensure_online(struct session *s, struct error *err)
 			session_forget_password(s);
 		if (err->cls == ERR_TLS && (s->peer.untrusted ||
 		    s->peer.changed)) {
-			post_trust(s, &s->peer);
+			session_post_trust(s, &s->peer);
 		}
 		session_set_state(s, SESSION_OFFLINE);
 		return -1;
@@ -605,7 +653,7 @@ reconnect(struct session *s)
 	memset(&stats, 0, sizeof stats);
 	hook_opts(s, &opts);
 	error_clear(&err);
-	if (ensure_online(s, &err) == 0 &&
+	if (session_ensure_online(s, &err) == 0 &&
 	    s->drv->sync(s, &opts, &stats, &err) == 0) {
 		s->no_wait = false;
 		s->thread_dirty = true;
@@ -693,13 +741,21 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		opts.bodies = cmd->bodies;
 		opts.folders = cmd->folders;
 		opts.nfolders = cmd->nfolders;
-		if (ensure_online(s, &ev->err) == 0)
+		/* Mail waiting goes first; its failures are its own. */
+		if (cache_outbox_count(s->cache, -1) > 0) {
+			struct error e;
+
+			error_clear(&e);
+			if (session_send_outbox(s, 0, &ev->stats, &e) == -1)
+				hook_notice(s, e.msg);
+		}
+		if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
 		/* Threaded and indexed once the queue is empty. */
 		s->text_dirty = s->thread_dirty = true;
 		break;
 	case CMD_FETCH_BODY:
-		if (ensure_online(s, &ev->err) == 0)
+		if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->fetch_body(s, cmd->folder, cmd->uid,
 			    &ev->err);
 		if (rv == 0) {
@@ -710,18 +766,22 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 	case CMD_REPLAY:
 		if (cache_pending_count(s->cache) == 0)
 			rv = 0;
-		else if (ensure_online(s, &ev->err) == 0)
+		else if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->replay(s, &opts, &ev->stats.replay,
 			    &ev->err);
 		break;
+	case CMD_SEND:
+		rv = session_send_outbox(s, cmd->outbox_id, &ev->stats,
+		    &ev->err);
+		break;
 	case CMD_CHECK:
-		if (ensure_online(s, &ev->err) == 0)
+		if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->check(s, &ev->err);
 		break;
 	case CMD_SEARCH:
 		if (s->drv->search == NULL)
 			rv = 0;
-		else if (ensure_online(s, &ev->err) == 0)
+		else if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->search(s, cmd->folder, cmd->folders[0],
 			    (char)cmd->uid, cmd->folders[1], &ev->err);
 		if (rv == 0)
@@ -885,6 +945,7 @@ engine_stop(struct session **sp)
 	struct session		*s = *sp;
 	struct session_cmd	*cmd;
 	uint64_t		 one = 1;
+	int			 i;
 
 	if (s == NULL)
 		return;
@@ -909,7 +970,8 @@ engine_stop(struct session **sp)
 	channel_free(&s->cmds, cmd_free);
 	channel_free(&s->events, event_free_cb);
 	close(s->stop_fd);
-	freezero_str(s->password);
+	for (i = 0; i < SESSION_SECRETS; i++)
+		freezero_str(s->secrets[i].value);
 	newmail_free(s);
 	free(s->watch_folder);
 	while (s->nonly > 0)
@@ -994,6 +1056,17 @@ session_search(struct session *s, const char *folder, const char *key,
 }
 
 uint64_t
+session_send(struct session *s, int64_t id)
+{
+	struct session_cmd	*cmd;
+
+	cmd = xcalloc(1, sizeof *cmd);
+	cmd->type = CMD_SEND;
+	cmd->outbox_id = id;
+	return submit(s, cmd);
+}
+
+uint64_t
 session_check(struct session *s)
 {
 	struct session_cmd	*cmd;
@@ -1015,27 +1088,38 @@ session_event(struct session *s)
 	return channel_get(s->events);
 }
 
+void
+engine_answer_password(struct session *s, const struct session_event *ev)
+{
+	struct error	 err;
+	char		*pw = NULL;
+
+	error_clear(&err);
+	if (ev->text != NULL && strcmp(ev->text, "smtp") == 0) {
+		if (account_smtp_password(s->acct, &pw, &err) == -1)
+			session_smtp_password_error(s, &err);
+		else
+			session_smtp_password(s, pw);
+	} else if (account_password(s->acct, &pw, &err) == -1)
+		session_password_error(s, &err);
+	else
+		session_password(s, pw);
+	freezero_str(pw);
+}
+
 int
 engine_call(struct session *s, uint64_t id, engine_event_cb cb, void *arg,
     struct sync_stats *stats, struct error *err)
 {
 	struct session_event	*ev;
-	struct error		 pwerr;
-	char			*pw;
 	int			 rv;
 
-	error_clear(&pwerr);
 	for (;;) {
 		if ((ev = channel_wait(s->events, -1)) == NULL)
 			continue;
 		switch (ev->type) {
 		case SESSION_EV_PASSWORD:
-			pw = NULL;
-			if (account_password(s->acct, &pw, &pwerr) == -1)
-				session_password_error(s, &pwerr);
-			else
-				session_password(s, pw);
-			freezero_str(pw);
+			engine_answer_password(s, ev);
 			break;
 		case SESSION_EV_DONE:
 			if (ev->id != id)

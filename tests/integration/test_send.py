@@ -1,0 +1,258 @@
+#!/usr/bin/env python3
+"""petrel send / outbox through a real private Postfix (submission with
+STARTTLS and SASL through the test Dovecot, delivering by LMTP into its
+INBOXes), read back over IMAP with imaplib:
+
+- a UTF-8 message with a Korean subject and body, To/Cc/Bcc: each
+  recipient gets one copy, no delivered copy shows Bcc, the filed copy in
+  Sent keeps it, and `petrel render --json` of what arrived gives back the
+  subject, sender and body that were sent;
+- implicit TLS (smtps://) as well as STARTTLS;
+- offline (--offline): queued, listed by `petrel outbox`, sent once by the
+  next `petrel sync`;
+- the server unreachable: queued (exit 0, the reason on stderr), then sent
+  by a sync, exactly once;
+- a 4xx from the server: queued with its words and a backoff;
+- a recipient refused with a 5xx: held with the server's words, nothing
+  delivered to anyone; --retry and --cancel;
+- a message the server took but that could not be filed (record names a
+  folder the server refuses): kept as sent, never sent again by the syncs
+  after, filed once the folder can be written.
+"""
+
+import email
+import email.policy
+import json
+import os
+import sqlite3
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import harness  # noqa: E402
+
+check = harness.Check()
+
+
+def messages(d, user, folder="INBOX"):
+    """The raw messages of user's folder, by UID (imaplib)."""
+    m = d.imap_client(user)
+    out = {}
+    typ, _ = m.select(harness.imap_mailbox(folder), readonly=True)
+    if typ == "OK":
+        typ, data = m.uid("SEARCH", None, "ALL")
+        for uid in data[0].split():
+            typ, msg = m.uid("FETCH", uid, "(BODY.PEEK[])")
+            out[int(uid)] = msg[0][1]
+    m.logout()
+    return out
+
+
+def smtp_conf(pf, url=None):
+    return {"smtp": url or "smtp://alice@127.0.0.1:%d" % pf.submission_port,
+            "from": "Alice <alice@example.test>"}
+
+
+def outbox(d):
+    r = d.run_petrel(["outbox", "--json"])
+    check.eq(r.status, 0, "outbox --json exits 0 (%s)" % r.stderr.strip())
+    return [json.loads(l) for l in r.stdout.splitlines()]
+
+
+def send(d, args, msg, want_state, what):
+    r = d.run_petrel(["send"] + args, input=msg)
+    check(r.status == 0 and r.stdout.strip() == want_state,
+          "%s: exit 0 and %s (got %d, %r, %r)" % (what, want_state, r.status,
+          r.stdout.strip(), r.stderr.strip()[:400]))
+    return r
+
+
+KOREAN = ("From: Alice <alice@example.test>\n"
+          "To: Bob <bob@example.test>\n"
+          "Cc: carol@example.test\n"
+          "Bcc: dave@example.test\n"
+          "Subject: =?UTF-8?B?7JWI64WV7ZWY7IS47JqUIOuplOydvA==?=\n"
+          "MIME-Version: 1.0\n"
+          "Content-Type: text/plain; charset=UTF-8\n"
+          "Content-Transfer-Encoding: 8bit\n"
+          "\n"
+          "안녕하세요, 밥.\n"
+          ".a line starting with a dot\n"
+          "naïve café\n")
+
+
+def test_korean(d, pf):
+    send(d, ["-t"], KOREAN, "sent", "send -t a Korean message")
+    for u in ("bob", "carol", "dave"):
+        pf.wait_delivered(u, 1)
+    for u in ("bob", "carol", "dave"):
+        got = messages(d, u)
+        check.eq(len(got), 1, "%s got one copy" % u)
+        raw = list(got.values())[0] if got else b""
+        check(b"\nBcc:" not in raw and not raw.startswith(b"Bcc:"),
+              "%s's copy shows no Bcc" % u)
+        check(b"\n..a line" not in raw and b"\n.a line" in raw,
+              "%s's copy: the dot line arrived unstuffed" % u)
+    raw = list(messages(d, "bob").values())[0]
+    path = os.path.join(d.dir, "bob-got.eml")
+    with open(path, "wb") as f:
+        f.write(raw)
+    r = d.run_petrel(["render", "--json", path])
+    check.eq(r.status, 0, "render --json of what bob got")
+    v = json.loads(r.stdout) if r.status == 0 else {}
+    check.eq(v.get("subject"), "안녕하세요 메일", "the subject reads back")
+    check("Alice <alice@example.test>" in str(v.get("from")),
+          "the sender reads back (%r)" % v.get("from"))
+    check("안녕하세요, 밥." in v.get("body", "") and
+          "naïve café" in v.get("body", ""), "the body reads back")
+    sent = messages(d, "alice", "Sent")
+    check.eq(len(sent), 1, "Sent holds one copy")
+    if sent:
+        filed = list(sent.values())[0]
+        check(b"Bcc: dave@example.test" in filed,
+              "the filed copy keeps the Bcc")
+    check.eq(outbox(d), [], "the outbox is empty after sending")
+
+
+def test_smtps(d, pf):
+    d.write_petrel_config(None, account="alice", extra=smtp_conf(
+        pf, "smtps://alice@127.0.0.1:%d" % pf.smtps_port))
+    msg = ("To: bob@example.test\nSubject: over smtps\n\nimplicit TLS\n")
+    send(d, ["-t"], msg, "sent", "send over smtps://")
+    pf.wait_delivered("bob", 2)
+    got = [m for m in messages(d, "bob").values() if b"over smtps" in m]
+    check.eq(len(got), 1, "bob got the smtps message once")
+    # From, Date and Message-ID were added.
+    if got:
+        e = email.message_from_bytes(got[0], policy=email.policy.default)
+        check(e["From"] is not None and "alice@example.test" in e["From"],
+              "a From was added (%r)" % e["From"])
+        check(e["Date"] is not None and e["Message-ID"] is not None,
+              "Date and Message-ID were added")
+
+
+def test_offline(d, pf):
+    before = len(messages(d, "carol"))
+    send(d, ["carol@example.test"], "Subject: argument\n\nrecipient given\n",
+         "sent", "send with a recipient argument")
+    pf.wait_delivered("carol", before + 1)
+    r = d.run_petrel(["--offline", "send", "carol@example.test"],
+                     input="Subject: offline\n\nwritten offline\n")
+    check(r.status == 0 and r.stdout.strip() == "queued",
+          "--offline send: queued (%r %r)" % (r.stdout, r.stderr))
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["state"] == "queued" and
+          ob[0]["rcpts"] == ["carol@example.test"] and
+          ob[0]["subject"] == "offline", "outbox lists it (%r)" % ob)
+    r = d.run_petrel(["sync"])
+    check.eq(r.status, 0, "sync sends the outbox (%s)" % r.stderr.strip())
+    pf.wait_delivered("carol", before + 2)
+    check.eq(outbox(d), [], "sent by the sync")
+    d.run_petrel(["sync"])
+    got = [m for m in messages(d, "carol").values() if b"written offline" in m]
+    check.eq(len(got), 1, "carol got it exactly once")
+
+
+def test_unreachable(d, pf):
+    pf.stop()
+    r = send(d, ["bob@example.test"], "Subject: down\n\nserver down\n",
+             "queued", "send with the server down")
+    check(r.stderr.strip() != "", "the reason is on stderr")
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["attempts"] == 1 and
+          ob[0]["last_error"], "queued with its error (%r)" % ob)
+    # Due now: the backoff is the TUI's; a sync asks for what is due.
+    con = sqlite3.connect(os.path.join(d.petrel_home()["cache"], "petrel",
+                                       "alice.db"))
+    con.execute("UPDATE outbox SET next_try = 0")
+    con.commit()
+    con.close()
+    pf.start()
+    n = len(messages(d, "bob"))
+    r = d.run_petrel(["sync"])
+    check.eq(r.status, 0, "sync once the server is back")
+    pf.wait_delivered("bob", n + 1)
+    d.run_petrel(["sync"])
+    got = [m for m in messages(d, "bob").values() if b"server down" in m]
+    check.eq(len(got), 1, "delivered exactly once")
+    check.eq(outbox(d), [], "nothing left in the outbox")
+
+
+def test_refusals(d, pf):
+    pf.defer_all()
+    r = send(d, ["bob@example.test"], "Subject: later\n\n4xx\n", "queued",
+             "a 4xx keeps it queued")
+    check("451" in r.stderr, "the server's words are shown (%r)" % r.stderr)
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["next_try"] > ob[0]["created"],
+          "with a backoff (%r)" % ob)
+    d.run_petrel(["outbox", "--cancel", str(ob[0]["id"])])
+    pf.accept_all()
+    pf.refuse_recipient("nobody@example.test")
+    mark = {u: len(messages(d, u)) for u in ("bob",)}
+    r = send(d, ["bob@example.test", "nobody@example.test"],
+             "Subject: refused\n\nno such user\n", "held",
+             "a 5xx recipient holds it")
+    check("550" in r.stderr and "nobody@example.test" in r.stderr,
+          "the server's words name the recipient (%r)" % r.stderr)
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["state"] == "held" and
+          "550" in (ob[0]["last_error"] or ""), "held in the outbox")
+    d.run_petrel(["sync"])
+    check.eq(len(messages(d, "bob")), mark["bob"],
+             "nothing was delivered to the recipient accepted")
+    check.eq(outbox(d)[0]["state"], "held", "a sync does not resend it")
+    r = d.run_petrel(["outbox", "--retry", str(ob[0]["id"])])
+    check.eq(r.status, 0, "outbox --retry")
+    check.eq(outbox(d)[0]["state"], "queued", "queued again")
+    r = d.run_petrel(["outbox", "--cancel", str(ob[0]["id"])])
+    check.eq(r.status, 0, "outbox --cancel")
+    check.eq(outbox(d), [], "cancelled")
+    r = d.run_petrel(["outbox", "--cancel", "999"])
+    check.eq(r.status, 2, "cancel of an unknown id is a usage error")
+    pf.accept_all()
+
+
+def test_sent_not_filed(d, pf):
+    """The server took it; filing failed: never sent again, filed later."""
+    base = smtp_conf(pf)
+    d.write_petrel_config(None, account="alice",
+                          extra=dict(base, record="NoSuchParent/Sent"))
+    n = len(messages(d, "bob"))
+    r = send(d, ["bob@example.test"], "Subject: once\n\nonly once\n",
+             "sent", "sent, with a record folder the server refuses")
+    check(r.stderr.strip() != "", "the filing error is on stderr")
+    pf.wait_delivered("bob", n + 1)
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["state"] == "sent" and ob[0]["sent_at"],
+          "kept as sent, to be filed (%r)" % ob)
+    d.run_petrel(["sync"])
+    d.run_petrel(["sync"])
+    got = [m for m in messages(d, "bob").values() if b"only once" in m]
+    check.eq(len(got), 1, "never sent again by the syncs after")
+    d.write_petrel_config(None, account="alice", extra=base)
+    r = d.run_petrel(["sync"])
+    check.eq(r.status, 0, "sync with record fixed")
+    check.eq(outbox(d), [], "filed, and gone from the outbox")
+    filed = [m for m in messages(d, "alice", "Sent").values()
+             if b"only once" in m]
+    check.eq(len(filed), 1, "filed in Sent once")
+
+
+def main():
+    with harness.Dovecot(smtp=True) as d, harness.Postfix(d) as pf:
+        d.create_folder("alice", "Sent")
+        d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
+        r = d.run_petrel(["sync"])
+        check.eq(r.status, 0, "first sync (%s)" % r.stderr.strip())
+        test_korean(d, pf)
+        test_smtps(d, pf)
+        d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
+        test_offline(d, pf)
+        test_unreachable(d, pf)
+        test_refusals(d, pf)
+        test_sent_not_filed(d, pf)
+    check.done()
+
+
+if __name__ == "__main__":
+    main()
