@@ -5,7 +5,7 @@
 #      replays and the integration tests against private Dovecot instances;
 #   2. builds again with ASan and UBSan (build-asan/) and runs the same tests;
 #   3. builds the libFuzzer targets with clang (build-fuzz/) and runs each one
-#      for a short budget (PETREL_FUZZ_SECONDS, default 20).
+#      for a short budget (PETREL_FUZZ_SECONDS, default 10).
 # Exits non-zero when anything fails. Logs of failed tests are printed.
 #
 # usage: scripts/test.sh [--quick]   (--quick: step 1 only)
@@ -47,7 +47,7 @@ if [ "$quick" = no ]; then
 	    -Db_lundef=false -Dbuildtype=debug
 
 	echo "== libFuzzer targets (build-fuzz)"
-	sh tests/fuzz/run.sh "${PETREL_FUZZ_SECONDS:-20}" "$top/build-fuzz"
+	sh tests/fuzz/run.sh "${PETREL_FUZZ_SECONDS:-10}" "$top/build-fuzz"
 fi
 
 echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
