@@ -69,4 +69,39 @@ char	*compose_message_id(const char *domain);
 /* The type of a file name from mime.types (path NULL: /etc/mime.types). */
 char	*compose_mime_type(const char *mime_types, const char *filename);
 
+/* ---- Drafts (draft.c) ------------------------------------------------ */
+
+enum compose_kind {
+	COMPOSE_NEW,		/* m */
+	COMPOSE_REPLY,		/* r: to Reply-To or From */
+	COMPOSE_GROUP,		/* g: and To and Cc, less the user's own */
+	COMPOSE_LIST,		/* L: to the List-Post address */
+	COMPOSE_FORWARD,	/* f: the message inline */
+};
+
+/* What the user edits; UTF-8 strings, "" when empty. */
+struct compose_draft {
+	char	*from, *to, *cc, *bcc, *subject;
+	char	*in_reply_to, *references;	/* NULL for a new message */
+	char	*body;
+};
+
+/*
+ * A draft of kind: from the user's From; for an answer or forward, orig
+ * is the raw message (its body quoted under an attribution line from the
+ * MIME renderer, "Re:"/"Fwd:" not stacked, In-Reply-To and References
+ * set); own says whether an address is the user's (a group reply leaves
+ * them out); signature (may be NULL) goes after a "-- " line.
+ */
+int	compose_draft_init(struct compose_draft *, enum compose_kind,
+	    const char *from, const char *orig, size_t len,
+	    bool (*own)(void *, const char *), void *arg,
+	    const char *signature, struct error *err);
+/* The file for the editor: header lines, an empty line, the body. */
+char	*compose_draft_text(const struct compose_draft *);
+/* Read the edited file back into d: -1 for a header line that is not one. */
+int	compose_draft_parse(struct compose_draft *, const char *text,
+	    size_t len, struct error *err);
+void	compose_draft_free(struct compose_draft *);
+
 #endif

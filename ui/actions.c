@@ -97,3 +97,22 @@ act_expunge(struct ui *ui)
 	after_action(ui);
 	return 0;
 }
+
+/* A reply or forward was queued: mark the original (\Answered, $Forwarded). */
+void
+act_answered(struct ui *ui, struct ui_account *ua, int64_t folder_id,
+    uint32_t uid, bool forwarded)
+{
+	struct error	err;
+
+	error_clear(&err);
+	if (cache_act_flags(ua->cache, folder_id, &uid, 1, CACHE_OP_ADD,
+	    forwarded ? 0 : MSG_ANSWERED, forwarded ? "$Forwarded" : NULL,
+	    ua->queue, &err) == -1) {
+		ui_error(ui, "%s", err.msg);
+		return;
+	}
+	ui_kick(ui, ua);
+	index_reload(ui);
+	pager_refresh(ui);
+}

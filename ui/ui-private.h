@@ -295,6 +295,16 @@ void	ui_sync_open_folder(struct ui *);
 void	pager_check_gone(struct ui *);
 int64_t	ui_now_ms(void);
 
+/* compose.c: writing mail (m r g L f), the editor and the compose screen */
+struct compose_draft;
+void	compose_start(struct ui *, int kind);	/* enum compose_kind */
+bool	compose_active(const struct ui *);
+void	compose_key(struct ui *, int key);
+void	compose_draw(struct ui *, int rows);
+/* actions.c: the original of a reply or forward marked so */
+void	act_answered(struct ui *, struct ui_account *, int64_t folder_id,
+	    uint32_t uid, bool forwarded);
+
 /* trust.c: trust on first use */
 void	trust_wanted(struct ui *, struct ui_account *,
 	    const struct session_cert *);

@@ -21,6 +21,7 @@
 
 #include "buf.h"
 #include "log.h"
+#include "compose.h"
 #include "ui-private.h"
 #include "xmalloc.h"
 
@@ -630,6 +631,8 @@ redraw(struct ui *ui)
 		draw_help(ui, body);
 		break;
 	}
+	if (compose_active(ui))
+		compose_draw(ui, body);
 	if (trust_active(ui))
 		trust_draw(ui, body);
 	draw_status(ui, ui->rows - 2);
@@ -755,6 +758,15 @@ generic_function(struct ui *ui, int fn)
 		if (ui->sidebar)
 			folders_load(ui);
 		break;
+	case FN_MAIL:
+	case FN_REPLY:
+	case FN_GROUP_REPLY:
+	case FN_LIST_REPLY:
+	case FN_FORWARD_MESSAGE:
+		compose_start(ui, fn == FN_MAIL ? COMPOSE_NEW : fn == FN_REPLY ?
+		    COMPOSE_REPLY : fn == FN_GROUP_REPLY ? COMPOSE_GROUP :
+		    fn == FN_LIST_REPLY ? COMPOSE_LIST : COMPOSE_FORWARD);
+		break;
 	case FN_CHECK: {
 		int i;
 
@@ -819,6 +831,10 @@ handle_key(struct ui *ui, int key)
 	}
 	if (ui->prompt.active) {
 		prompt_key(ui, key);
+		return;
+	}
+	if (compose_active(ui)) {
+		compose_key(ui, key);
 		return;
 	}
 	/*

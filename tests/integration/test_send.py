@@ -26,9 +26,11 @@ import json
 import os
 import sqlite3
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
+from tmuxui import TmuxUI  # noqa: E402
 
 check = harness.Check()
 
@@ -238,6 +240,97 @@ def test_sent_not_filed(d, pf):
     check.eq(len(filed), 1, "filed in Sent once")
 
 
+EDITOR = r"""#!/usr/bin/env python3
+# A scripted $EDITOR: a new message gets a recipient, a subject and a
+# body; an answer gets a line above the quote. Exits 1 when asked to.
+import os, sys
+path = sys.argv[1]
+if os.path.exists(path + ".fail"):
+    sys.exit(1)
+text = open(path, encoding="utf-8").read()
+head, _, body = text.partition("\n\n")
+if "\nTo: \n" in head + "\n":
+    head = head.replace("To: ", "To: bob@example.test", 1)
+    head = head.replace("Subject: ", "Subject: TUI 새 메일", 1)
+    body = "written in the editor\n" + body
+else:
+    body = "Thanks, noted.\n\n" + body
+open(path, "w", encoding="utf-8").write(head + "\n\n" + body)
+"""
+
+
+def test_tui(d, pf):
+    """m and g in the TUI with a scripted editor; the server checked."""
+    d.append("alice", "INBOX", "From: Carol <carol@example.test>\n"
+             "To: alice@example.test\nCc: dave@example.test\n"
+             "Subject: Question\nMessage-ID: <q1@example.test>\n\n"
+             "Shall we meet?\n")
+    r = d.run_petrel(["sync", "--bodies"])
+    check.eq(r.status, 0, "tui: sync --bodies (%s)" % r.stderr.strip())
+    ed = os.path.join(d.dir, "editor.py")
+    with open(ed, "w") as f:
+        f.write(EDITOR)
+    os.chmod(ed, 0o755)
+    tmp = os.path.join(d.dir, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    nbob = len(messages(d, "bob"))
+    with TmuxUI(d, env={"EDITOR": ed, "TMPDIR": tmp}) as ui:
+        check(ui.wait("Question") is not None, "tui: the index shows it")
+        ui.keys("m")
+        s = ui.wait("y:send")
+        check(s is not None and "bob@example.test" in s and
+              "TUI 새 메일" in s, "tui: m: the compose screen shows the "
+              "edited draft (%r)" % (s or ui.last)[-600:])
+        ui.keys("y")
+        check(ui.wait("Sending in the background") is not None,
+              "tui: y sends in the background")
+        pf.wait_delivered("bob", nbob + 1)
+        got = [m for m in messages(d, "bob").values()
+               if b"written in the editor" in m]
+        check.eq(len(got), 1, "tui: bob got the new message once")
+        # Group reply to Carol's question: To Carol, Cc Dave, not Alice.
+        ui.keys("g")
+        s = ui.wait("y:send")
+        check(s is not None and "Re: Question" in s and
+              "dave@example.test" in s and "carol@example.test" in s,
+              "tui: g: Re:, To and Cc (%r)" % (s or ui.last)[-600:])
+        # An editor that fails keeps the draft on screen.
+        open(os.path.join(tmp, "x"), "w").close()
+        drafts = [f for f in os.listdir(tmp) if f.startswith("petrel-draft")]
+        for f in drafts:
+            open(os.path.join(tmp, f + ".fail"), "w").close()
+        ui.keys("e")
+        check(ui.wait("the editor failed") is not None,
+              "tui: an editor exiting 1 is reported, the draft kept")
+        for f in drafts:
+            os.unlink(os.path.join(tmp, f + ".fail"))
+        ui.keys("y")
+        ncarol = len(messages(d, "carol"))
+        check(ui.wait("Sending in the background") is not None,
+              "tui: the group reply is sent")
+        pf.wait_delivered("carol", ncarol + 1)
+        pf.wait_delivered("dave", 1)
+        got = [m for m in messages(d, "carol").values()
+               if b"Thanks, noted." in m]
+        check.eq(len(got), 1, "tui: carol got the reply once")
+        if got:
+            e = email.message_from_bytes(got[0], policy=email.policy.default)
+            check.eq(e["In-Reply-To"], "<q1@example.test>",
+                     "tui: In-Reply-To names the original")
+            check("> Shall we meet?" in e.get_content(),
+                  "tui: the original is quoted")
+            check("alice" not in (e["Cc"] or ""), "tui: not to ourselves")
+        ok = False
+        for _ in range(100):
+            fl = [m["flags"] for m in d.fetch_index("alice").values()
+                  if m["message_id"] == "<q1@example.test>"]
+            if fl and "\\Answered" in fl[0]:
+                ok = True
+                break
+            time.sleep(0.1)
+        check(ok, "tui: the original is \\Answered on the server")
+
+
 def main():
     with harness.Dovecot(smtp=True) as d, harness.Postfix(d) as pf:
         d.create_folder("alice", "Sent")
@@ -251,6 +344,7 @@ def main():
         test_unreachable(d, pf)
         test_refusals(d, pf)
         test_sent_not_filed(d, pf)
+        test_tui(d, pf)
     check.done()
 
 

@@ -38,6 +38,7 @@ class TmuxUI:
                       "HOME",
                       "PETREL_LOG", "LANG", "LC_ALL", "PETREL_MAILCAP",
                       "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS", "TMPDIR",
+                      "EDITOR", "VISUAL",
                       "PETREL_SETUP_DNS", "PETREL_AUTOCONFIG_BASE"):
                 if k in e:
                     f.write("export %s=%s\n" % (k, shlex.quote(e[k])))

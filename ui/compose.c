@@ -1,0 +1,362 @@
+/*
+ * Writing mail in the TUI: m (new), r (reply), g (group reply), L (list
+ * reply), f (forward). The draft goes to $VISUAL or $EDITOR in a private
+ * file (the editor gets the terminal, as ^Z would give it); then the
+ * compose screen shows it: y sends (into the outbox, then the session
+ * sends it in the background), e edits again, a attaches a file, q
+ * aborts (asking first). Nothing typed is lost: an editor that fails, a
+ * header that does not parse or a file that cannot be attached leaves the
+ * draft on this screen with the reason.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compose.h"
+#include "ui-private.h"
+#include "xmalloc.h"
+
+#define COMPOSE_PARTS_MAX	32
+
+struct compose {
+	bool			 active;
+	bool			 confirm_abort;
+	struct ui_account	*ua;
+	enum compose_kind	 kind;
+	struct compose_draft	 d;
+	char			*path;		/* the editor's file */
+	int64_t			 orig_folder;	/* answered: flag it after */
+	uint32_t		 orig_uid;
+	char			*parts[COMPOSE_PARTS_MAX];
+	size_t			 nparts;
+};
+
+static struct compose	compose;
+
+bool
+compose_active(const struct ui *ui)
+{
+	(void)ui;
+	return compose.active;
+}
+
+static bool
+own_cb(void *arg, const char *addr)
+{
+	return account_is_own_address(arg, addr);
+}
+
+static void
+compose_end(void)
+{
+	size_t	i;
+
+	if (compose.path != NULL) {
+		unlink(compose.path);
+		free(compose.path);
+	}
+	compose_draft_free(&compose.d);
+	for (i = 0; i < compose.nparts; i++)
+		free(compose.parts[i]);
+	memset(&compose, 0, sizeof compose);
+}
+
+/* The whole file, or NULL with err set. */
+static char *
+read_file(const char *path, size_t *lenp, struct error *err)
+{
+	FILE		*f;
+	struct buf	 b = BUF_INIT(64 * 1024 * 1024);
+	char		 chunk[8192];
+	size_t		 n;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		error_set(err, ERR_LOCAL, "%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		if (buf_add(&b, chunk, n) == -1) {
+			fclose(f);
+			buf_free(&b);
+			error_set(err, ERR_USAGE, "%s is too large", path);
+			return NULL;
+		}
+	fclose(f);
+	return buf_steal(&b, lenp);
+}
+
+/* Write the draft, run the editor on it, read it back. */
+static void
+compose_edit(struct ui *ui)
+{
+	const char	*editor = getenv("VISUAL");
+	struct error	 err;
+	char		*text, *cmd;
+	size_t		 len;
+	FILE		*f;
+	int		 status;
+
+	if (editor == NULL || *editor == '\0')
+		editor = getenv("EDITOR");
+	if (editor == NULL || *editor == '\0')
+		editor = "vi";
+	text = compose_draft_text(&compose.d);
+	if ((f = fopen(compose.path, "w")) == NULL ||
+	    fputs(text, f) == EOF || fclose(f) == EOF) {
+		ui_error(ui, "cannot write the draft to %s: %s", compose.path,
+		    strerror(errno));
+		free(text);
+		return;
+	}
+	free(text);
+	/* The file name is ours (mkstemp): no quoting trouble. */
+	xasprintf(&cmd, "%s '%s'", editor, compose.path);
+	draw_suspend();
+	status = system(cmd);
+	draw_resume();
+	draw_size(&ui->rows, &ui->cols);
+	free(cmd);
+	ui->dirty = true;
+	error_clear(&err);
+	if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		ui_error(ui, "the editor failed (status %d): the draft is "
+		    "kept; e to edit again, q to abort", status == -1 ? -1 :
+		    WIFEXITED(status) ? WEXITSTATUS(status) : 128 +
+		    WTERMSIG(status));
+		return;
+	}
+	if ((text = read_file(compose.path, &len, &err)) == NULL) {
+		ui_error(ui, "%s", err.msg);
+		return;
+	}
+	if (compose_draft_parse(&compose.d, text, len, &err) == -1)
+		ui_error(ui, "%s: e to edit again", err.msg);
+	free(text);
+}
+
+void
+compose_start(struct ui *ui, int kindnum)
+{
+	enum compose_kind	 kind = (enum compose_kind)kindnum;
+	struct ui_account	*ua = ui->idx.ua;
+	struct index_row	*row;
+	struct error		 err;
+	char			*orig = NULL, *sig = NULL;
+	size_t			 len = 0, siglen;
+	const char		*tmp;
+	int			 fd;
+
+	if (compose.active || ua == NULL)
+		return;
+	error_clear(&err);
+	memset(&compose, 0, sizeof compose);
+	if (ua->acct->smtp_host == NULL) {
+		ui_error(ui, "account %s has no smtp = server to send through",
+		    ua->acct->name);
+		return;
+	}
+	if (kind != COMPOSE_NEW) {
+		int64_t		fid = ui->screen == SCREEN_PAGER ?
+				    ui->pg.folder_id : ui->idx.folder_id;
+		uint32_t	uid;
+
+		if (ui->screen == SCREEN_PAGER)
+			uid = ui->pg.uid;
+		else if ((row = index_current(&ui->idx)) != NULL)
+			uid = row->uid;
+		else {
+			ui_error(ui, "No message to answer.");
+			return;
+		}
+		if (cache_body_get(ua->cache, fid, uid, &orig, &len,
+		    &err) != 1) {
+			ui_error(ui, "the message is not downloaded yet: open "
+			    "it first, then answer");
+			free(orig);
+			return;
+		}
+		compose.orig_folder = fid;
+		compose.orig_uid = uid;
+	}
+	if (ua->acct->signature != NULL &&
+	    (sig = read_file(ua->acct->signature, &siglen, &err)) == NULL) {
+		ui_error(ui, "signature: %s", err.msg);
+		free(orig);
+		return;
+	}
+	if (compose_draft_init(&compose.d, kind, ua->acct->from != NULL ?
+	    ua->acct->from : ua->acct->user, orig, len, own_cb, ua->acct, sig,
+	    &err) == -1) {
+		ui_error(ui, "%s", err.msg);
+		free(orig);
+		free(sig);
+		return;
+	}
+	free(orig);
+	free(sig);
+	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+		tmp = "/tmp";
+	xasprintf(&compose.path, "%s/petrel-draft-XXXXXX", tmp);
+	if ((fd = mkstemp(compose.path)) == -1) {
+		ui_error(ui, "cannot make a draft file in %s: %s", tmp,
+		    strerror(errno));
+		free(compose.path);
+		compose.path = NULL;
+		compose_draft_free(&compose.d);
+		return;
+	}
+	close(fd);
+	compose.ua = ua;
+	compose.kind = kind;
+	compose.active = true;
+	compose_edit(ui);
+}
+
+/* Build the message and put it in the outbox; the session sends it. */
+static void
+compose_send(struct ui *ui)
+{
+	struct compose_part	 parts[COMPOSE_PARTS_MAX];
+	struct compose_msg	 m;
+	struct buf		 out = BUF_INIT(0);
+	struct error		 err;
+	struct ui_account	*ua = compose.ua;
+	int64_t			 id;
+	size_t			 i;
+
+	if (*compose.d.to == '\0' && *compose.d.cc == '\0' &&
+	    *compose.d.bcc == '\0') {
+		ui_error(ui, "No recipients: e to edit the To line.");
+		return;
+	}
+	memset(&m, 0, sizeof m);
+	memset(parts, 0, sizeof parts);
+	for (i = 0; i < compose.nparts; i++)
+		parts[i].path = compose.parts[i];
+	m.from = compose.d.from;
+	m.to = compose.d.to;
+	m.cc = compose.d.cc;
+	m.bcc = compose.d.bcc;
+	m.subject = compose.d.subject;
+	m.in_reply_to = compose.d.in_reply_to;
+	m.references = compose.d.references;
+	m.body = compose.d.body;
+	m.parts = parts;
+	m.nparts = compose.nparts;
+	error_clear(&err);
+	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
+	    engine_outbox_add(ua->acct, ua->cache, out.data, out.len, NULL, 0,
+	    true, &id, &err) == -1) {
+		ui_error(ui, "not sent: %s", err.msg);
+		buf_free(&out);
+		return;
+	}
+	buf_free(&out);
+	/* The answered message says so, through the local-first actions. */
+	if (compose.kind == COMPOSE_REPLY || compose.kind == COMPOSE_GROUP ||
+	    compose.kind == COMPOSE_LIST)
+		act_answered(ui, ua, compose.orig_folder, compose.orig_uid,
+		    false);
+	else if (compose.kind == COMPOSE_FORWARD)
+		act_answered(ui, ua, compose.orig_folder, compose.orig_uid,
+		    true);
+	if (ua->sess != NULL)
+		session_send(ua->sess, id);
+	ui_message(ui, ua->sess != NULL ? "Sending in the background." :
+	    "Queued in the outbox: it goes out when online.");
+	compose_end();
+}
+
+static void
+attach_typed(struct ui *ui, const char *path)
+{
+	if (path == NULL || *path == '\0')
+		return;
+	if (access(path, R_OK) == -1) {
+		ui_error(ui, "%s: %s", path, strerror(errno));
+		return;
+	}
+	if (compose.nparts == COMPOSE_PARTS_MAX) {
+		ui_error(ui, "at most %d attachments", COMPOSE_PARTS_MAX);
+		return;
+	}
+	compose.parts[compose.nparts++] = xstrdup(path);
+}
+
+void
+compose_key(struct ui *ui, int key)
+{
+	ui->dirty = true;
+	if (compose.confirm_abort) {
+		compose.confirm_abort = false;
+		if (key == 'y') {
+			compose_end();
+			ui_message(ui, "Message not sent.");
+		}
+		return;
+	}
+	switch (key) {
+	case 'y':
+		compose_send(ui);
+		break;
+	case 'e':
+		compose_edit(ui);
+		break;
+	case 'a':
+		ui_prompt(ui, "Attach file: ", NULL, false, attach_typed);
+		break;
+	case 'D':
+		if (compose.nparts > 0)
+			free(compose.parts[--compose.nparts]);
+		break;
+	case 'q':
+		compose.confirm_abort = true;
+		ui_message(ui, "Abort unsent message? (y/n)");
+		break;
+	default:
+		ui_error(ui, "y:send e:edit a:attach D:detach q:abort");
+		break;
+	}
+}
+
+static void
+crow(int *r, int rows, const char *label, const char *value)
+{
+	char	line[1024];
+
+	if (*r >= rows)
+		return;
+	snprintf(line, sizeof line, "%9s %s", label, value);
+	draw_row((*r)++, line, COL_NORMAL);
+}
+
+void
+compose_draw(struct ui *ui, int rows)
+{
+	char	line[512];
+	size_t	i;
+	int	r = 0;
+
+	(void)ui;
+	draw_clear_rows(0, rows);
+	crow(&r, rows, "From:", compose.d.from);
+	crow(&r, rows, "To:", compose.d.to);
+	crow(&r, rows, "Cc:", compose.d.cc);
+	crow(&r, rows, "Bcc:", compose.d.bcc);
+	crow(&r, rows, "Subject:", compose.d.subject);
+	r++;
+	for (i = 0; i < compose.nparts; i++) {
+		snprintf(line, sizeof line, "%zu", i + 1);
+		crow(&r, rows, line, compose.parts[i]);
+	}
+	r++;
+	if (r < rows)
+		draw_row(r, "y:send  e:edit  a:attach  D:detach  q:abort",
+		    COL_MESSAGE);
+}
