@@ -469,11 +469,13 @@ number(struct buf *b, uint64_t n)
 static void
 connection_state(struct ui *ui, struct ui_account *ua, struct buf *b)
 {
-	int64_t	now = ui_now_ms(), pend;
+	int64_t	now = ui_now_ms(), pend, out;
 
 	/* Pending first: a long server error is what gets cut off. */
 	if ((pend = cache_pending_count(ua->cache)) > 0)
 		buf_printf(b, "%lld pending, ", (long long)pend);
+	if ((out = cache_outbox_count(ua->cache, -1)) > 0)
+		buf_printf(b, "%lld to send, ", (long long)out);
 	if (ui->offline)
 		buf_adds(b, "offline (--offline)");
 	else if (ua->sess == NULL && ua->retry_at == 0)
