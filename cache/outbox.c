@@ -16,7 +16,25 @@
 	"state, attempts, next_try, last_error, sent_at, message_id, " \
 	"length(message)"
 
-/* One statement, durably: FULL for it, the connection's level after. */
+/*
+ * Step st (and finalize it) as a commit that survives power loss:
+ * synchronous = FULL for it, the connection's own level after.
+ */
+static int
+outbox_step_durably(struct cache *c, sqlite3_stmt *st)
+{
+	int	rc;
+
+	sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (!(c->flags & CACHE_DURABLE))
+		sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
+		    NULL);
+	return rc;
+}
+
+/* One statement, durably. */
 static int
 outbox_exec(struct cache *c, const char *sql, int64_t id, const char *text,
     int64_t n, struct error *err, const char *what)
@@ -33,12 +51,7 @@ outbox_exec(struct cache *c, const char *sql, int64_t id, const char *text,
 	if (text != NULL)
 		sqlite3_bind_text(st, 2, text, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(st, 3, n);
-	sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (!(c->flags & CACHE_DURABLE))
-		sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-		    NULL);
+	rc = outbox_step_durably(c, st);
 	if (rc != SQLITE_DONE)
 		return cache_db_error(c, err, what);
 	if (sqlite3_changes(c->db) == 0)
@@ -69,12 +82,7 @@ cache_outbox_add(struct cache *c, const struct cache_outbox *o,
 	sqlite3_bind_text(st, 5, o->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, o->message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 7, o->message, o->len, SQLITE_STATIC);
-	sqlite3_exec(c->db, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	if (!(c->flags & CACHE_DURABLE))
-		sqlite3_exec(c->db, "PRAGMA synchronous = NORMAL", NULL, NULL,
-		    NULL);
+	rc = outbox_step_durably(c, st);
 	if (rc != SQLITE_DONE)
 		return cache_db_error(c, err, "adding to the outbox");
 	if (idp != NULL)
