@@ -7,7 +7,7 @@ set -eu
 
 PKGS="meson ninja-build gcc libc6-dev pkg-config libncurses-dev
 libgnutls28-dev libsqlite3-dev zlib1g-dev dovecot-imapd dovecot-pop3d
-openssl python3 tmux sqlite3 w3m mailcap faketime"
+dovecot-lmtpd postfix openssl python3 tmux sqlite3 w3m mailcap faketime"
 # The test suite also builds the libFuzzer targets and the sanitizer build.
 if [ "${1:-}" = "--test" ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"
@@ -27,10 +27,10 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 1
 fi
 
-# The tests run their own private Dovecot: keep the package's system
-# service from being started by the install (policy-rc.d is honoured by
-# invoke-rc.d and deb-systemd-invoke), unless the machine already has a
-# policy of its own.
+# The tests run their own private Dovecot and Postfix: keep the packages'
+# system services from being started by the install (policy-rc.d is
+# honoured by invoke-rc.d and deb-systemd-invoke), unless the machine
+# already has a policy of its own.
 policy=/usr/sbin/policy-rc.d
 made_policy=no
 if [ ! -e "$policy" ]; then
@@ -41,6 +41,11 @@ if [ ! -e "$policy" ]; then
 fi
 
 export DEBIAN_FRONTEND=noninteractive
+# Postfix asks what kind of mail system this is: none (the tests configure
+# their own private instances; the system one is never used).
+echo "postfix postfix/main_mailer_type select No configuration" |
+	debconf-set-selections
+echo "postfix postfix/mailname string localhost" | debconf-set-selections
 echo "deps.sh: installing$missing"
 apt-get update -q
 # shellcheck disable=SC2086

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""A private Dovecot 2.3 for petrel's integration tests (stdlib only).
+"""A private Dovecot 2.3, and a Postfix, for petrel's integration tests
+(stdlib only).
 
 Each Dovecot() is its own instance: its own config, base_dir, state_dir,
 log and Maildirs in a fresh temporary directory, listening on 127.0.0.1
@@ -17,6 +18,27 @@ The master runs in the foreground as our child with PR_SET_PDEATHSIG, so
 it dies with the test process even when that is killed outright; stop()
 is also called by the context manager, atexit and SIGTERM.
 
+Postfix(dovecot) (root only) is a private Postfix submission server in
+front of a Dovecot, the same way: its own main.cf, master.cf, queue and
+log (maillog_file) in a temporary directory, run as `master -c DIR`, on
+two 127.0.0.1 ports: submission_port (STARTTLS required before AUTH) and
+smtps_port (implicit TLS), with the Dovecot's certificate (cert_file).
+AUTH PLAIN/LOGIN asks the Dovecot (its users and passwords, over the auth
+socket Dovecot(smtp=True) or enable_smtp() adds); mail for
+user@example.test (domain) goes over LMTP into that Dovecot user's INBOX,
+each RCPT delivered, the message as sent; mail for other domains is
+accepted from an authenticated client and discarded. No DNS, nothing off
+loopback. A watchdog stops it if the test process is killed outright.
+
+    with Dovecot(smtp=True) as d, Postfix(d) as p:
+        c = p.smtp_client("alice")          # STARTTLS, AUTH as alice
+        c.sendmail("alice@example.test", ["bob@example.test"], msg)
+        p.wait_delivered("bob", 1)          # bob's INBOX holds 1 message
+        p.deliveries()                      # from the log: who got what
+        p.defer_all()                       # 451 at RCPT (reject_all: 554)
+        p.refuse_recipient("carol@example.test")      # 550 to that one
+        p.accept_all()
+
 Command line (used by scripts/demo.sh):
     harness.py serve [--dir DIR] [--demo] [--env-file FILE] ...
 starts a server, optionally seeds sample mail, writes a petrel config,
@@ -26,6 +48,7 @@ prints the settings to use and stays up until SIGINT/SIGTERM.
 import atexit
 import ctypes
 import errno
+import grp
 import imaplib
 import json
 import os
@@ -35,6 +58,7 @@ import re
 import shlex
 import shutil
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -229,7 +253,8 @@ class Dovecot:
                  zlib=False, max_userip_connections=200, dir=None,
                  keep=False, extra_conf="", strict_plain=False, quota=None,
                  acl=False, auth_mechanisms="plain login",
-                 oauth2_introspect_url=None, client_certs=False):
+                 oauth2_introspect_url=None, client_certs=False,
+                 smtp=False):
         self.users = dict(DEFAULT_USERS if users is None else users)
         self.plaintext_auth = plaintext_auth
         self.rawlog_enabled = rawlog
@@ -246,6 +271,9 @@ class Dovecot:
         # a CA too, signs one per user (client_cert()); Dovecot takes the
         # user name from its CN.
         self.client_certs = client_certs
+        # For a Postfix in front (Postfix(dovecot)): an auth socket for its
+        # SASL and LMTP delivery into the users' INBOXes (enable_smtp()).
+        self.smtp = smtp
         self.keep = keep
         if dir is None:
             self.dir = tempfile.mkdtemp(prefix="petrel-dovecot-")
@@ -267,6 +295,9 @@ class Dovecot:
         self.key_file = os.path.join(self.dir, "key.pem")
         self.ca_file = self.cert_file       # self-signed: its own anchor
         self.petrel_root = os.path.join(self.dir, "petrel")
+        # Unix sockets (listening with smtp=True): Postfix's SASL and LMTP.
+        self.auth_socket = os.path.join(self.base_dir, "auth-postfix")
+        self.lmtp_socket = os.path.join(self.base_dir, "lmtp")
         self.instance = "petrel-test-%d-%d" % (os.getpid(), id(self) % 100000)
         self.host = "127.0.0.1"
         # Dovecot counts a connection whose remote IP equals its local IP
@@ -357,7 +388,9 @@ class Dovecot:
                         up += 1
                 except OSError:
                     break
-            if up == len(ports):
+            if up == len(ports) and (not self.smtp or all(
+                    os.path.exists(p) for p in (self.auth_socket,
+                                                self.lmtp_socket))):
                 return True, ""
             time.sleep(0.02)
         return False, "timeout; " + self._tail_errors()
@@ -588,6 +621,24 @@ class Dovecot:
                        "ssl_cert_username_field = commonName\n"
                        "passdb {\n  driver = static\n  args = nopassword=y\n"
                        "  mechanisms = external\n}\n" % self.cert_file)
+        protocols = "imap pop3"
+        smtp = ""
+        if self.smtp:
+            # Postfix's smtpd asks this socket (smtpd_sasl_type = dovecot)
+            # and delivers to the lmtp one as rcpt@domain: the passwd-file
+            # and the homes are keyed by the bare name.
+            protocols += " lmtp"
+            # The auth penalty (2, 4, 8, 15 s before each AUTH from an IP
+            # that failed one lately) made every AUTH after a refused one
+            # slow or time out in smtpd (it waits 10 s): the auth process
+            # cannot reach anvil's penalty socket.
+            smtp = ("service auth {\n  unix_listener %s {\n"
+                    "    mode = 0666\n  }\n}\n"
+                    "service anvil {\n  unix_listener anvil-auth-penalty {\n"
+                    "    mode = 0\n  }\n}\n"
+                    "protocol lmtp {\n  auth_username_format = %%Ln\n"
+                    "  postmaster_address = postmaster@localhost\n}\n"
+                    % os.path.basename(self.auth_socket))
         conf = f"""# Private Dovecot for petrel tests (generated by harness.py).
 instance_name = {self.instance}
 base_dir = {self.base_dir}
@@ -596,7 +647,7 @@ log_path = {self.log_path}
 info_log_path = {self.log_path}
 debug_log_path = {self.log_path}
 {internal}listen = 127.0.0.1
-protocols = imap pop3
+protocols = {protocols}
 ssl = yes
 ssl_cert = <{self.cert_file}
 ssl_key = <{self.key_file}
@@ -648,10 +699,10 @@ service pop3-login {{
 }}
 service lmtp {{
   unix_listener lmtp {{
-    mode = 0600
+    mode = {"0666" if self.smtp else "0600"}
   }}
 }}
-protocol imap {{
+{smtp}protocol imap {{
   mail_plugins = $mail_plugins{imap_plugins}
   {rawlog}}}
 protocol pop3 {{
@@ -660,6 +711,29 @@ protocol pop3 {{
 """
         with open(self.conf, "w") as f:
             f.write(conf)
+
+    def enable_smtp(self, timeout=10):
+        """Listen on auth_socket and lmtp_socket (see smtp=True), also
+        on a running server (reload; returns once both accept)."""
+        if self.smtp:
+            return
+        self.smtp = True
+        if not self.running:
+            return
+        self._write_conf()
+        self.doveadm("reload")
+        deadline = time.monotonic() + timeout
+        for path in (self.auth_socket, self.lmtp_socket):
+            while True:
+                try:
+                    with socket.socket(socket.AF_UNIX) as s:
+                        s.connect(path)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline:
+                        raise HarnessError("dovecot: no %s after reload"
+                                           % path)
+                    time.sleep(0.02)
 
     # ---- paths -----------------------------------------------------------
 
@@ -1050,7 +1124,674 @@ protocol pop3 {{
                 "imap_port": self.imap_port, "imaps_port": self.imaps_port,
                 "pop3_port": self.pop3_port, "pop3s_port": self.pop3s_port,
                 "ca_file": self.ca_file, "log": self.log_path,
-                "users": self.users}
+                "users": self.users, "smtp": self.smtp,
+                "auth_socket": self.auth_socket,
+                "lmtp_socket": self.lmtp_socket}
+
+
+# ---- a private Postfix ---------------------------------------------------
+
+POSTFIX_DAEMON_DIR = "/usr/lib/postfix/sbin"
+
+# The queue directory as Postfix's own postfix-files lays it out: name,
+# owner (None: root), group (None: the owner's), mode.
+_POSTFIX_QUEUE_DIRS = (
+    ("active", "postfix", None, 0o700), ("bounce", "postfix", None, 0o700),
+    ("corrupt", "postfix", None, 0o700), ("defer", "postfix", None, 0o700),
+    ("deferred", "postfix", None, 0o700), ("flush", "postfix", None, 0o700),
+    ("hold", "postfix", None, 0o700), ("incoming", "postfix", None, 0o700),
+    ("private", "postfix", None, 0o700), ("saved", "postfix", None, 0o700),
+    ("trace", "postfix", None, 0o700),
+    ("maildrop", "postfix", "postdrop", 0o730),
+    ("public", "postfix", "postdrop", 0o710), ("pid", None, None, 0o755))
+
+# A delivery (or discard, bounce, deferral) in the Postfix log.
+_PF_DELIVERY_RE = re.compile(
+    r"postfix/(?:[\w.-]+/)?(?P<agent>lmtp|discard|error|smtp|virtual|local)"
+    r"\[\d+\]: (?P<queue_id>[0-9A-Za-z]+): to=<(?P<to>[^>]*)>"
+    r"(?:, orig_to=<(?P<orig_to>[^>]*)>)?, relay=(?P<relay>[^,]*),"
+    r".*? dsn=(?P<dsn>[^,]*), status=(?P<status>\w+) \((?P<text>.*)\)$")
+_PF_MSGID_RE = re.compile(r"postfix/cleanup\[\d+\]: "
+                          r"(?P<queue_id>[0-9A-Za-z]+): "
+                          r"message-id=(?P<mid>\S*)")
+_PF_FROM_RE = re.compile(r"postfix/qmgr\[\d+\]: (?P<queue_id>[0-9A-Za-z]+): "
+                         r"from=<(?P<sender>[^>]*)>, size=(?P<size>\d+), "
+                         r"nrcpt=(?P<nrcpt>\d+)")
+_PF_SASL_RE = re.compile(r"postfix/(?:[\w.-]+/)?smtpd\[\d+\]: "
+                         r"(?P<queue_id>[0-9A-Za-z]+): client=[^,]*"
+                         r"(?:, sasl_method=[^,]*, sasl_username=(?P<u>\S+))?")
+
+
+def _postfix_regexp_literal(s):
+    """s as a Postfix regexp (POSIX ERE) matching exactly s."""
+    return "^" + re.sub(r"([.\[\]()*+?{}|^$\\/])", r"\\\1", s) + "$"
+
+
+class Postfix:
+    """A private Postfix submission server in front of a Dovecot (see the
+    module documentation)."""
+
+    def __init__(self, dovecot, domain="example.test",
+                 message_size_limit=10240000, dir=None, keep=False,
+                 extra_main=None):
+        if os.geteuid() != 0:
+            raise HarnessError("a private Postfix needs root (its master "
+                               "runs the daemons as the postfix user)")
+        try:
+            pwd.getpwnam("postfix")
+            grp.getgrnam("postdrop")
+        except KeyError:
+            raise HarnessError("no postfix user or postdrop group: "
+                               "apt-get install postfix (scripts/deps.sh)")
+        self._master = os.path.join(POSTFIX_DAEMON_DIR, "master")
+        if not os.access(self._master, os.X_OK):
+            raise HarnessError("%s not found: apt-get install postfix "
+                               "(scripts/deps.sh)" % self._master)
+        self._postqueue = _which("postqueue")
+        self._postfix = _which("postfix")
+        self.dovecot = dovecot
+        dovecot.enable_smtp()
+        self.domain = domain
+        self.message_size_limit = message_size_limit
+        self.extra_main = dict(extra_main or {})
+        self.keep = keep
+        if dir is None:
+            self.dir = tempfile.mkdtemp(prefix="petrel-postfix-")
+            self._own_dir = True
+        else:
+            os.makedirs(dir, exist_ok=True)
+            self.dir = os.path.abspath(dir)
+            self._own_dir = False
+        os.chmod(self.dir, 0o755)       # the daemons run as postfix
+        up = os.path.dirname(self.dir)
+        while up != os.path.dirname(up):
+            if not os.stat(up).st_mode & 0o001:
+                raise HarnessError("the postfix user cannot reach %s: %s "
+                                   "is not searchable by others"
+                                   % (self.dir, up))
+            up = os.path.dirname(up)
+        self.conf_dir = os.path.join(self.dir, "conf")
+        self.queue_dir = os.path.join(self.dir, "queue")
+        self.data_dir = os.path.join(self.dir, "data")
+        self.map_dir = os.path.join(self.dir, "maps")
+        self.log_path = os.path.join(self.dir, "log", "postfix.log")
+        self.host = "127.0.0.1"
+        self.submission_port = self.smtps_port = None
+        self.proc = None
+        self._stderr = None
+        self._watchdog = self._watchdog_fd = None
+        self._rcpt_rules = {}           # regexp -> response (RCPT TO)
+        self._data_rule = None          # response after the message data
+        for d in (self.conf_dir, self.map_dir, os.path.dirname(self.log_path)):
+            os.makedirs(d, exist_ok=True)
+            os.chmod(d, 0o755)
+        self._make_queue()
+        self._write_maps()
+
+    # ---- paths and names -------------------------------------------------
+
+    @property
+    def cert_file(self):
+        """The CA file a client trusts (the Dovecot's self-signed cert)."""
+        return self.dovecot.ca_file
+
+    @property
+    def users(self):
+        return self.dovecot.users
+
+    def address(self, user):
+        return "%s@%s" % (user, self.domain)
+
+    # ---- lifecycle -------------------------------------------------------
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        self.cleanup()
+        return False
+
+    @property
+    def running(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def start(self, timeout=20):
+        """Start (or start again, on the same queue) the server."""
+        if self.running:
+            return self
+        last = ""
+        for _ in range(START_TRIES):
+            if self.submission_port is None or last:
+                self.submission_port, self.smtps_port = _free_ports(2)
+            self._write_conf()
+            mark = self.log_mark()
+            self._stderr = open(os.path.join(self.dir, "log",
+                                             "master.stderr"), "ab")
+            # The master in the foreground (-d: no setsid) as our child,
+            # leading a process group of its own with every daemon it
+            # starts; its SIGTERM handler takes the group along.
+            self.proc = subprocess.Popen(
+                [self._master, "-c", self.conf_dir, "-d"],
+                stdin=subprocess.DEVNULL, stdout=self._stderr,
+                stderr=self._stderr, preexec_fn=_pdeathsig, close_fds=True)
+            self._start_watchdog()
+            _live.add(self)
+            _install_signal_handlers()
+            _become_subreaper()
+            ok, last = self._wait_ready(mark, timeout)
+            if ok:
+                return self
+            self._kill_master()
+            if "in use" not in last:
+                break
+        raise HarnessError("postfix did not start: %s\n%s"
+                           % (last.strip(), self.check()))
+
+    def _wait_ready(self, mark, timeout):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                # A master that fails early (a port taken since we picked
+                # it) cannot log yet: nothing listens on the postlog socket.
+                return False, (self._busy_ports() +
+                               self._tail_errors(mark))
+            # The master logs this once it listens on every port, and
+            # through the postlogd: the log works too. (No probing
+            # connections: each would start an smtpd.)
+            if any("daemon started" in l for l in self.log_lines(mark)):
+                return True, ""
+            time.sleep(0.01)
+        return False, "timeout; " + self._tail_errors(mark)
+
+    def _busy_ports(self):
+        out = ""
+        for port in (self.submission_port, self.smtps_port):
+            with socket.socket() as s:
+                try:
+                    s.bind((self.host, port))
+                except OSError as e:
+                    out += "bind %s:%d: %s\n" % (self.host, port, e)
+        return out
+
+    def _tail_errors(self, since=0):
+        out = []
+        try:
+            with open(os.path.join(self.dir, "log", "master.stderr"),
+                      errors="replace") as f:
+                out += f.read().splitlines()
+        except OSError:
+            pass
+        out += [l for l in self.log_lines(since)
+                if re.search(r"\]: (warning|error|fatal|panic): ", l)]
+        return "\n".join(out[-5:])
+
+    def check(self):
+        """`postfix -c DIR check`: its complaints (str, empty when none)."""
+        r = subprocess.run([self._postfix, "-c", self.conf_dir, "check"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        return r.stdout.decode(errors="replace").strip()
+
+    def _start_watchdog(self):
+        # The master loses PR_SET_PDEATHSIG (it changes its effective ids
+        # for a moment as it starts), so a test killed outright would
+        # leave it running. A shell in a group of its own waits on a pipe
+        # only we hold the write end of (O_CLOEXEC): at its EOF, our
+        # death, it stops the instance and removes its directory.
+        rd, self._watchdog_fd = os.pipe()
+        rm = ('; rm -rf -- "$2"' if self._own_dir and not self.keep else "")
+        try:
+            self._watchdog = subprocess.Popen(
+                ["/bin/sh", "-c", 'read x; kill -s TERM -- -"$1"; sleep 1; '
+                 'kill -s KILL -- -"$1"' + rm, "petrel-postfix-watchdog",
+                 str(self.proc.pid), self.dir],
+                stdin=rd, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL, preexec_fn=os.setpgrp,
+                close_fds=True)
+        finally:
+            os.close(rd)
+
+    def _stop_watchdog(self):
+        if self._watchdog is not None:
+            self._watchdog.kill()
+            self._watchdog.wait()
+            self._watchdog = None
+        if self._watchdog_fd is not None:
+            os.close(self._watchdog_fd)
+            self._watchdog_fd = None
+
+    def _kill_master(self, timeout=10):
+        """What `postfix stop` does (SIGTERM to the master, which passes it
+        to its process group), without its one-second polls; then SIGKILL
+        whatever of the group is left and reap it."""
+        self._stop_watchdog()
+        if self.proc is None:
+            return
+        pgid = self.proc.pid
+        if self.proc.poll() is None:
+            try:
+                self.proc.send_signal(signal.SIGTERM)
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.wait(5)
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            try:
+                pid, _ = os.waitpid(-pgid, os.WNOHANG)
+            except ChildProcessError:
+                pid = -1
+            left = self.processes(pgid)
+            for p in left:
+                try:
+                    os.kill(p, signal.SIGKILL)
+                except OSError:
+                    pass
+            if pid == 0 or left:
+                time.sleep(0.01)
+            elif pid < 0:
+                break
+        self.proc = None
+        if self._stderr:
+            self._stderr.close()
+            self._stderr = None
+
+    def processes(self, pgid=None):
+        """Live processes of this instance: of the master's process group,
+        or (should one have left it) with our MAIL_CONFIG."""
+        if pgid is None:
+            pgid = self.proc.pid if self.proc else -1
+        out = set(group_members(pgid))
+        tag = ("MAIL_CONFIG=%s" % self.conf_dir).encode()
+        for n in os.listdir("/proc"):
+            if not n.isdigit() or int(n) in out:
+                continue
+            try:
+                with open("/proc/%s/environ" % n, "rb") as f:
+                    if tag not in f.read().split(b"\0"):
+                        continue
+                with open("/proc/%s/stat" % n) as f:
+                    if f.read().rsplit(")", 1)[1].split()[0] in "ZX":
+                        continue
+            except OSError:
+                continue
+            out.add(int(n))
+        return sorted(out)
+
+    def stop(self):
+        """Stop the server; the queue stays, start() brings it back."""
+        self._kill_master()
+        _live.discard(self)
+
+    def cleanup(self):
+        """Remove the temporary directory (unless keep or given by caller)."""
+        if self.running:
+            self.stop()
+        if self._own_dir and not self.keep and os.path.isdir(self.dir):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def reload(self):
+        """`postfix reload`: main.cf and master.cf written again from the
+        attributes (e.g. a changed message_size_limit or extra_main), then
+        SIGHUP to the master (what the command sends it) so the daemons
+        re-read them; a new smtpd (each connection has one) reads them at
+        once."""
+        self._write_conf()
+        if self.running:
+            self.proc.send_signal(signal.SIGHUP)
+
+    # ---- setup files -----------------------------------------------------
+
+    def _make_queue(self):
+        pw = pwd.getpwnam("postfix")
+        for path, uid, gid, mode in (
+                [(self.queue_dir, 0, 0, 0o755),
+                 (self.data_dir, pw.pw_uid, pw.pw_gid, 0o700)] +
+                [(os.path.join(self.queue_dir, n),
+                  0 if owner is None else pw.pw_uid,
+                  (0 if owner is None else pw.pw_gid) if group is None
+                  else grp.getgrnam(group).gr_gid, mode)
+                 for n, owner, group, mode in _POSTFIX_QUEUE_DIRS]):
+            os.makedirs(path, exist_ok=True)
+            os.chown(path, uid, gid)
+            os.chmod(path, mode)
+
+    def _write_file(self, path, text):
+        tmp = path + ".tmp"
+        with open(tmp, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        # Postfix rereads a main.cf changed in the last second or so in
+        # 300 ms pauses until it "cools down" (2 s at each daemon start):
+        # date it back.
+        t = time.time() - 10
+        os.utime(tmp, (t, t))
+        os.replace(tmp, path)
+
+    def _write_maps(self):
+        self._write_file(os.path.join(self.map_dir, "vmailbox"), "".join(
+            "%s OK\n" % self.address(u) for u in sorted(self.users)))
+        self._write_file(os.path.join(self.map_dir, "rcpt_access"), "".join(
+            "/%s/ %s\n" % (rx, resp) for rx, resp in self._rcpt_rules.items()))
+        self._write_file(os.path.join(self.map_dir, "data_access"),
+                         "/./ %s\n" % self._data_rule
+                         if self._data_rule else "")
+
+    def _write_conf(self):
+        maps = self.map_dir
+        main = {
+            "compatibility_level": "3.6",
+            "queue_directory": self.queue_dir,
+            "data_directory": self.data_dir,
+            "mail_owner": "postfix",
+            "setgid_group": "postdrop",
+            "maillog_file": self.log_path,
+            "maillog_file_prefixes": os.path.dirname(self.log_path),
+            "myhostname": "localhost",
+            "mydomain": self.domain,
+            "myorigin": "$mydomain",
+            "mydestination": "",
+            "mynetworks": "127.0.0.1/32",
+            "inet_interfaces": self.host,
+            "inet_protocols": "ipv4",
+            "relayhost": "",
+            "smtpd_banner": "$myhostname ESMTP petrel test Postfix",
+            # Mail is delivered as the client sent it (but for Received):
+            # no Date, Message-ID or From added, no address rewritten.
+            "local_header_rewrite_clients": "",
+            "biff": "no",
+            "append_dot_mydomain": "no",
+            # Nothing beyond loopback: no DNS, and mail for other domains
+            # is accepted (from authenticated users) but not sent on.
+            "smtp_dns_support_level": "disabled",
+            "lmtp_dns_support_level": "disabled",
+            "smtp_host_lookup": "native",
+            "lmtp_host_lookup": "native",
+            "smtpd_peername_lookup": "no",
+            "default_transport": "discard:not sent on by the test server",
+            "relay_transport": "discard:not sent on by the test server",
+            # No local (passwd) users: the domain's mailboxes are Dovecot's.
+            "local_transport": "error:5.1.1 no local delivery here",
+            "local_recipient_maps": "",
+            "alias_maps": "",
+            "alias_database": "",
+            "virtual_mailbox_domains": self.domain,
+            "virtual_mailbox_maps": "texthash:%s/vmailbox" % maps,
+            "virtual_alias_maps": "",
+            "virtual_transport": "lmtp:unix:%s" % self.dovecot.lmtp_socket,
+            "message_size_limit": str(self.message_size_limit),
+            "mailbox_size_limit": "0",
+            "virtual_mailbox_limit": "0",
+            # TLS with the Dovecot's certificate (SAN 127.0.0.1, localhost).
+            "smtpd_tls_cert_file": self.dovecot.cert_file,
+            "smtpd_tls_key_file": self.dovecot.key_file,
+            "smtpd_tls_security_level": "encrypt",
+            "smtpd_tls_auth_only": "yes",
+            "smtpd_tls_loglevel": "1",
+            "smtpd_tls_session_cache_database": "",
+            "smtpd_tls_received_header": "yes",
+            # AUTH through the Dovecot (its users and passwords).
+            "smtpd_sasl_auth_enable": "yes",
+            "smtpd_sasl_type": "dovecot",
+            "smtpd_sasl_path": self.dovecot.auth_socket,
+            "smtpd_sasl_security_options": "noanonymous",
+            "smtpd_sasl_tls_security_options": "noanonymous",
+            "smtpd_sasl_authenticated_header": "no",
+            "broken_sasl_auth_clients": "no",
+            # Submission: nothing without AUTH; the refusals a test sets
+            # (defer_all, reject_all, refuse_recipient) come first.
+            "smtpd_client_restrictions": "",
+            "smtpd_helo_restrictions": "",
+            "smtpd_sender_restrictions": "",
+            "smtpd_relay_restrictions": "permit_sasl_authenticated, reject",
+            "smtpd_recipient_restrictions":
+                "check_recipient_access regexp:%s/rcpt_access, "
+                "permit_sasl_authenticated, reject" % maps,
+            "smtpd_end_of_data_restrictions":
+                "check_client_access regexp:%s/data_access" % maps,
+            # Each connection a fresh smtpd: a changed map or main.cf
+            # holds for the very next one.
+            "max_use": "1",
+            # Tests are quick: no penalty pauses, short retries.
+            "smtpd_error_sleep_time": "0",
+            "smtpd_soft_error_limit": "100",
+            "smtpd_hard_error_limit": "200",
+            "in_flow_delay": "0",
+            "queue_run_delay": "1s",
+            "minimal_backoff_time": "1s",
+            "maximal_backoff_time": "2s",
+            "delay_warning_time": "0",
+        }
+        main.update(self.extra_main)
+        self._write_file(os.path.join(self.conf_dir, "main.cf"),
+                         "# Private Postfix for petrel tests (generated by "
+                         "harness.py).\n" + "".join(
+                             "%s = %s\n" % kv for kv in main.items()))
+        # type private unpriv chroot wakeup maxproc command
+        services = """\
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+"""
+        master = ("# Generated by harness.py.\n"
+                  "%s:%d inet n - n - - smtpd\n"
+                  "  -o syslog_name=postfix/submission\n"
+                  "%s:%d inet n - n - - smtpd\n"
+                  "  -o syslog_name=postfix/submissions\n"
+                  "  -o smtpd_tls_wrappermode=yes\n"
+                  % (self.host, self.submission_port,
+                     self.host, self.smtps_port)) + services
+        self._write_file(os.path.join(self.conf_dir, "master.cf"), master)
+
+    # ---- refusals --------------------------------------------------------
+
+    def _set_rules(self):
+        # Only smtpd reads these maps, and each connection has a fresh one
+        # (max_use = 1): no reload, whose restarted daemons might log
+        # warnings about connections lost to each other.
+        self._write_maps()
+
+    def defer_all(self, response="451 4.3.0 Try again later (test server)",
+                  stage="rcpt"):
+        """Refuse every recipient (stage "rcpt") or every message after
+        its data (stage "data") for now: 4xx. accept_all() ends it."""
+        self._refuse(response, stage)
+
+    def reject_all(self, response="554 5.7.1 Refused by the test server",
+                   stage="rcpt"):
+        """As defer_all, for good: 5xx."""
+        self._refuse(response, stage)
+
+    def _refuse(self, response, stage):
+        if stage == "rcpt":
+            self._rcpt_rules.pop(".", None)
+            self._rcpt_rules["."] = response      # after the addresses
+        elif stage == "data":
+            self._data_rule = response
+        else:
+            raise ValueError("stage: rcpt or data")
+        self._set_rules()
+
+    def refuse_recipient(self, address, response="550 5.1.1 No such user "
+                         "(test server)"):
+        """Answer RCPT TO:<address> with response (4xx or 5xx)."""
+        rules = {_postfix_regexp_literal(address): response}
+        rules.update((k, v) for k, v in self._rcpt_rules.items()
+                     if k != _postfix_regexp_literal(address))
+        self._rcpt_rules = rules
+        self._set_rules()
+
+    def accept_all(self):
+        """Undo defer_all, reject_all and refuse_recipient."""
+        self._rcpt_rules = {}
+        self._data_rule = None
+        self._set_rules()
+
+    def refresh_users(self):
+        """After dovecot.add_user/remove_user: the domain's mailboxes."""
+        self._set_rules()
+
+    # ---- queue -----------------------------------------------------------
+
+    def queue(self):
+        """The queue (postqueue -c DIR -j): a list of dicts, one a message
+        (queue_name, queue_id, sender, recipients [{address,
+        delay_reason}], ...)."""
+        r = subprocess.run([self._postqueue, "-c", self.conf_dir, "-j"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        if r.returncode != 0:
+            raise HarnessError("postqueue: " +
+                               r.stderr.decode(errors="replace").strip())
+        return [json.loads(l) for l in r.stdout.decode().splitlines()
+                if l.strip()]
+
+    def queue_empty(self):
+        return not self.queue()
+
+    def wait_queue_empty(self, timeout=10):
+        deadline = time.monotonic() + timeout
+        while True:
+            if self.queue_empty():
+                return True
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+
+    def flush(self):
+        """postqueue -f: try the deferred mail again now."""
+        subprocess.run([self._postqueue, "-c", self.conf_dir, "-f"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def wait_delivered(self, user, n, timeout=10, folder="INBOX"):
+        """Wait until user's folder (in the Dovecot) holds at least n
+        messages; returns how many it holds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            have = self.dovecot.mailbox_status(user, folder,
+                                               "messages")["messages"]
+            if have >= n or time.monotonic() > deadline:
+                return have
+            time.sleep(0.05)
+
+    # ---- logs ------------------------------------------------------------
+
+    def log_mark(self):
+        """A position in the log: since= of log_lines and deliveries."""
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+    def log_lines(self, since=0):
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace").splitlines()
+        except OSError:
+            return []
+
+    def errors(self, since=0):
+        """Log lines at error, fatal or panic level."""
+        return [l for l in self.log_lines(since)
+                if re.search(r"\]: (error|fatal|panic): ", l)]
+
+    def warnings(self, since=0):
+        """Log lines at warning level (a refused AUTH is one)."""
+        return [l for l in self.log_lines(since)
+                if re.search(r"\]: warning: ", l)]
+
+    def deliveries(self, since=0):
+        """What became of each recipient after since: dicts with queue_id,
+        to, orig_to, relay, dsn, status (sent, deferred, bounced), text,
+        agent (lmtp: into a Dovecot INBOX; discard: another domain), and
+        sender, size, nrcpt, message_id ("<...>", "<>" when it had none)
+        and sasl_username of its message."""
+        msgs, out = {}, []
+        for l in self.log_lines(since):
+            m = _PF_SASL_RE.search(l)
+            if m:
+                msgs.setdefault(m.group("queue_id"), {})["sasl_username"] = \
+                    m.group("u")
+                continue
+            m = _PF_MSGID_RE.search(l)
+            if m:
+                msgs.setdefault(m.group("queue_id"), {})["message_id"] = \
+                    m.group("mid")
+                continue
+            m = _PF_FROM_RE.search(l)
+            if m:
+                msgs.setdefault(m.group("queue_id"), {}).update(
+                    sender=m.group("sender"), size=int(m.group("size")),
+                    nrcpt=int(m.group("nrcpt")))
+                continue
+            m = _PF_DELIVERY_RE.search(l)
+            if m:
+                d = m.groupdict()
+                d.update(msgs.get(d["queue_id"], {}))
+                out.append(d)
+        return out
+
+    def wait_deliveries(self, n, since=0, timeout=10):
+        """Wait until at least n records of deliveries(since) appear."""
+        deadline = time.monotonic() + timeout
+        while True:
+            r = self.deliveries(since)
+            if len(r) >= n or time.monotonic() > deadline:
+                return r
+            time.sleep(0.05)
+
+    # ---- client-side helpers --------------------------------------------
+
+    def ssl_context(self):
+        return self.dovecot.ssl_context()
+
+    def smtp_client(self, user="alice", password=None, implicit_tls=False,
+                    login=True, timeout=30):
+        """An smtplib client: STARTTLS on the submission port, or implicit
+        TLS on smtps_port; logged in as user unless login=False."""
+        if implicit_tls:
+            c = smtplib.SMTP_SSL(self.host, self.smtps_port,
+                                 context=self.ssl_context(), timeout=timeout)
+        else:
+            c = smtplib.SMTP(self.host, self.submission_port,
+                             timeout=timeout)
+            c.starttls(context=self.ssl_context())
+        c.ehlo()
+        if login:
+            c.login(user, self.users[user] if password is None
+                    else password)
+        return c
+
+    def describe(self):
+        return {"dir": self.dir, "conf_dir": self.conf_dir,
+                "host": self.host, "submission_port": self.submission_port,
+                "smtps_port": self.smtps_port, "cert_file": self.cert_file,
+                "log": self.log_path, "domain": self.domain}
 
 
 # ---- module-level helpers ------------------------------------------------

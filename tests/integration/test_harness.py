@@ -6,9 +6,12 @@ POP3+STLS with the Python stdlib, seeds messages and checks them through
 IMAP against the seed manifest (which is itself checked against Python's
 own RFC 2047 decoder), exercises the log parser, rawlog, kick, users added
 at run time, stop/start on the same data, and that nothing is left behind.
+Then a private Postfix in front of it: submission with STARTTLS and AUTH,
+implicit TLS, delivery over LMTP into the Dovecot INBOXes, refusals.
 """
 
 import email
+import email.message
 import email.policy
 import imaplib
 import json
@@ -16,6 +19,7 @@ import os
 import poplib
 import re
 import signal
+import smtplib
 import socket
 import ssl
 import subprocess
@@ -405,6 +409,164 @@ def test_petrel_plumbing(d):
     check(r == (3, "", ""), "run_petrel returns (status, stdout, stderr)")
 
 
+def test_postfix(d):
+    """harness.Postfix in front of the running d (enable_smtp reloads it)."""
+    users = ("alice", "bob", "carol")
+    before = {u: d.mailbox_status(u)["messages"] for u in users}
+    t = time.monotonic()
+    pf = harness.Postfix(d, message_size_limit=100000)
+    pf.start()
+    started = time.monotonic() - t
+    check(pf.running and pf.submission_port != pf.smtps_port and
+          pf.host == "127.0.0.1" and pf.cert_file == d.ca_file,
+          "Postfix started (%.2f s) on two 127.0.0.1 ports" % started)
+    try:
+        check_postfix(d, pf, before)
+        t = time.monotonic()
+        ports = (pf.submission_port, pf.smtps_port)
+        pf.stop()
+        pf.start()
+        check((pf.submission_port, pf.smtps_port) == ports,
+              "Postfix stop() and start() (%.2f s): same ports"
+              % (time.monotonic() - t))
+        check(pf.errors() == [], "no errors in the Postfix log: %s"
+              % pf.errors()[:3])
+    finally:
+        pgid = pf.proc.pid if pf.proc else -1
+        t = time.monotonic()
+        pf.stop()
+        stopped = time.monotonic() - t
+        pf.cleanup()
+    check(not group_alive(pgid) and pf.processes(pgid) == [],
+          "Postfix stop() (%.2f s): no process of it left" % stopped)
+    check(not os.path.exists(pf.dir), "Postfix directory removed")
+
+
+def check_postfix(d, pf, before):
+    # Submission: STARTTLS first, AUTH only after it.
+    c = smtplib.SMTP(pf.host, pf.submission_port, timeout=30)
+    c.ehlo()
+    check(c.has_extn("starttls") and not c.has_extn("auth"),
+          "submission offers STARTTLS, no AUTH before it")
+    check.eq(c.mail("alice@example.test")[0], 530,
+             "MAIL before STARTTLS refused")
+    try:
+        c.starttls(context=ssl.create_default_context())
+        check(False, "the system CAs do not vouch for the test certificate")
+    except ssl.SSLError:
+        check(True, "the system CAs do not vouch for the test certificate")
+    c.close()
+    c = pf.smtp_client(login=False)
+    cert = c.sock.getpeercert()
+    check(("IP Address", "127.0.0.1") in cert.get("subjectAltName", ()),
+          "STARTTLS verified against cert_file for 127.0.0.1")
+    check("PLAIN" in c.esmtp_features.get("auth", "") and
+          "LOGIN" in c.esmtp_features.get("auth", ""),
+          "AUTH PLAIN LOGIN after STARTTLS")
+    check.eq(c.esmtp_features.get("size"), "100000",
+             "SIZE is message_size_limit")
+    c.mail("alice@example.test")
+    code, _ = c.rcpt("bob@example.test")
+    check.eq(code, 554, "no submission without AUTH")
+    c.rset()
+    try:
+        c.auth("PLAIN", lambda challenge=None: "\0alice\0wrong")
+        check(False, "a wrong password is refused")
+    except smtplib.SMTPAuthenticationError as e:
+        check.eq(e.smtp_code, 535, "a wrong password is refused")
+    c.login("alice", d.users["alice"])
+    c.mail("alice@example.test")
+    code, msg = c.rcpt("nobody@example.test")
+    check(code == 550 and b"5.1.1" in msg, "unknown user of the domain: 550")
+    c.rset()
+    big = email.message.EmailMessage()
+    big["From"], big["To"], big["Subject"] = ("alice@example.test",
+                                              "bob@example.test", "big")
+    big.set_content("x" * 120000)
+    try:
+        c.send_message(big)
+        check(False, "a message over message_size_limit is refused")
+    except smtplib.SMTPSenderRefused as e:
+        check.eq(e.smtp_code, 552,
+                 "a message over message_size_limit is refused")
+
+    mark = pf.log_mark()
+    msg = email.message.EmailMessage()
+    msg["From"] = "Alice <alice@example.test>"
+    msg["To"] = "Bob <bob@example.test>"
+    msg["Cc"] = "Someone <someone@elsewhere.test>"
+    msg["Bcc"] = "carol@example.test"
+    msg["Subject"] = "through postfix"
+    msg["Message-ID"] = "<pf-1@example.test>"
+    msg.set_content("over submission\n")
+    check.eq(c.send_message(msg), {}, "STARTTLS + AUTH PLAIN as alice: "
+             "To, Cc and Bcc accepted")
+    c.quit()
+
+    # Implicit TLS, AUTH LOGIN.
+    c = pf.smtp_client("bob", implicit_tls=True, login=False)
+    c.user, c.password = "bob", d.users["bob"]
+    code, _ = c.auth("LOGIN", c.auth_login, initial_response_ok=False)
+    check.eq(code, 235, "implicit TLS + AUTH LOGIN as bob")
+    check.eq(c.sendmail("bob@example.test", ["alice@example.test"],
+                        b"From: bob@example.test\r\nTo: alice@example.test"
+                        b"\r\nSubject: over smtps\r\n\r\nhi\r\n"), {},
+             "sent over implicit TLS")
+    c.quit()
+
+    for u in ("alice", "bob", "carol"):
+        check.eq(pf.wait_delivered(u, before[u] + 1), before[u] + 1,
+                 "delivered into %s's INBOX" % u)
+    for u in ("bob", "carol"):
+        m = d.imap_client(u)
+        m.select("INBOX", readonly=True)
+        typ, data = m.fetch(str(before[u] + 1), "(BODY.PEEK[])")
+        m.logout()
+        got = email.message_from_bytes(data[0][1])
+        check(got["Message-ID"] == "<pf-1@example.test>" and
+              got["Bcc"] is None and
+              any("with ESMTPSA" in r for r in got.get_all("Received", [])),
+              "%s's copy: no Bcc header, Received ... with ESMTPSA" % u)
+    rec = {r["to"]: r for r in pf.wait_deliveries(4, since=mark)}
+    check(rec.get("bob@example.test", {}).get("agent") == "lmtp" and
+          rec["bob@example.test"]["status"] == "sent" and
+          rec["bob@example.test"].get("sasl_username") == "alice" and
+          rec.get("carol@example.test", {}).get("status") == "sent",
+          "deliveries(): bob and carol over LMTP, sent by alice")
+    check(rec.get("someone@elsewhere.test", {}).get("agent") == "discard",
+          "deliveries(): another domain's recipient discarded")
+    check(pf.wait_queue_empty(), "queue empty")
+
+    # Refusals, in force from the next connection on.
+    def rcpt(addr):
+        c = pf.smtp_client("alice")
+        c.mail("alice@example.test")
+        r = c.rcpt(addr)[0]
+        c.quit()
+        return r
+    pf.defer_all()
+    check.eq(rcpt("bob@example.test"), 451, "defer_all(): 451 at RCPT")
+    pf.reject_all()
+    check.eq(rcpt("bob@example.test"), 554, "reject_all(): 554 at RCPT")
+    pf.accept_all()
+    pf.refuse_recipient("bob@example.test")
+    check((rcpt("bob@example.test"), rcpt("carol@example.test")) ==
+          (550, 250), "refuse_recipient(): that one only")
+    pf.accept_all()
+    pf.defer_all(stage="data")
+    c = pf.smtp_client("alice")
+    try:
+        c.sendmail("alice@example.test", ["bob@example.test"],
+                   b"Subject: later\r\n\r\nx\r\n")
+        check(False, "defer_all(stage=data): 451 after the data")
+    except smtplib.SMTPDataError as e:
+        check.eq(e.smtp_code, 451, "defer_all(stage=data): 451 after the "
+                 "data")
+    c.quit()
+    pf.accept_all()
+    check.eq(rcpt("bob@example.test"), 250, "accept_all()")
+
+
 def test_plaintext_instance():
     """A second instance side by side, with plaintext auth allowed."""
     with harness.Dovecot(users={"pat": "pat-pw"}, plaintext_auth=True,
@@ -441,30 +603,40 @@ def test_plaintext_instance():
 
 
 def test_parent_killed(tmp):
-    """SIGKILL of the test process must not leave a Dovecot behind."""
+    """SIGKILL of the test process must not leave a Dovecot or a Postfix
+    behind."""
     code = ("import sys; sys.path.insert(0, %r); import harness, time\n"
-            "d = harness.Dovecot(dir=%r); d.start()\n"
-            "print(d.proc.pid, flush=True); time.sleep(600)\n"
+            "d = harness.Dovecot(dir=%r, smtp=True); d.start()\n"
+            "p = harness.Postfix(d); p.start()\n"
+            "print(d.proc.pid, p.proc.pid, p.dir, flush=True)\n"
+            "time.sleep(600)\n"
             % (os.path.dirname(os.path.abspath(__file__)),
                os.path.join(tmp, "orphan")))
     p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
     line = p.stdout.readline()
     try:
-        master = int(line)
+        master, pf_master, pf_dir = line.decode().split()
+        master, pf_master = int(master), int(pf_master)
     except ValueError:
         check(False, "child harness started a server")
         p.kill()
         p.wait()
         return
-    check(pid_alive(master), "child harness started a server")
+    check(pid_alive(master) and pid_alive(pf_master),
+          "child harness started a Dovecot and a Postfix")
     p.send_signal(signal.SIGKILL)
     p.wait()
     deadline = time.monotonic() + 10
-    while (pid_alive(master) or group_alive(master)) and \
-            time.monotonic() < deadline:
+    while any(pid_alive(m) or group_alive(m) for m in (master, pf_master)) \
+            and time.monotonic() < deadline:
         time.sleep(0.05)
     check(not pid_alive(master) and not group_alive(master),
           "server dies with a SIGKILLed test process")
+    check(not pid_alive(pf_master) and not group_alive(pf_master),
+          "Postfix dies with a SIGKILLed test process")
+    while os.path.exists(pf_dir) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    check(not os.path.exists(pf_dir), "and its directory is removed")
 
 
 def main():
@@ -478,6 +650,7 @@ def main():
             test_rawlog_kick_users(d)
             test_stop_start(d, len(man))
             test_petrel_plumbing(d)
+            test_postfix(d)
             master_dir = d.dir
         check(not os.path.exists(master_dir), "directory removed at exit")
         test_plaintext_instance()
