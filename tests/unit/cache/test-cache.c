@@ -385,7 +385,7 @@ test_migrate_bodies(void)
 	    "has_body; ALTER TABLE messages DROP COLUMN hidden; "
 	    "DROP INDEX messages_by_thread; DROP INDEX messages_unthreaded; "
 	    "DROP INDEX messages_by_message_id; DROP TABLE thread_wants; "
-	    "DROP TABLE server_hits; "
+	    "DROP TABLE server_hits; DROP TABLE outbox; "
 	    "ALTER TABLE messages DROP COLUMN thread_path; "
 	    "ALTER TABLE messages DROP COLUMN thread_gap; CREATE TABLE bodies(message INTEGER PRIMARY KEY "
 	    "REFERENCES messages(id) ON DELETE CASCADE, raw BLOB NOT NULL);"
@@ -395,7 +395,7 @@ test_migrate_bodies(void)
 	unlink(bpath);
 
 	T_EQ_INT(cache_open_path(path, 0, &c, &err), 0);
-	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 7);
+	T_EQ_INT(scalar(c->db, "PRAGMA user_version"), 8);
 	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 1);
 	T_EQ_MEM(data, len, "old body", 8);
 	free(data);
