@@ -24,15 +24,22 @@ import email
 import email.policy
 import json
 import os
+import signal
 import sqlite3
+import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import harness  # noqa: E402
 from tmuxui import TmuxUI  # noqa: E402
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "fake"))
+from fakesmtp import FakeSMTP  # noqa: E402
 
 check = harness.Check()
+CORPUS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..",
+                      "corpus")
 
 
 def messages(d, user, folder="INBOX"):
@@ -50,6 +57,7 @@ def messages(d, user, folder="INBOX"):
 
 
 def smtp_conf(pf, url=None):
+    """The smtp keys: url, else the Postfix's submission port."""
     return {"smtp": url or "smtp://alice@127.0.0.1:%d" % pf.submission_port,
             "from": "Alice <alice@example.test>"}
 
@@ -163,8 +171,7 @@ def test_unreachable(d, pf):
     check(len(ob) == 1 and ob[0]["attempts"] == 1 and
           ob[0]["last_error"], "queued with its error (%r)" % ob)
     # Due now: the backoff is the TUI's; a sync asks for what is due.
-    con = sqlite3.connect(os.path.join(d.petrel_home()["cache"], "petrel",
-                                       "alice.db"))
+    con = sqlite3.connect(cache_db(d))
     con.execute("UPDATE outbox SET next_try = 0")
     con.commit()
     con.close()
@@ -240,22 +247,88 @@ def test_sent_not_filed(d, pf):
     check.eq(len(filed), 1, "filed in Sent once")
 
 
+def cache_db(d):
+    return os.path.join(d.petrel_home()["cache"], "petrel", "alice.db")
+
+
+def test_cut_after_250(d):
+    """FAKE server: 250 to the message, then the connection cut."""
+    with FakeSMTP(fault="drop_after_250") as f:
+        d.write_petrel_config(None, account="alice", extra=smtp_conf(
+            None, "smtp+insecure://alice@127.0.0.1:%d" % f.port))
+        send(d, ["bob@example.test"], "Subject: cut\n\ncut after 250\n",
+             "sent", "cut after the 250: sent")
+        d.run_petrel(["sync"])
+        d.run_petrel(["sync"])
+        check.eq(len(f.messages), 1, "cut after the 250: taken once, "
+                 "never sent again (%d connections)" % f.connections)
+        check.eq(outbox(d), [], "cut after the 250: filed and gone")
+    filed = [m for m in messages(d, "alice", "Sent").values()
+             if b"cut after 250" in m]
+    check.eq(len(filed), 1, "cut after the 250: filed in Sent once")
+
+
+def test_sigkill(d, pf):
+    """SIGKILL while sending: the message stays, and goes out once."""
+    with FakeSMTP(fault="silent") as f:
+        d.write_petrel_config(None, account="alice", extra=smtp_conf(
+            None, "smtp+insecure://alice@127.0.0.1:%d" % f.port))
+        p = subprocess.Popen([harness.petrel_binary(), "send",
+                              "bob@example.test"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env=d.petrel_env())
+        p.stdin.write(b"Subject: killed\n\nsurvives SIGKILL\n")
+        p.stdin.close()
+        end = time.monotonic() + 20
+        while f.connections == 0 and time.monotonic() < end:
+            time.sleep(0.01)
+        check(f.connections > 0, "sigkill: petrel is talking to the server")
+        p.kill()
+        p.wait()
+        check.eq(p.returncode, -signal.SIGKILL, "sigkill: killed mid-send")
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["state"] == "queued" and
+          ob[0]["subject"] == "killed", "sigkill: still in the outbox "
+          "(%r)" % ob)
+    d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
+    n = len(messages(d, "bob"))
+    r = d.run_petrel(["sync"])
+    check.eq(r.status, 0, "sigkill: the next sync (%s)" % r.stderr.strip())
+    pf.wait_delivered("bob", n + 1)
+    d.run_petrel(["sync"])
+    got = [m for m in messages(d, "bob").values() if b"survives SIGKILL" in m]
+    check.eq(len(got), 1, "sigkill: delivered exactly once")
+    check.eq(outbox(d), [], "sigkill: nothing left")
+
+
 EDITOR = r"""#!/usr/bin/env python3
-# A scripted $EDITOR: a new message gets a recipient, a subject and a
-# body; an answer gets a line above the quote. Exits 1 when asked to.
+# A scripted $EDITOR. A new message gets a recipient, a subject and a body;
+# a forward gets a recipient and a line; an answer gets a line above the
+# quote and, when it would leave the test domain, goes to bob instead. The
+# final draft is kept in FILE.final. Exits 1 when FILE.fail exists.
 import os, sys
 path = sys.argv[1]
 if os.path.exists(path + ".fail"):
     sys.exit(1)
 text = open(path, encoding="utf-8").read()
 head, _, body = text.partition("\n\n")
-if "\nTo: \n" in head + "\n":
-    head = head.replace("To: ", "To: bob@example.test", 1)
-    head = head.replace("Subject: ", "Subject: TUI 새 메일", 1)
+hdr = [l.split(":", 1) for l in head.split("\n")]
+hdr = [(k, v.strip()) for k, v in hdr]
+val = dict(hdr)
+if val["Subject"] == "":
+    val.update(To="bob@example.test", Subject="TUI 새 메일")
     body = "written in the editor\n" + body
+elif val["Subject"].startswith("Fwd:"):
+    val["To"] = "bob@example.test"
+    body = "FYI.\n" + body
 else:
+    if "example.test" not in val["To"]:
+        val["To"] = "bob@example.test"
+        val["Cc"] = ""
     body = "Thanks, noted.\n\n" + body
-open(path, "w", encoding="utf-8").write(head + "\n\n" + body)
+out = "".join("%s: %s\n" % (k, val[k]) for k, _ in hdr) + "\n" + body
+open(path, "w", encoding="utf-8").write(out)
+open(path + ".final", "w", encoding="utf-8").write(out)
 """
 
 
@@ -265,6 +338,9 @@ def test_tui(d, pf):
              "To: alice@example.test\nCc: dave@example.test\n"
              "Subject: Question\nMessage-ID: <q1@example.test>\n\n"
              "Shall we meet?\n")
+    for name in ("cs-euc-kr.eml", "cs-iso-2022-jp-perl.eml"):
+        with open(os.path.join(CORPUS, name), "rb") as f:
+            d.append("alice", "INBOX", f.read())
     r = d.run_petrel(["sync", "--bodies"])
     check.eq(r.status, 0, "tui: sync --bodies (%s)" % r.stderr.strip())
     ed = os.path.join(d.dir, "editor.py")
@@ -289,6 +365,8 @@ def test_tui(d, pf):
                if b"written in the editor" in m]
         check.eq(len(got), 1, "tui: bob got the new message once")
         # Group reply to Carol's question: To Carol, Cc Dave, not Alice.
+        limit_to(ui, "~s Question")
+        check(ui.wait("Lim:1") is not None, "tui: limited to the question")
         ui.keys("g")
         s = ui.wait("y:send")
         check(s is not None and "Re: Question" in s and
@@ -329,6 +407,113 @@ def test_tui(d, pf):
                 break
             time.sleep(0.1)
         check(ok, "tui: the original is \\Answered on the server")
+        tui_corpus(d, pf, ui, tmp)
+
+
+def final_draft(tmp):
+    """The newest draft the editor saved: (headers dict, body)."""
+    fs = sorted((os.path.getmtime(os.path.join(tmp, f)), f)
+                for f in os.listdir(tmp) if f.endswith(".final"))
+    text = open(os.path.join(tmp, fs[-1][1]), encoding="utf-8").read()
+    head, _, body = text.partition("\n\n")
+    return dict((k, v.strip()) for k, v in
+                (l.split(":", 1) for l in head.split("\n"))), body
+
+
+def rendered(d, raw, name):
+    path = os.path.join(d.dir, name)
+    with open(path, "wb") as f:
+        f.write(raw)
+    r = d.run_petrel(["render", "--json", path])
+    check.eq(r.status, 0, "render --json of %s" % name)
+    return json.loads(r.stdout) if r.status == 0 else {}, path
+
+
+def limit_to(ui, pattern):
+    ui.keys("l")
+    ui.keys("C-u")
+    ui.type(pattern)
+    ui.keys("Enter")
+
+
+def tui_corpus(d, pf, ui, tmp):
+    """Answer and forward messages of the MIME corpus (EUC-KR,
+    ISO-2022-JP), the forward with an attachment whose name is Korean;
+    what bob receives renders back to exactly what was composed."""
+    # The corpus messages were appended and their bodies synced before.
+    nbob = len(messages(d, "bob"))
+    limit_to(ui, "~f alice@example.org ~s 한국어")
+    check(ui.wait("메일") is not None, "corpus: the EUC-KR message listed")
+    ui.keys("r")
+    s = ui.wait("y:send")
+    check(s is not None and "Re: 한국어 메일" in s,
+          "corpus: r: Re: and the decoded subject (%r)"
+          % (s or ui.last)[-400:])
+    ui.keys("y")
+    ui.wait("Sending in the background")
+    hdr, body = final_draft(tmp)
+    pf.wait_delivered("bob", nbob + 1)
+    got = [m for m in messages(d, "bob").values() if b"corpus.example" in m]
+    check.eq(len(got), 1, "corpus: bob got the reply to the EUC-KR message")
+    if got:
+        v, _ = rendered(d, got[0], "reply-euckr.eml")
+        check.eq(v.get("subject"), hdr["Subject"], "corpus: the reply's "
+                 "subject reads back as composed")
+        check.eq(v.get("body", "").rstrip("\n"), body.rstrip("\n"),
+                 "corpus: the reply's body reads back exactly as composed")
+        check("> 안녕하세요. 이 메일은 한국어로 작성되었습니다." in
+              v.get("body", ""), "corpus: the EUC-KR text is quoted")
+        e = email.message_from_bytes(got[0], policy=email.policy.default)
+        check.eq(e["In-Reply-To"], "<43b632db29d938c8@corpus.example>",
+                 "corpus: In-Reply-To")
+        check("<43b632db29d938c8@corpus.example>" in (e["References"] or ""),
+              "corpus: References")
+    # Forward the ISO-2022-JP one, with a file whose name is Korean.
+    att = os.path.join(d.dir, "보고서 2026.txt")
+    with open(att, "w", encoding="utf-8") as f:
+        f.write("첨부 파일 내용\n")
+    limit_to(ui, "~f yamada@example.jp")
+    check(ui.wait("会議") is not None, "corpus: the ISO-2022-JP message "
+          "listed")
+    ui.keys("f")
+    s = ui.wait("y:send")
+    check(s is not None and "Fwd: 会議の議事録について" in s,
+          "corpus: f: Fwd: and the decoded subject (%r)"
+          % (s or ui.last)[-400:])
+    ui.keys("a")
+    ui.wait("Attach file:")
+    ui.type(att)
+    ui.keys("Enter")
+    check(ui.wait("보고서 2026.txt") is not None, "corpus: the attachment "
+          "is listed on the compose screen")
+    ui.keys("y")
+    ui.wait("Sending in the background")
+    hdr, body = final_draft(tmp)
+    pf.wait_delivered("bob", nbob + 2)
+    got = [m for m in messages(d, "bob").values() if b"FYI." in m]
+    check.eq(len(got), 1, "corpus: bob got the forward")
+    if got:
+        v, path = rendered(d, got[0], "fwd-jp.eml")
+        check.eq(v.get("subject"), hdr["Subject"], "corpus: the forward's "
+                 "subject reads back as composed")
+        check(v.get("body", "").startswith(body.rstrip("\n")),
+              "corpus: the forward's text reads back as composed")
+        check("日本語のメールです。半角カナも少し。" in v.get("body", ""),
+              "corpus: the ISO-2022-JP text is forwarded")
+        a = v.get("attachments", [])
+        check(len(a) == 1 and a[0]["filename"] == "보고서 2026.txt",
+              "corpus: the attachment's Korean name reads back (%r)" % a)
+        out = os.path.join(d.dir, "saved")
+        os.makedirs(out, exist_ok=True)
+        r = d.run_petrel(["render", "--save", "1", out, path])
+        saved = os.path.join(out, "보고서 2026.txt")
+        check(r.status == 0 and os.path.exists(saved) and
+              open(saved, encoding="utf-8").read() == "첨부 파일 내용\n",
+              "corpus: the attachment saves back byte for byte (%r)"
+              % r.stderr)
+    fl = [m["flags"] for m in d.fetch_index("alice").values()
+          if m["message_id"] == "<43b632db29d938c8@corpus.example>"]
+    check(bool(fl), "corpus: the answered message is on the server")
 
 
 def main():
@@ -344,6 +529,9 @@ def main():
         test_unreachable(d, pf)
         test_refusals(d, pf)
         test_sent_not_filed(d, pf)
+        test_cut_after_250(d)
+        test_sigkill(d, pf)
+        d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
         test_tui(d, pf)
     check.done()
 
