@@ -6,6 +6,7 @@ one run:
   1  `petrel send` of --count messages (default 1,000), one process each
      (outbox commit, STARTTLS, AUTH, the transaction, APPEND to Sent):
      messages per second, and per message at the median and p99;
+     and again with record = off (no IMAP login, no APPEND);
   2  the same messages through a minimal client for reference: Python's
      smtplib, one connection each (STARTTLS, AUTH, the transaction), with
      no outbox and no filing; the ratio of the two;
@@ -88,7 +89,8 @@ def bench_tui(d, rounds):
     with open(ed, "w") as f:
         f.write(EDITOR)
     os.chmod(ed, 0o755)
-    with TmuxUI(d, env={"EDITOR": ed}) as ui:
+    # -v: the TUI logs its timing at the info level.
+    with TmuxUI(d, args=("-v",), env={"EDITOR": ed}) as ui:
         if ui.wait("--- petrel:") is None:
             sys.exit("the TUI did not start")
         for _ in range(rounds):
@@ -121,18 +123,26 @@ def main():
         log("send-bench: %d messages each way, Postfix on 127.0.0.1:%d"
             % (a.count, pf.submission_port))
         pt, ptimes = bench_petrel(d, pf, a.count)
+        d.write_petrel_config(None, account="alice", extra={
+            "smtp": "smtp://alice@127.0.0.1:%d" % pf.submission_port,
+            "from": "Alice <alice@example.test>", "record": "off"})
+        ot, otimes = bench_petrel(d, pf, a.count)
+        d.write_petrel_config(None, account="alice", extra={
+            "smtp": "smtp://alice@127.0.0.1:%d" % pf.submission_port,
+            "from": "Alice <alice@example.test>"})
         st, stimes = bench_smtplib(pf, a.count)
-        got = pf.wait_delivered("bob", 2 * a.count, timeout=120)
+        got = pf.wait_delivered("bob", 3 * a.count, timeout=120)
         log("")
         log("%-28s %10s %10s %10s %10s" % ("", "total s", "msg/s",
                                           "median ms", "p99 ms"))
         for name, t, v in (("petrel send (+outbox, Sent)", pt, ptimes),
+                           ("petrel send, record = off", ot, otimes),
                            ("smtplib (reference)", st, stimes)):
             log("%-28s %10.2f %10.1f %10.1f %10.1f" % (
                 name, t, len(v) / t, statistics.median(v) * 1e3,
                 pct(v, 0.99) * 1e3))
-        log("ratio petrel/smtplib: %.2f; bob's INBOX holds %d of %d"
-            % (pt / st, got, 2 * a.count))
+        log("ratio petrel/smtplib: %.2f (record = off: %.2f); bob's INBOX "
+            "holds %d of %d" % (pt / st, ot / st, got, 3 * a.count))
         sent = len(d.fetch_index("alice", "Sent"))
         log("alice's Sent holds %d (one per petrel send)" % sent)
         ms = bench_tui(d, a.tui_rounds)
