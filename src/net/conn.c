@@ -406,6 +406,30 @@ conn_tls_info(const struct conn *c)
 	return c->tls_info;
 }
 
+/*
+ * Acknowledge what was read at once rather than up to 40 ms later: a
+ * server that writes one reply in two segments without TCP_NODELAY
+ * (Postfix's smtpd, OpenSSL's session tickets before the first reply)
+ * holds the second until it sees our ACK, and a client that has nothing
+ * to send delays it (bench/send-bench.py: 55 ms of each message). Linux
+ * turns quick ACKs off again by itself, so it is asked for after each
+ * short read; a bulk download, whose reads are large, is left alone.
+ */
+void
+conn_quickack(struct conn *c, size_t n)
+{
+#ifdef TCP_QUICKACK
+	int	one = 1;
+
+	if (n < CONN_QUICKACK_MAX)
+		setsockopt(c->fd, IPPROTO_TCP, TCP_QUICKACK, &one,
+		    sizeof one);
+#else
+	(void)c;
+	(void)n;
+#endif
+}
+
 /* recv on the plain socket, waiting until deadline. */
 static ssize_t
 conn_recv_plain(struct conn *c, void *buf, size_t len, uint64_t deadline,
@@ -417,6 +441,8 @@ conn_recv_plain(struct conn *c, void *buf, size_t len, uint64_t deadline,
 
 	for (;;) {
 		n = recv(c->fd, buf, len, 0);
+		if (n > 0)
+			conn_quickack(c, (size_t)n);
 		if (n >= 0)
 			return n;
 		if (errno == EINTR)

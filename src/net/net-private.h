@@ -119,4 +119,8 @@ void		tls_free(struct conn *);
 /* Parse "sha256:AB:CD..." (colons optional, any case) into 32 bytes. */
 int		tls_parse_pin(const char *s, unsigned char out[32]);
 
+/* After a read of n bytes under this: acknowledge at once (conn.c). */
+#define CONN_QUICKACK_MAX	4096
+void	conn_quickack(struct conn *, size_t n);
+
 #endif

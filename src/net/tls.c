@@ -52,6 +52,7 @@ tls_pull(gnutls_transport_ptr_t ptr, void *data, size_t len)
 		/* Errors and EOF go to GnuTLS as they are (errno intact). */
 		if ((n = recv(c->fd, c->raw, TLS_RAW_MAX, 0)) <= 0)
 			return n;
+		conn_quickack(c, (size_t)n);
 		c->raw_pos = 0;
 		c->raw_len = (size_t)n;
 	}
