@@ -166,7 +166,8 @@ static const char *migrations[] = {
 	 * 7 -> 8: the outbox (outbox.c). message is the copy to file (Bcc
 	 * kept; the copy sent leaves it out); rcpts the envelope's, one per
 	 * line. state: 0 queued, 1 sent (the server took it; filing it in
-	 * the record folder may be left), 2 held (refused: the user acts).
+	 * the record folder may be left), 2 held (refused: the user acts),
+	 * 3 a postponed draft (filed in the drafts folder, never sent).
 	 */
 	"CREATE TABLE outbox("
 	"  id INTEGER PRIMARY KEY,"

@@ -71,8 +71,9 @@ cache_outbox_add(struct cache *c, const struct cache_outbox *o,
 		return error_set(err, ERR_LOCAL, "cache %s is open read-only",
 		    c->path);
 	if (sqlite3_prepare_v2(c->db, "INSERT INTO outbox(created, env_from, "
-	    "rcpts, subject, to_text, message_id, message) "
-	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)", -1, &st, NULL) != SQLITE_OK)
+	    "rcpts, subject, to_text, message_id, message, state) "
+	    "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return cache_db_error(c, err, "adding to the outbox");
 	sqlite3_bind_int64(st, 1, o->created != 0 ? o->created :
 	    (int64_t)time(NULL));
@@ -82,6 +83,7 @@ cache_outbox_add(struct cache *c, const struct cache_outbox *o,
 	sqlite3_bind_text(st, 5, o->to, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 6, o->message_id, -1, SQLITE_STATIC);
 	sqlite3_bind_blob64(st, 7, o->message, o->len, SQLITE_STATIC);
+	sqlite3_bind_int(st, 8, (int)o->state);
 	rc = outbox_step_durably(c, st);
 	if (rc != SQLITE_DONE)
 		return cache_db_error(c, err, "adding to the outbox");

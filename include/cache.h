@@ -518,6 +518,8 @@ enum cache_outbox_state {
 	CACHE_OUTBOX_QUEUED = 0,	/* to send, at next_try or later */
 	CACHE_OUTBOX_SENT = 1,		/* taken by the server; filing left */
 	CACHE_OUTBOX_HELD = 2,		/* refused: last_error says why */
+	CACHE_OUTBOX_DRAFT = 3,		/* postponed: never sent, only filed
+					   in the drafts folder */
 };
 
 struct cache_outbox {
@@ -537,7 +539,7 @@ struct cache_outbox {
 	int64_t		 sent_at;	/* UTC seconds, or 0 */
 };
 
-/* Add (a durable commit); *idp gets its id. */
+/* Add (a durable commit) in its state; *idp gets its id. */
 int	cache_outbox_add(struct cache *, const struct cache_outbox *,
 	    int64_t *idp, struct error *err);
 /* All rows, oldest first, without their messages. */

@@ -77,6 +77,8 @@ enum compose_kind {
 	COMPOSE_GROUP,		/* g: and To and Cc, less the user's own */
 	COMPOSE_LIST,		/* L: to the List-Post address */
 	COMPOSE_FORWARD,	/* f: the message inline */
+	COMPOSE_RESUME,		/* R: a postponed draft, or any message
+				   edited as new: its fields and text */
 };
 
 /* What the user edits; UTF-8 strings, "" when empty. */
@@ -91,7 +93,8 @@ struct compose_draft {
  * is the raw message (its body quoted under an attribution line from the
  * MIME renderer, "Re:"/"Fwd:" not stacked, In-Reply-To and References
  * set); own says whether an address is the user's (a group reply leaves
- * them out); signature (may be NULL) goes after a "-- " line.
+ * them out); signature (may be NULL) goes after a "-- " line. A resumed
+ * message keeps its own fields, references and text (no signature added).
  */
 int	compose_draft_init(struct compose_draft *, enum compose_kind,
 	    const char *from, const char *orig, size_t len,

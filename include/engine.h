@@ -291,12 +291,17 @@ int	engine_quota(struct cache *, struct engine_quota *q);
 /*
  * Put a whole message (petrel send) into the account's outbox: line ends
  * made CRLF; From (the account's from), Date and Message-ID added when
- * missing; the envelope recipients are rcpts, and with from_headers also
- * To, Cc and Bcc. *idp gets its outbox id. Nothing is sent here.
+ * missing; the envelope recipients are rcpts, and with
+ * OUTBOX_FROM_HEADERS also To, Cc and Bcc. OUTBOX_DRAFT postpones it
+ * instead: it needs no recipients, is never sent, and the session files
+ * it in the drafts folder (postponed =, else the server's \Drafts, else
+ * "Drafts"). *idp gets its outbox id. Nothing is sent here.
  */
+#define OUTBOX_FROM_HEADERS	0x01
+#define OUTBOX_DRAFT		0x02
 int	engine_outbox_add(const struct account *, struct cache *,
 	    const char *msg, size_t len, char *const *rcpts, int nrcpts,
-	    bool from_headers, int64_t *idp, struct error *err);
+	    int flags, int64_t *idp, struct error *err);
 
 /* Download one message body into the cache (for `show` of an uncached body). */
 int	engine_fetch_body(const struct account *, struct cache *, const char *folder,

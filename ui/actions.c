@@ -116,3 +116,20 @@ act_answered(struct ui *ui, struct ui_account *ua, int64_t folder_id,
 	index_reload(ui);
 	pager_refresh(ui);
 }
+
+/* A resumed draft was sent: its copy in the drafts folder is deleted. */
+void
+act_delete_draft(struct ui *ui, struct ui_account *ua, int64_t folder_id,
+    uint32_t uid)
+{
+	struct error	err;
+
+	error_clear(&err);
+	if (cache_act_flags(ua->cache, folder_id, &uid, 1, CACHE_OP_ADD,
+	    MSG_DELETED, NULL, ua->queue, &err) == -1) {
+		ui_error(ui, "%s", err.msg);
+		return;
+	}
+	ui_kick(ui, ua);
+	index_reload(ui);
+}

@@ -35,6 +35,8 @@ struct compose {
 	char			*path;		/* the editor's file */
 	int64_t			 orig_folder;	/* answered: flag it after */
 	uint32_t		 orig_uid;
+	bool			 orig_draft;	/* resumed from the drafts folder:
+						   deleted there once sent */
 	char			*parts[COMPOSE_PARTS_MAX];
 	size_t			 nparts;
 };
@@ -142,6 +144,23 @@ compose_edit(struct ui *ui)
 	free(text);
 }
 
+/* The folder postponed messages go to (postponed =, \Drafts, "Drafts"). */
+static bool
+is_drafts_folder(struct ui_account *ua, const char *name)
+{
+	struct cache_folder	 f;
+	const char		*want = conf_get(NULL, ua->acct, "postponed");
+
+	if (name == NULL)
+		return false;
+	if (want != NULL)
+		return strcmp(name, want) == 0;
+	if (cache_folder_get(ua->cache, name, &f, NULL) == 1 &&
+	    f.special_use != NULL)
+		return strcasecmp_ascii(f.special_use, "\\Drafts") == 0;
+	return strcasecmp_ascii(name, "Drafts") == 0;
+}
+
 void
 compose_start(struct ui *ui, int kindnum)
 {
@@ -185,6 +204,8 @@ compose_start(struct ui *ui, int kindnum)
 		}
 		compose.orig_folder = fid;
 		compose.orig_uid = uid;
+		if (kind == COMPOSE_RESUME)
+			compose.orig_draft = is_drafts_folder(ua, ui->idx.folder);
 	}
 	if (ua->acct->signature != NULL &&
 	    (sig = read_file(ua->acct->signature, &siglen, &err)) == NULL) {
@@ -220,6 +241,28 @@ compose_start(struct ui *ui, int kindnum)
 	compose_edit(ui);
 }
 
+/* The message to build from the draft and its attachments. */
+static void
+compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
+{
+	size_t	i;
+
+	memset(m, 0, sizeof *m);
+	memset(parts, 0, sizeof *parts * COMPOSE_PARTS_MAX);
+	for (i = 0; i < compose.nparts; i++)
+		parts[i].path = compose.parts[i];
+	m->from = compose.d.from;
+	m->to = compose.d.to;
+	m->cc = compose.d.cc;
+	m->bcc = compose.d.bcc;
+	m->subject = compose.d.subject;
+	m->in_reply_to = compose.d.in_reply_to;
+	m->references = compose.d.references;
+	m->body = compose.d.body;
+	m->parts = parts;
+	m->nparts = compose.nparts;
+}
+
 /* Build the message and put it in the outbox; the session sends it. */
 static void
 compose_send(struct ui *ui)
@@ -231,7 +274,6 @@ compose_send(struct ui *ui)
 	struct ui_account	*ua = compose.ua;
 	struct timespec		 t0, t1;
 	int64_t			 id;
-	size_t			 i;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (*compose.d.to == '\0' && *compose.d.cc == '\0' &&
@@ -239,24 +281,11 @@ compose_send(struct ui *ui)
 		ui_error(ui, "No recipients: e to edit the To line.");
 		return;
 	}
-	memset(&m, 0, sizeof m);
-	memset(parts, 0, sizeof parts);
-	for (i = 0; i < compose.nparts; i++)
-		parts[i].path = compose.parts[i];
-	m.from = compose.d.from;
-	m.to = compose.d.to;
-	m.cc = compose.d.cc;
-	m.bcc = compose.d.bcc;
-	m.subject = compose.d.subject;
-	m.in_reply_to = compose.d.in_reply_to;
-	m.references = compose.d.references;
-	m.body = compose.d.body;
-	m.parts = parts;
-	m.nparts = compose.nparts;
+	compose_msg_fill(&m, parts);
 	error_clear(&err);
 	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
 	    engine_outbox_add(ua->acct, ua->cache, out.data, out.len, NULL, 0,
-	    true, &id, &err) == -1) {
+	    OUTBOX_FROM_HEADERS, &id, &err) == -1) {
 		ui_error(ui, "not sent: %s", err.msg);
 		buf_free(&out);
 		return;
@@ -270,6 +299,8 @@ compose_send(struct ui *ui)
 	else if (compose.kind == COMPOSE_FORWARD)
 		act_answered(ui, ua, compose.orig_folder, compose.orig_uid,
 		    true);
+	else if (compose.kind == COMPOSE_RESUME && compose.orig_draft)
+		act_delete_draft(ui, ua, compose.orig_folder, compose.orig_uid);
 	if (ua->sess != NULL)
 		session_send(ua->sess, id);
 	ui_message(ui, ua->sess != NULL ? "Sending in the background." :
@@ -280,6 +311,34 @@ compose_send(struct ui *ui)
 	log_info("compose: y to the screen closed in %.3f ms",
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* P: into the outbox as a draft, which the session files in Drafts. */
+static void
+compose_postpone(struct ui *ui)
+{
+	struct compose_part	 parts[COMPOSE_PARTS_MAX];
+	struct compose_msg	 m;
+	struct buf		 out = BUF_INIT(0);
+	struct error		 err;
+	struct ui_account	*ua = compose.ua;
+	int64_t			 id;
+
+	compose_msg_fill(&m, parts);
+	error_clear(&err);
+	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
+	    engine_outbox_add(ua->acct, ua->cache, out.data, out.len, NULL, 0,
+	    OUTBOX_DRAFT, &id, &err) == -1) {
+		ui_error(ui, "not postponed: %s", err.msg);
+		buf_free(&out);
+		return;
+	}
+	buf_free(&out);
+	if (ua->sess != NULL)
+		session_send(ua->sess, id);
+	ui_message(ui, "Postponed: filed in Drafts%s.", ua->sess != NULL ? "" :
+	    " when online");
+	compose_end();
 }
 
 static void
@@ -320,6 +379,9 @@ compose_key(struct ui *ui, int key)
 	case 'a':
 		ui_prompt(ui, "Attach file: ", NULL, false, attach_typed);
 		break;
+	case 'P':
+		compose_postpone(ui);
+		break;
 	case 'D':
 		if (compose.nparts > 0)
 			free(compose.parts[--compose.nparts]);
@@ -329,7 +391,8 @@ compose_key(struct ui *ui, int key)
 		ui_message(ui, "Abort unsent message? (y/n)");
 		break;
 	default:
-		ui_error(ui, "y:send e:edit a:attach D:detach q:abort");
+		ui_error(ui, "y:send e:edit a:attach D:detach P:postpone "
+		    "q:abort");
 		break;
 	}
 }
@@ -366,6 +429,6 @@ compose_draw(struct ui *ui, int rows)
 	}
 	r++;
 	if (r < rows)
-		draw_row(r, "y:send  e:edit  a:attach  D:detach  q:abort",
-		    COL_MESSAGE);
+		draw_row(r, "y:send  e:edit  a:attach  D:detach  P:postpone  "
+		    "q:abort", COL_MESSAGE);
 }

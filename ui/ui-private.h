@@ -304,6 +304,8 @@ void	compose_draw(struct ui *, int rows);
 /* actions.c: the original of a reply or forward marked so */
 void	act_answered(struct ui *, struct ui_account *, int64_t folder_id,
 	    uint32_t uid, bool forwarded);
+void	act_delete_draft(struct ui *, struct ui_account *, int64_t folder_id,
+	    uint32_t uid);
 
 /* trust.c: trust on first use */
 void	trust_wanted(struct ui *, struct ui_account *,

@@ -765,9 +765,11 @@ generic_function(struct ui *ui, int fn)
 	case FN_GROUP_REPLY:
 	case FN_LIST_REPLY:
 	case FN_FORWARD_MESSAGE:
+	case FN_RECALL_MESSAGE:
 		compose_start(ui, fn == FN_MAIL ? COMPOSE_NEW : fn == FN_REPLY ?
 		    COMPOSE_REPLY : fn == FN_GROUP_REPLY ? COMPOSE_GROUP :
-		    fn == FN_LIST_REPLY ? COMPOSE_LIST : COMPOSE_FORWARD);
+		    fn == FN_LIST_REPLY ? COMPOSE_LIST : fn == FN_RECALL_MESSAGE ?
+		    COMPOSE_RESUME : COMPOSE_FORWARD);
 		break;
 	case FN_CHECK: {
 		int i;

@@ -24,12 +24,13 @@ static const char *const outbox_states[] = {
 	[CACHE_OUTBOX_QUEUED] = "queued",
 	[CACHE_OUTBOX_SENT] = "sent",
 	[CACHE_OUTBOX_HELD] = "held",
+	[CACHE_OUTBOX_DRAFT] = "draft",
 };
 
 static const char *
 outbox_state_name(enum cache_outbox_state st)
 {
-	return st <= CACHE_OUTBOX_HELD ? outbox_states[st] : "?";
+	return st <= CACHE_OUTBOX_DRAFT ? outbox_states[st] : "?";
 }
 
 static int
@@ -133,7 +134,8 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	if (cache_open(acct->name, acct->proto == PROTO_POP3 ? CACHE_DURABLE :
 	    0, &cache, &err) == -1 ||
 	    engine_outbox_add(acct, cache, msg.data != NULL ? msg.data : "",
-	    msg.len, argv + i, argc - i, t_flag, &id, &err) == -1) {
+	    msg.len, argv + i, argc - i, t_flag ? OUTBOX_FROM_HEADERS : 0, &id,
+	    &err) == -1) {
 		buf_free(&msg);
 		cache_close(&cache);
 		return cli_fail(&err);

@@ -105,6 +105,7 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 	char			*o_from = NULL, *o_to = NULL, *o_cc = NULL;
 	char			*o_reply = NULL, *o_subject = NULL, *o_id = NULL;
 	char			*o_refs = NULL, *o_date = NULL, *o_list = NULL;
+	char			*o_bcc = NULL;
 	char			*who;
 
 	memset(d, 0, sizeof *d);
@@ -157,6 +158,22 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		break;
 	case COMPOSE_FORWARD:
 		break;
+	case COMPOSE_RESUME:
+		free(d->from);
+		d->from = xstrdup(o_from != NULL ? o_from : from != NULL ?
+		    from : "");
+		add_addresses(&to, &seen, o_to, NULL, NULL);
+		add_addresses(&cc, &seen, o_cc, NULL, NULL);
+		if ((o_bcc = orig_header(orig, len, "Bcc", false)) != NULL)
+			d->bcc = o_bcc;
+		d->subject = xstrdup(o_subject != NULL ? o_subject : "");
+		if ((d->in_reply_to = orig_header(orig, len, "In-Reply-To",
+		    true)) != NULL && o_refs != NULL)
+			d->references = xstrdup(o_refs);
+		buf_adds(&body, v->body != NULL ? v->body : "");
+		/* Its own signature is in its text already. */
+		signature = NULL;
+		break;
 	}
 	if (kind == COMPOSE_FORWARD) {
 		d->subject = prefixed_subject(o_subject, "Fwd:");
@@ -165,7 +182,7 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		    o_from != NULL ? o_from : "", o_date != NULL ? o_date : "",
 		    o_subject != NULL ? o_subject : "", o_to != NULL ? o_to : "");
 		buf_adds(&body, v->body != NULL ? v->body : "");
-	} else if (kind != COMPOSE_NEW) {
+	} else if (kind != COMPOSE_NEW && kind != COMPOSE_RESUME) {
 		d->subject = prefixed_subject(o_subject, "Re:");
 		if (o_id != NULL) {
 			d->in_reply_to = xstrdup(o_id);
@@ -178,7 +195,7 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		buf_printf(&body, "On %s, %s wrote:\n", o_date != NULL ?
 		    o_date : "an unknown date", who);
 		quote_text(&body, v->body != NULL ? v->body : "");
-	} else
+	} else if (kind == COMPOSE_NEW)
 		d->subject = xstrdup("");
 	if (signature != NULL && *signature != '\0') {
 		buf_adds(&body, "\n-- \n");
@@ -188,7 +205,8 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 	}
 	d->to = xstrdup(to.len > 0 ? to.data : "");
 	d->cc = xstrdup(cc.len > 0 ? cc.data : "");
-	d->bcc = xstrdup("");
+	if (d->bcc == NULL)
+		d->bcc = xstrdup("");
 	d->body = xstrdup(body.len > 0 ? body.data : "");
 	mime_view_free(&v);
 	free(o_from); free(o_to); free(o_cc); free(o_reply); free(o_subject);

@@ -46,7 +46,8 @@ const char *const account_known_keys[] = {
 	"oauth2_token_url", "oauth2_device_url", "oauth2_scope",
 	"oauth2_refresh_token_command", "oauth2_store_command", "tls_cert_file",
 	"tls_key_file", "smtp", "smtp_password", "smtp_password_command",
-	"smtp_auth", "from", "alternates", "record", "signature", NULL
+	"smtp_auth", "from", "alternates", "record", "signature", "postponed",
+	NULL
 };
 
 /* Keys that only mean something for a POP3 account. */

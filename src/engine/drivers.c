@@ -594,11 +594,11 @@ imapdrv_replay(struct session *s, const struct sync_opts *opts,
 }
 
 static int
-imapdrv_append(struct session *s, const char *folder, const char *msg,
-    size_t len, struct error *err)
+imapdrv_append(struct session *s, const char *folder, const char *flags,
+    const char *msg, size_t len, struct error *err)
 {
-	return imapdrv_after(s, imap_append(s->imap, folder, "\\Seen", 0,
-	    msg, len, NULL, NULL, err), err);
+	return imapdrv_after(s, imap_append(s->imap, folder, flags, 0, msg,
+	    len, NULL, NULL, err), err);
 }
 
 /*

@@ -159,11 +159,12 @@ struct engine_driver {
 	int		(*wait_changes)(struct session *, int wake_fd,
 			    struct error *);
 	/*
-	 * APPEND msg to folder (the server's name) as \Seen; NULL when the
-	 * protocol has no server folders (POP3).
+	 * APPEND msg to folder (the server's name) with flags ("\\Seen");
+	 * NULL when the protocol has no server folders (POP3).
 	 */
 	int		(*append)(struct session *, const char *folder,
-			    const char *msg, size_t len, struct error *);
+			    const char *flags, const char *msg, size_t len,
+			    struct error *);
 	/* True while the connection (if any) is usable. */
 	bool		(*online)(struct session *);
 	/* LOGOUT/QUIT and close, when open. */

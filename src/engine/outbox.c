@@ -133,7 +133,7 @@ outbox_add_rcpts(struct buf *rc, const char *v, size_t len)
 int
 engine_outbox_add(const struct account *acct, struct cache *cache,
     const char *msg, size_t len, char *const *rcpts, int nrcpts,
-    bool from_headers, int64_t *idp, struct error *err)
+    int flags, int64_t *idp, struct error *err)
 {
 	struct outbox_headers	 h;
 	struct cache_outbox	 o;
@@ -192,7 +192,7 @@ engine_outbox_add(const struct account *acct, struct cache *cache,
 	} else
 		msgid = xmemdup0(h.msgid, h.msgid_len);
 
-	if (from_headers) {
+	if (flags & OUTBOX_FROM_HEADERS) {
 		nrc += outbox_add_rcpts(&rc, h.to, h.to_len);
 		nrc += outbox_add_rcpts(&rc, h.cc, h.cc_len);
 		nrc += outbox_add_rcpts(&rc, h.bcc, h.bcc_len);
@@ -202,7 +202,7 @@ engine_outbox_add(const struct account *acct, struct cache *cache,
 			continue;
 		nrc += outbox_add_rcpts(&rc, rcpts[i], strlen(rcpts[i]));
 	}
-	if (nrc == 0) {
+	if (nrc == 0 && !(flags & OUTBOX_DRAFT)) {
 		error_set(err, ERR_USAGE, "no recipients (give them as "
 		    "arguments, or -t to take To, Cc and Bcc)");
 		goto out;
@@ -228,6 +228,8 @@ engine_outbox_add(const struct account *acct, struct cache *cache,
 	o.message_id = msgid;
 	o.message = m.data;
 	o.len = m.len;
+	o.state = flags & OUTBOX_DRAFT ? CACHE_OUTBOX_DRAFT :
+	    CACHE_OUTBOX_QUEUED;
 	rv = cache_outbox_add(cache, &o, idp, err);
 out:
 	mime_addrs_free(fa, nfa);
@@ -330,42 +332,48 @@ outbox_connect(struct session *s, struct error *err)
 }
 
 /*
- * The record folder's server name, or NULL: record = off, a POP3
- * account, or no server folder to file in.
+ * The server name of the folder a sent message (record) or a draft
+ * (postponed) is filed in, or NULL: the key says off, a POP3 account, or
+ * no server folder to file in. Unset: the folder with the special use
+ * (RFC 6154), else the usual name.
  */
-struct record_find {
-	char	*remote;
+struct special_find {
+	const char	*use;
+	char		*remote;
 };
 
 static int
-record_special_cb(void *arg, const struct cache_folder *f)
+special_cb(void *arg, const struct cache_folder *f)
 {
-	struct record_find	*rf = arg;
+	struct special_find	*sf = arg;
 
 	if (f->special_use != NULL && f->remote != NULL &&
-	    strcasecmp_ascii(f->special_use, "\\Sent") == 0) {
-		rf->remote = xstrdup(f->remote);
+	    strcasecmp_ascii(f->special_use, sf->use) == 0) {
+		sf->remote = xstrdup(f->remote);
 		return 1;
 	}
 	return 0;
 }
 
 static char *
-outbox_record(struct session *s)
+outbox_folder(struct session *s, bool draft)
 {
 	struct cache_folder	 f;
-	struct record_find	 rf = { NULL };
-	const char		*name = s->acct->record;
+	struct special_find	 sf;
+	const char		*name = draft ? conf_get(NULL, s->acct,
+				    "postponed") : s->acct->record;
 
 	if (s->drv->append == NULL || (name != NULL &&
 	    strcasecmp_ascii(name, "off") == 0))
 		return NULL;
 	if (name == NULL) {
-		if (cache_folder_foreach(s->cache, false, record_special_cb,
-		    &rf, NULL) == -1 || rf.remote == NULL)
-			name = "Sent";
+		sf.use = draft ? "\\Drafts" : "\\Sent";
+		sf.remote = NULL;
+		if (cache_folder_foreach(s->cache, false, special_cb, &sf,
+		    NULL) == -1 || sf.remote == NULL)
+			name = draft ? "Drafts" : "Sent";
 		else
-			return rf.remote;
+			return sf.remote;
 	}
 	if (cache_folder_get(s->cache, name, &f, NULL) == 1 &&
 	    f.remote != NULL)
@@ -373,26 +381,31 @@ outbox_record(struct session *s)
 	return imap_utf7_encode(name);
 }
 
-/* File a sent message in the record folder and let it go. */
+/* File a sent message (or a draft) in its folder and let it go. */
 static int
 outbox_file(struct session *s, const struct cache_outbox *o,
     struct error *err)
 {
-	char	*record;
+	bool	 draft = o->state == CACHE_OUTBOX_DRAFT;
+	char	*folder;
 	int	 rv = 0;
 
-	if ((record = outbox_record(s)) != NULL) {
-		if (session_ensure_online(s, err) == -1 || s->drv->append(s, record,
-		    o->message, o->len, err) == -1) {
-			error_prefix(err, "filing the sent message in %s",
-			    record);
+	if ((folder = outbox_folder(s, draft)) != NULL) {
+		if (session_ensure_online(s, err) == -1 || s->drv->append(s,
+		    folder, draft ? "\\Draft \\Seen" : "\\Seen", o->message,
+		    o->len, err) == -1) {
+			error_prefix(err, "filing the %s in %s", draft ?
+			    "draft" : "sent message", folder);
 			cache_outbox_note(s->cache, o->id, err->msg, NULL);
-			free(record);
+			free(folder);
 			return -1;
 		}
 		log_info("%s: message %lld filed in %s", s->acct->name,
-		    (long long)o->id, record);
-		free(record);
+		    (long long)o->id, folder);
+		free(folder);
+	} else if (draft) {
+		/* Nowhere to file it: it stays here, listed as a draft. */
+		return 0;
 	}
 	if (cache_outbox_remove(s->cache, o->id, err) == -1)
 		rv = -1;

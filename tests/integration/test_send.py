@@ -408,6 +408,7 @@ def test_tui(d, pf):
             time.sleep(0.1)
         check(ok, "tui: the original is \\Answered on the server")
         tui_corpus(d, pf, ui, tmp)
+        tui_postpone(d, pf, ui)
 
 
 def final_draft(tmp):
@@ -434,6 +435,55 @@ def limit_to(ui, pattern):
     ui.keys("C-u")
     ui.type(pattern)
     ui.keys("Enter")
+
+
+def wait_server(pred, timeout=20):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pred():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def tui_postpone(d, pf, ui):
+    """P files the draft in Drafts; R takes it up again and sends it,
+    and the copy in Drafts is deleted."""
+    limit_to(ui, "~A")
+    ui.keys("m")
+    check(ui.wait("P:postpone") is not None, "postpone: compose screen")
+    ui.keys("P")
+    check(ui.wait("Postponed") is not None, "postpone: P says so")
+    check(wait_server(lambda: len(messages(d, "alice", "Drafts")) == 1),
+          "postpone: the draft is in Drafts on the server")
+    drafts = d.fetch_index("alice", "Drafts")
+    check(any("\\Draft" in m["flags"] for m in drafts.values()),
+          "postpone: marked \\Draft")
+    check.eq(outbox(d), [], "postpone: filed, and gone from the outbox")
+    ui.keys("c")
+    ui.keys("C-u")
+    ui.type("Drafts")
+    ui.keys("Enter")
+    check(ui.wait("TUI 새 메일") is not None, "postpone: the draft is "
+          "listed in Drafts")
+    ui.keys("Enter")
+    check(ui.wait("written in the editor") is not None,
+          "postpone: the draft opens")
+    nbob = len(messages(d, "bob"))
+    ui.keys("R")
+    s = ui.wait("y:send")
+    check(s is not None and "TUI 새 메일" in s and "bob@example.test" in s,
+          "postpone: R resumes it (%r)" % (s or ui.last)[-400:])
+    ui.keys("y")
+    check(ui.wait("Sending in the background") is not None,
+          "postpone: the resumed draft is sent")
+    pf.wait_delivered("bob", nbob + 1)
+    got = [m for m in messages(d, "bob").values()
+           if b"Thanks, noted." in m and b"written in the editor" in m]
+    check.eq(len(got), 1, "postpone: bob got the resumed message once")
+    check(wait_server(lambda: all("\\Deleted" in m["flags"] for m in
+                                  d.fetch_index("alice", "Drafts").values())),
+          "postpone: the draft in Drafts is marked \\Deleted")
 
 
 def tui_corpus(d, pf, ui, tmp):
@@ -519,6 +569,7 @@ def tui_corpus(d, pf, ui, tmp):
 def main():
     with harness.Dovecot(smtp=True) as d, harness.Postfix(d) as pf:
         d.create_folder("alice", "Sent")
+        d.create_folder("alice", "Drafts")
         d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
         r = d.run_petrel(["sync"])
         check.eq(r.status, 0, "first sync (%s)" % r.stderr.strip())
