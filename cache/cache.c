@@ -228,13 +228,22 @@ cache_sqlite_open(const char *path, bool readonly, sqlite3 **dbp,
 
 	pthread_once(&once, sqlite_setup);
 	*dbp = NULL;
-	/* Create the file ourselves so it is 0600 from the first byte; SQLite
-	 * gives its -wal, -shm and -journal files the same mode. */
+	/*
+	 * Create the file ourselves so it is 0600 from the first byte; SQLite
+	 * gives its -wal, -shm and -journal files the same mode. Only when it
+	 * is new (O_EXCL): closing a descriptor of a file drops every POSIX
+	 * lock this process holds on it, those of its open SQLite connections
+	 * too (the TUI's, while a session opens its own), and a connection
+	 * that lost its lock lets another process delete the WAL under it and
+	 * then never sees that process's commits again.
+	 */
 	if (!readonly) {
-		if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		if ((fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC,
+		    0600)) != -1)
+			close(fd);
+		else if (errno != EEXIST)
 			return error_set(err, ERR_LOCAL, "cannot open cache %s: %s",
 			    path, strerror(errno));
-		close(fd);
 		oflags = SQLITE_OPEN_READWRITE;
 	}
 	if (sqlite3_open_v2(path, dbp, oflags | SQLITE_OPEN_NOMUTEX, NULL) !=
