@@ -132,9 +132,11 @@ imap_format_internaldate(char out[IMAP_DATE_LEN], int64_t t)
 	if ((int64_t)tt != t || gmtime_r(&tt, &tm) == NULL ||
 	    tm.tm_year < 0 || tm.tm_year > 9999 - 1900)
 		return -1;
-	snprintf(out, IMAP_DATE_LEN, "%02d-%.3s-%04d %02d:%02d:%02d +0000",
-	    tm.tm_mday, months + tm.tm_mon * 3, tm.tm_year + 1900, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec);
+	/* Unsigned and bounded, so the compiler sees the fields fit. */
+	snprintf(out, IMAP_DATE_LEN, "%02u-%.3s-%04u %02u:%02u:%02u +0000",
+	    (unsigned)tm.tm_mday % 100u, months + tm.tm_mon % 12 * 3,
+	    (unsigned)(tm.tm_year + 1900) % 10000u, (unsigned)tm.tm_hour % 100u,
+	    (unsigned)tm.tm_min % 100u, (unsigned)tm.tm_sec % 100u);
 	return 0;
 }
 
