@@ -271,3 +271,4 @@ cache_outbox_free(struct cache_outbox *v, size_t n)
 		cache_outbox_clear(&v[i]);
 	free(v);
 }
+

@@ -37,11 +37,15 @@ struct compose {
 	uint32_t		 orig_uid;
 	bool			 orig_draft;	/* resumed from the drafts folder:
 						   deleted there once sent */
+	int64_t			 replaces;	/* the outbox row it was edited
+						   from: gone once sent */
 	char			*parts[COMPOSE_PARTS_MAX];
 	size_t			 nparts;
 };
 
 static struct compose	compose;
+
+static void	compose_replaced(struct ui_account *);
 
 bool
 compose_active(const struct ui *ui)
@@ -161,67 +165,33 @@ is_drafts_folder(struct ui_account *ua, const char *name)
 	return strcasecmp_ascii(name, "Drafts") == 0;
 }
 
-void
-compose_start(struct ui *ui, int kindnum)
+/*
+ * The draft of kind from orig (may be NULL), its private file, then the
+ * editor. orig is the caller's.
+ */
+static void
+compose_begin(struct ui *ui, struct ui_account *ua, enum compose_kind kind,
+    const char *orig, size_t len)
 {
-	enum compose_kind	 kind = (enum compose_kind)kindnum;
-	struct ui_account	*ua = ui->idx.ua;
-	struct index_row	*row;
-	struct error		 err;
-	char			*orig = NULL, *sig = NULL;
-	size_t			 len = 0, siglen;
-	const char		*tmp;
-	int			 fd;
+	struct error	 err;
+	char		*sig = NULL;
+	size_t		 siglen;
+	const char	*tmp;
+	int		 fd;
 
-	if (compose.active || ua == NULL)
-		return;
 	error_clear(&err);
-	memset(&compose, 0, sizeof compose);
-	if (ua->acct->smtp_host == NULL) {
-		ui_error(ui, "account %s has no smtp = server to send through",
-		    ua->acct->name);
-		return;
-	}
-	if (kind != COMPOSE_NEW) {
-		int64_t		fid = ui->screen == SCREEN_PAGER ?
-				    ui->pg.folder_id : ui->idx.folder_id;
-		uint32_t	uid;
-
-		if (ui->screen == SCREEN_PAGER)
-			uid = ui->pg.uid;
-		else if ((row = index_current(&ui->idx)) != NULL)
-			uid = row->uid;
-		else {
-			ui_error(ui, "No message to answer.");
-			return;
-		}
-		if (cache_body_get(ua->cache, fid, uid, &orig, &len,
-		    &err) != 1) {
-			ui_error(ui, "the message is not downloaded yet: open "
-			    "it first, then answer");
-			free(orig);
-			return;
-		}
-		compose.orig_folder = fid;
-		compose.orig_uid = uid;
-		if (kind == COMPOSE_RESUME)
-			compose.orig_draft = is_drafts_folder(ua, ui->idx.folder);
-	}
-	if (ua->acct->signature != NULL &&
+	if (kind != COMPOSE_RESUME && ua->acct->signature != NULL &&
 	    (sig = read_file(ua->acct->signature, &siglen, &err)) == NULL) {
 		ui_error(ui, "signature: %s", err.msg);
-		free(orig);
 		return;
 	}
 	if (compose_draft_init(&compose.d, kind, ua->acct->from != NULL ?
 	    ua->acct->from : ua->acct->user, orig, len, own_cb, ua->acct, sig,
 	    &err) == -1) {
 		ui_error(ui, "%s", err.msg);
-		free(orig);
 		free(sig);
 		return;
 	}
-	free(orig);
 	free(sig);
 	if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
 		tmp = "/tmp";
@@ -239,6 +209,73 @@ compose_start(struct ui *ui, int kindnum)
 	compose.kind = kind;
 	compose.active = true;
 	compose_edit(ui);
+}
+
+static bool
+compose_can_send(struct ui *ui, struct ui_account *ua)
+{
+	if (compose.active || ua == NULL)
+		return false;
+	if (ua->acct->smtp_host == NULL) {
+		ui_error(ui, "account %s has no smtp = server to send through",
+		    ua->acct->name);
+		return false;
+	}
+	return true;
+}
+
+void
+compose_start(struct ui *ui, int kindnum)
+{
+	enum compose_kind	 kind = (enum compose_kind)kindnum;
+	struct ui_account	*ua = ui->idx.ua;
+	struct index_row	*row;
+	struct error		 err;
+	char			*orig = NULL;
+	size_t			 len = 0;
+	int64_t			 fid;
+	uint32_t		 uid;
+
+	if (!compose_can_send(ui, ua))
+		return;
+	memset(&compose, 0, sizeof compose);
+	if (kind != COMPOSE_NEW) {
+		fid = ui->screen == SCREEN_PAGER ? ui->pg.folder_id :
+		    ui->idx.folder_id;
+		if (ui->screen == SCREEN_PAGER)
+			uid = ui->pg.uid;
+		else if ((row = index_current(&ui->idx)) != NULL)
+			uid = row->uid;
+		else {
+			ui_error(ui, "No message to answer.");
+			return;
+		}
+		error_clear(&err);
+		if (cache_body_get(ua->cache, fid, uid, &orig, &len,
+		    &err) != 1) {
+			ui_error(ui, "the message is not downloaded yet: open "
+			    "it first, then answer");
+			free(orig);
+			return;
+		}
+		compose.orig_folder = fid;
+		compose.orig_uid = uid;
+		if (kind == COMPOSE_RESUME)
+			compose.orig_draft = is_drafts_folder(ua, ui->idx.folder);
+	}
+	compose_begin(ui, ua, kind, orig, len);
+	free(orig);
+}
+
+void
+compose_edit_outbox(struct ui *ui, struct ui_account *ua, int64_t id,
+    const char *msg, size_t len)
+{
+	if (!compose_can_send(ui, ua))
+		return;
+	memset(&compose, 0, sizeof compose);
+	compose.replaces = id;
+	compose_begin(ui, ua, COMPOSE_RESUME, msg, len);
 }
 
 /* The message to build from the draft and its attachments. */
@@ -301,8 +338,9 @@ compose_send(struct ui *ui)
 		    true);
 	else if (compose.kind == COMPOSE_RESUME && compose.orig_draft)
 		act_delete_draft(ui, ua, compose.orig_folder, compose.orig_uid);
+	compose_replaced(ua);
 	if (ua->sess != NULL)
-		session_send(ua->sess, id);
+		ua->send_id = session_send(ua->sess, id);
 	ui_message(ui, ua->sess != NULL ? "Sending in the background." :
 	    "Queued in the outbox: it goes out when online.");
 	compose_end();
@@ -311,6 +349,14 @@ compose_send(struct ui *ui)
 	log_info("compose: y to the screen closed in %.3f ms",
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6);
+}
+
+/* The outbox row this was edited from has its successor now. */
+static void
+compose_replaced(struct ui_account *ua)
+{
+	if (compose.replaces != 0)
+		cache_outbox_remove(ua->cache, compose.replaces, NULL);
 }
 
 /* P: into the outbox as a draft, which the session files in Drafts. */
@@ -334,6 +380,7 @@ compose_postpone(struct ui *ui)
 		return;
 	}
 	buf_free(&out);
+	compose_replaced(ua);
 	if (ua->sess != NULL)
 		session_send(ua->sess, id);
 	ui_message(ui, "Postponed: filed in Drafts%s.", ua->sess != NULL ? "" :

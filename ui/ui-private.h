@@ -115,6 +115,7 @@ struct ui_account {
 	enum session_state	 state;
 	bool			 syncing;
 	uint64_t		 sync_id;	/* the running sync, 0 none */
+	uint64_t		 send_id;	/* the last send asked for */
 	char			*progress_folder;
 	uint64_t		 progress_done, progress_total;
 	int64_t			 retry_at;	/* ms: next attempt when offline */
@@ -301,6 +302,15 @@ void	compose_start(struct ui *, int kind);	/* enum compose_kind */
 bool	compose_active(const struct ui *);
 void	compose_key(struct ui *, int key);
 void	compose_draw(struct ui *, int rows);
+/* An outbox row edited (compose.c): resumed, replaced once sent. */
+void	compose_edit_outbox(struct ui *, struct ui_account *, int64_t id,
+	    const char *msg, size_t len);
+/* outbox.c: the outbox screen (M) */
+void	outbox_open(struct ui *);
+bool	outbox_active(const struct ui *);
+void	outbox_reload(struct ui *);
+void	outbox_key(struct ui *, int key);
+void	outbox_draw(struct ui *, int rows);
 /* actions.c: the original of a reply or forward marked so */
 void	act_answered(struct ui *, struct ui_account *, int64_t folder_id,
 	    uint32_t uid, bool forwarded);

@@ -347,6 +347,17 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 		folders_stale = true;
 		break;
 	case SESSION_EV_DONE:
+		/* A send may have emptied the outbox on screen. */
+		outbox_reload(ui);
+		if (ev->id == ua->send_id) {
+			/* The SMTP server's failure, not the account's
+			 * connection: no reconnecting for it. */
+			ua->send_id = 0;
+			if (ev->rv == -1)
+				ui_error(ui, "not sent yet (in the outbox, M): "
+				    "%s", ev->err.msg);
+			break;
+		}
 		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
 			pager_body_done(ui, ev->id, ev->rv, &ev->err);
 		if (ev->id == ua->sync_id) {
@@ -633,6 +644,8 @@ redraw(struct ui *ui)
 		draw_help(ui, body);
 		break;
 	}
+	if (outbox_active(ui))
+		outbox_draw(ui, body);
 	if (compose_active(ui))
 		compose_draw(ui, body);
 	if (trust_active(ui))
@@ -771,6 +784,9 @@ generic_function(struct ui *ui, int fn)
 		    fn == FN_LIST_REPLY ? COMPOSE_LIST : fn == FN_RECALL_MESSAGE ?
 		    COMPOSE_RESUME : COMPOSE_FORWARD);
 		break;
+	case FN_OUTBOX:
+		outbox_open(ui);
+		break;
 	case FN_CHECK: {
 		int i;
 
@@ -839,6 +855,10 @@ handle_key(struct ui *ui, int key)
 	}
 	if (compose_active(ui)) {
 		compose_key(ui, key);
+		return;
+	}
+	if (outbox_active(ui)) {
+		outbox_key(ui, key);
 		return;
 	}
 	/*

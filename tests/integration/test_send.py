@@ -322,7 +322,7 @@ elif val["Subject"].startswith("Fwd:"):
     val["To"] = "bob@example.test"
     body = "FYI.\n" + body
 else:
-    if "example.test" not in val["To"]:
+    if "example.test" not in val["To"] or "nobody@" in val["To"]:
         val["To"] = "bob@example.test"
         val["Cc"] = ""
     body = "Thanks, noted.\n\n" + body
@@ -409,6 +409,7 @@ def test_tui(d, pf):
         check(ok, "tui: the original is \\Answered on the server")
         tui_corpus(d, pf, ui, tmp)
         tui_postpone(d, pf, ui)
+        tui_outbox(d, pf, ui)
 
 
 def final_draft(tmp):
@@ -484,6 +485,50 @@ def tui_postpone(d, pf, ui):
     check(wait_server(lambda: all("\\Deleted" in m["flags"] for m in
                                   d.fetch_index("alice", "Drafts").values())),
           "postpone: the draft in Drafts is marked \\Deleted")
+
+
+def tui_outbox(d, pf, ui):
+    """M: the outbox screen; a held message retried, edited (its
+    recipient fixed) and sent; a queued one cancelled."""
+    pf.refuse_recipient("nobody@example.test")
+    send(d, ["nobody@example.test"], "Subject: to fix\n\nwrong address\n",
+         "held", "outbox: a held message for the TUI")
+    r = d.run_petrel(["--offline", "send", "carol@example.test"],
+                     input="Subject: to cancel\n\nnever\n")
+    check.eq(r.stdout.strip(), "queued", "outbox: a queued message")
+    ui.keys("q")
+    ui.keys("M")
+    s = ui.wait(lambda t: "Outbox of alice: 2 messages" in t and
+                "held" in t and "refused recipient" in t)
+    check(s is not None, "outbox: M lists both, the held one with the "
+          "server's words (%r)" % (s or ui.last)[-600:])
+    ui.keys("r")
+    s = ui.wait(lambda t: "not sent yet" in t and "550 5.1.1" in t)
+    check(s is not None, "outbox: r tries again; the "
+          "refusal is shown (%r)" % (s or ui.last)[-300:])
+    nbob = len(messages(d, "bob"))
+    ui.keys("e")
+    s = ui.wait("y:send")
+    check(s is not None and "bob@example.test" in s,
+          "outbox: e edits it (the recipient fixed)")
+    ui.keys("y")
+    pf.wait_delivered("bob", nbob + 1)
+    got = [m for m in messages(d, "bob").values() if b"wrong address" in m]
+    check.eq(len(got), 1, "outbox: the edited message went out once")
+    ob = outbox(d)
+    check(len(ob) == 1 and ob[0]["subject"] == "to cancel",
+          "outbox: the edited one replaced the held one (%r)" % ob)
+    ui.keys("M")
+    check(ui.wait("Outbox of alice: 1 message") is not None,
+          "outbox: one left on the screen")
+    ui.keys("d")
+    ui.wait("Cancel this message?")
+    ui.keys("y")
+    check(ui.wait("Outbox of alice: 0 messages") is not None,
+          "outbox: d, y cancels it")
+    check.eq(outbox(d), [], "outbox: empty")
+    ui.keys("q")
+    pf.accept_all()
 
 
 def tui_corpus(d, pf, ui, tmp):
