@@ -24,6 +24,12 @@ struct compose_part {
 	const char	*name;		/* its name in the message (NULL: path's) */
 	const char	*type;		/* NULL: from mime.types, else
 					   application/octet-stream */
+	/*
+	 * Or the bytes themselves (path NULL): a message to forward, with
+	 * type "message/rfc822", goes in whole, not base64 (RFC 2046 5.2.1).
+	 */
+	const char	*data;
+	size_t		 len;
 };
 
 struct compose_msg {
@@ -77,6 +83,8 @@ enum compose_kind {
 	COMPOSE_GROUP,		/* g: and To and Cc, less the user's own */
 	COMPOSE_LIST,		/* L: to the List-Post address */
 	COMPOSE_FORWARD,	/* f: the message inline */
+	COMPOSE_FORWARD_ATTACH,	/* f with mime_forward: the message goes as
+				   an attachment (the caller's part) */
 	COMPOSE_RESUME,		/* R: a postponed draft, or any message
 				   edited as new: its fields and text */
 };

@@ -41,6 +41,8 @@ struct compose {
 						   from: gone once sent */
 	char			*parts[COMPOSE_PARTS_MAX];
 	size_t			 nparts;
+	char			*fwd;		/* forwarded whole (mime_forward) */
+	size_t			 fwdlen;
 };
 
 static struct compose	compose;
@@ -72,6 +74,7 @@ compose_end(void)
 	compose_draft_free(&compose.d);
 	for (i = 0; i < compose.nparts; i++)
 		free(compose.parts[i]);
+	free(compose.fwd);
 	memset(&compose, 0, sizeof compose);
 }
 
@@ -232,6 +235,7 @@ compose_start(struct ui *ui, int kindnum)
 	struct index_row	*row;
 	struct error		 err;
 	char			*orig = NULL;
+	const char		*opt;
 	size_t			 len = 0;
 	int64_t			 fid;
 	uint32_t		 uid;
@@ -263,8 +267,18 @@ compose_start(struct ui *ui, int kindnum)
 		if (kind == COMPOSE_RESUME)
 			compose.orig_draft = is_drafts_folder(ua, ui->idx.folder);
 	}
+	if (kind == COMPOSE_FORWARD && (opt = conf_get(ui->conf, NULL,
+	    "mime_forward")) != NULL && (strcmp(opt, "yes") == 0 ||
+	    strcmp(opt, "on") == 0 || strcmp(opt, "true") == 0 ||
+	    strcmp(opt, "1") == 0))
+		kind = COMPOSE_FORWARD_ATTACH;
 	compose_begin(ui, ua, kind, orig, len);
-	free(orig);
+	if (kind == COMPOSE_FORWARD_ATTACH && compose.active) {
+		/* The message goes whole, as its own part. */
+		compose.fwd = orig;
+		compose.fwdlen = len;
+	} else
+		free(orig);
 }
 
 void
@@ -288,6 +302,12 @@ compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
 	memset(parts, 0, sizeof *parts * COMPOSE_PARTS_MAX);
 	for (i = 0; i < compose.nparts; i++)
 		parts[i].path = compose.parts[i];
+	if (compose.fwd != NULL) {
+		parts[i].data = compose.fwd;
+		parts[i].len = compose.fwdlen;
+		parts[i].type = "message/rfc822";
+		i++;
+	}
 	m->from = compose.d.from;
 	m->to = compose.d.to;
 	m->cc = compose.d.cc;
@@ -297,7 +317,7 @@ compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
 	m->references = compose.d.references;
 	m->body = compose.d.body;
 	m->parts = parts;
-	m->nparts = compose.nparts;
+	m->nparts = i;
 }
 
 /* Build the message and put it in the outbox; the session sends it. */
@@ -333,7 +353,8 @@ compose_send(struct ui *ui)
 	    compose.kind == COMPOSE_LIST)
 		act_answered(ui, ua, compose.orig_folder, compose.orig_uid,
 		    false);
-	else if (compose.kind == COMPOSE_FORWARD)
+	else if (compose.kind == COMPOSE_FORWARD ||
+	    compose.kind == COMPOSE_FORWARD_ATTACH)
 		act_answered(ui, ua, compose.orig_folder, compose.orig_uid,
 		    true);
 	else if (compose.kind == COMPOSE_RESUME && compose.orig_draft)
@@ -397,8 +418,8 @@ attach_typed(struct ui *ui, const char *path)
 		ui_error(ui, "%s: %s", path, strerror(errno));
 		return;
 	}
-	if (compose.nparts == COMPOSE_PARTS_MAX) {
-		ui_error(ui, "at most %d attachments", COMPOSE_PARTS_MAX);
+	if (compose.nparts == COMPOSE_PARTS_MAX - 1) {
+		ui_error(ui, "at most %d attachments", COMPOSE_PARTS_MAX - 1);
 		return;
 	}
 	compose.parts[compose.nparts++] = xstrdup(path);
@@ -474,6 +495,8 @@ compose_draw(struct ui *ui, int rows)
 		snprintf(line, sizeof line, "%zu", i + 1);
 		crow(&r, rows, line, compose.parts[i]);
 	}
+	if (compose.fwd != NULL)
+		crow(&r, rows, "", "(the forwarded message, attached whole)");
 	r++;
 	if (r < rows)
 		draw_row(r, "y:send  e:edit  a:attach  D:detach  P:postpone  "

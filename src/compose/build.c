@@ -432,18 +432,51 @@ param_name(struct buf *b, const char *param, const char *name)
 	}
 }
 
+/* A message forwarded whole: its bytes, line ends CRLF, unencoded. */
+static void
+attach_message(const struct compose_part *p, const char *boundary,
+    struct buf *out)
+{
+	const char	*q = p->data, *end = p->data + p->len, *nl;
+	bool		 eight = false;
+	size_t		 i, n;
+
+	for (i = 0; i < p->len && !eight; i++)
+		eight = (unsigned char)p->data[i] >= 0x80;
+	buf_printf(out, "\r\n--%s\r\nContent-Type: message/rfc822\r\n"
+	    "Content-Disposition: inline\r\n", boundary);
+	if (eight)
+		buf_adds(out, "Content-Transfer-Encoding: 8bit\r\n");
+	buf_adds(out, "\r\n");
+	while (q < end) {
+		if ((nl = memchr(q, '\n', (size_t)(end - q))) == NULL)
+			nl = end;
+		n = (size_t)(nl - q);
+		if (n > 0 && q[n - 1] == '\r')
+			n--;
+		buf_add(out, q, n);
+		buf_adds(out, "\r\n");
+		q = nl < end ? nl + 1 : end;
+	}
+}
+
 static int
 attach(const struct compose_part *p, const char *boundary, struct buf *out,
     struct error *err)
 {
 	struct buf	 data = BUF_INIT(ATTACH_MAX), enc = BUF_INIT(0);
 	char		 chunk[65536], *type = NULL;
-	const char	*name = p->name != NULL ? p->name : strrchr(p->path, '/') !=
-			    NULL ? strrchr(p->path, '/') + 1 : p->path;
+	const char	*name = p->name != NULL ? p->name : p->path == NULL ?
+			    "" : strrchr(p->path, '/') != NULL ?
+			    strrchr(p->path, '/') + 1 : p->path;
 	ssize_t		 n;
 	size_t		 i;
 	int		 fd;
 
+	if (p->path == NULL) {
+		attach_message(p, boundary, out);
+		return 0;
+	}
 	if (strpbrk(name, "\r\n") != NULL)
 		return error_set(err, ERR_USAGE, "attachment name with a line "
 		    "break");

@@ -157,6 +157,7 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		}
 		break;
 	case COMPOSE_FORWARD:
+	case COMPOSE_FORWARD_ATTACH:
 		break;
 	case COMPOSE_RESUME:
 		free(d->from);
@@ -175,7 +176,9 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		signature = NULL;
 		break;
 	}
-	if (kind == COMPOSE_FORWARD) {
+	if (kind == COMPOSE_FORWARD_ATTACH)
+		d->subject = prefixed_subject(o_subject, "Fwd:");
+	else if (kind == COMPOSE_FORWARD) {
 		d->subject = prefixed_subject(o_subject, "Fwd:");
 		buf_printf(&body, "\n-------- Forwarded message --------\n"
 		    "From: %s\nDate: %s\nSubject: %s\nTo: %s\n\n",

@@ -410,6 +410,7 @@ def test_tui(d, pf):
         tui_corpus(d, pf, ui, tmp)
         tui_postpone(d, pf, ui)
         tui_outbox(d, pf, ui)
+    test_forward_attached(d, pf, ed, tmp)
 
 
 def final_draft(tmp):
@@ -485,6 +486,37 @@ def tui_postpone(d, pf, ui):
     check(wait_server(lambda: all("\\Deleted" in m["flags"] for m in
                                   d.fetch_index("alice", "Drafts").values())),
           "postpone: the draft in Drafts is marked \\Deleted")
+
+
+def test_forward_attached(d, pf, ed, tmp):
+    """mime_forward = yes: f sends the message whole, as message/rfc822."""
+    path = d.petrel_config_path()
+    with open(path, "a") as f:
+        f.write("\n[options]\nmime_forward = yes\n")
+    nbob = len(messages(d, "bob"))
+    with TmuxUI(d, env={"EDITOR": ed, "TMPDIR": tmp}) as ui:
+        check(ui.wait("--- petrel:") is not None, "mime_forward: TUI")
+        limit_to(ui, "~f alice@example.org ~s 한국어")
+        check(ui.wait("Lim:1") is not None, "mime_forward: limited")
+        ui.keys("f")
+        s = ui.wait("y:send")
+        check(s is not None and "the forwarded message, attached whole" in s,
+              "mime_forward: the compose screen names the attached "
+              "message (%r)" % (s or ui.last)[-400:])
+        ui.keys("y")
+        check(ui.wait("Sending in the background") is not None,
+              "mime_forward: sent")
+        pf.wait_delivered("bob", nbob + 1)
+    got = [m for m in messages(d, "bob").values() if b"message/rfc822" in m]
+    check.eq(len(got), 1, "mime_forward: bob got it once")
+    if got:
+        e = email.message_from_bytes(got[0], policy=email.policy.default)
+        inner = [p for p in e.walk() if p.get_content_type() ==
+                 "message/rfc822"]
+        check(len(inner) == 1 and inner[0].get_payload()[0]["Message-ID"] ==
+              "<43b632db29d938c8@corpus.example>",
+              "mime_forward: the original travels whole, as message/rfc822")
+        check(e["Subject"].startswith("Fwd: "), "mime_forward: Fwd: subject")
 
 
 def tui_outbox(d, pf, ui):
