@@ -297,6 +297,8 @@ int	engine_quota(struct cache *, struct engine_quota *q);
  * it in the drafts folder (postponed =, else the server's \Drafts, else
  * "Drafts"). *idp gets its outbox id. Nothing is sent here.
  */
+/* Cache meta key: "1" when the SMTP server last offered 8BITMIME. */
+#define ENGINE_META_8BITMIME	"smtp_8bitmime"
 #define OUTBOX_FROM_HEADERS	0x01
 #define OUTBOX_DRAFT		0x02
 int	engine_outbox_add(const struct account *, struct cache *,

@@ -296,7 +296,8 @@ compose_edit_outbox(struct ui *ui, struct ui_account *ua, int64_t id,
 static void
 compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
 {
-	size_t	i;
+	char	*v;
+	size_t	 i;
 
 	memset(m, 0, sizeof *m);
 	memset(parts, 0, sizeof *parts * COMPOSE_PARTS_MAX);
@@ -318,6 +319,12 @@ compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
 	m->body = compose.d.body;
 	m->parts = parts;
 	m->nparts = i;
+	/* 8bit text where the server said it takes it, else QP. */
+	if ((v = cache_meta_get(compose.ua->cache, ENGINE_META_8BITMIME)) !=
+	    NULL) {
+		m->eightbit = strcmp(v, "1") == 0;
+		free(v);
+	}
 }
 
 /* Build the message and put it in the outbox; the session sends it. */

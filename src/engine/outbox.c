@@ -325,6 +325,10 @@ outbox_connect(struct session *s, struct error *err)
 		} else
 			session_forget_password(s);
 	}
+	/* What the compose screen may use next time (8bit bodies). */
+	if (c != NULL)
+		cache_meta_set(s->cache, ENGINE_META_8BITMIME,
+		    smtp_has_ext(c, "8BITMIME") ? "1" : "0", NULL);
 	if (c == NULL && err->cls == ERR_TLS && (s->peer.untrusted ||
 	    s->peer.changed))
 		session_post_trust(s, &s->peer);

@@ -590,6 +590,8 @@ def tui_corpus(d, pf, ui, tmp):
                  "corpus: the reply's body reads back exactly as composed")
         check("> 안녕하세요. 이 메일은 한국어로 작성되었습니다." in
               v.get("body", ""), "corpus: the EUC-KR text is quoted")
+        check(b"Content-Transfer-Encoding: 8bit" in got[0],
+              "corpus: 8bit text, since the server offers 8BITMIME")
         e = email.message_from_bytes(got[0], policy=email.policy.default)
         check.eq(e["In-Reply-To"], "<43b632db29d938c8@corpus.example>",
                  "corpus: In-Reply-To")
