@@ -221,6 +221,38 @@ def test_refusals(d, pf):
     pf.accept_all()
 
 
+def test_bad_input(d, pf):
+    """A refused login keeps the message queued; bad input is refused
+    before anything is queued."""
+    d.write_petrel_config(None, account="alice", extra=dict(
+        smtp_conf(pf), smtp_password="an-expired-password"))
+    r = send(d, ["bob@example.test"], "Subject: pw\n\nafter the password\n",
+             "queued", "a refused SMTP login")
+    check("login as alice failed" in r.stderr and "535" in r.stderr,
+          "the server's refusal is shown (%r)" % r.stderr)
+    check("an-expired-password" not in r.stderr + r.stdout,
+          "the password is never shown")
+    d.write_petrel_config(None, account="alice", extra=smtp_conf(pf))
+    con = sqlite3.connect(cache_db(d))
+    con.execute("UPDATE outbox SET next_try = 0")
+    con.commit()
+    con.close()
+    n = len(messages(d, "bob"))
+    check.eq(d.run_petrel(["sync"]).status, 0, "sync with the password "
+             "fixed")
+    pf.wait_delivered("bob", n + 1)
+    check.eq(outbox(d), [], "sent once the login works")
+    for what, msg, args in (
+            ("no header fields", "just a line of text\n", ["bob@x.test"]),
+            ("no recipients", "Subject: none\n\nbody\n", ["-t"]),
+            ("a NUL byte", "Subject: nul\n\na\0b\n", ["bob@x.test"])):
+        r = d.run_petrel(["send"] + args, input=msg)
+        check(r.status == 2 and r.stderr.startswith("petrel: "),
+              "send refuses %s: exit 2 and why (%d %r)" % (what, r.status,
+                                                          r.stderr))
+    check.eq(outbox(d), [], "nothing was queued for bad input")
+
+
 def test_sent_not_filed(d, pf):
     """The server took it; filing failed: never sent again, filed later."""
     base = smtp_conf(pf)
@@ -658,6 +690,7 @@ def main():
         test_offline(d, pf)
         test_unreachable(d, pf)
         test_refusals(d, pf)
+        test_bad_input(d, pf)
         test_sent_not_filed(d, pf)
         test_cut_after_250(d)
         test_sigkill(d, pf)
