@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -416,11 +417,89 @@ compose_postpone(struct ui *ui)
 	compose_end();
 }
 
-static void
-attach_typed(struct ui *ui, const char *path)
+char *
+complete_path(const char *prefix)
 {
-	if (path == NULL || *path == '\0')
+	const char	*home = getenv("HOME"), *slash, *base;
+	struct dirent	*de;
+	struct stat	 sb;
+	char		*dir, *best = NULL, *full, *out;
+	size_t		 blen, i;
+	DIR		*dp;
+	int		 matches = 0;
+
+	if (strncmp(prefix, "~/", 2) == 0 && home != NULL)
+		xasprintf(&full, "%s%s", home, prefix + 1);
+	else
+		full = xstrdup(prefix);
+	if ((slash = strrchr(full, '/')) != NULL) {
+		dir = xmemdup0(full, (size_t)(slash - full + 1));
+		base = slash + 1;
+	} else {
+		dir = xstrdup("./");
+		base = full;
+	}
+	blen = strlen(base);
+	if ((dp = opendir(dir)) == NULL) {
+		free(dir);
+		free(full);
+		return NULL;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (strncmp(de->d_name, base, blen) != 0 ||
+		    strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0 ||
+		    (blen == 0 && de->d_name[0] == '.'))
+			continue;
+		matches++;
+		if (best == NULL) {
+			best = xstrdup(de->d_name);
+			continue;
+		}
+		/* Keep the common prefix of every match. */
+		for (i = 0; best[i] != '\0' && best[i] == de->d_name[i]; i++)
+			;
+		best[i] = '\0';
+	}
+	closedir(dp);
+	out = NULL;
+	if (best != NULL) {
+		xasprintf(&out, "%s%s", slash != NULL ? dir : "", best);
+		/* One directory: step into it. */
+		if (matches == 1 && stat(out, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+			char *o = out;
+
+			xasprintf(&out, "%s/", o);
+			free(o);
+		}
+	}
+	free(best);
+	free(dir);
+	free(full);
+	return out;
+}
+
+static void	attach_file(struct ui *, const char *);
+
+static void
+attach_typed(struct ui *ui, const char *typed)
+{
+	const char	*home = getenv("HOME");
+	char		*path;
+
+	if (typed == NULL || *typed == '\0')
 		return;
+	if (strncmp(typed, "~/", 2) == 0 && home != NULL)
+		xasprintf(&path, "%s%s", home, typed + 1);
+	else
+		path = xstrdup(typed);
+	attach_file(ui, path);
+	free(path);
+}
+
+static void
+attach_file(struct ui *ui, const char *path)
+{
 	if (access(path, R_OK) == -1) {
 		ui_error(ui, "%s: %s", path, strerror(errno));
 		return;
@@ -453,6 +532,7 @@ compose_key(struct ui *ui, int key)
 		break;
 	case 'a':
 		ui_prompt(ui, "Attach file: ", NULL, false, attach_typed);
+		ui->prompt.complete_files = true;
 		break;
 	case 'P':
 		compose_postpone(ui);

@@ -238,6 +238,7 @@ struct prompt {
 	size_t	 len, pos;		/* bytes */
 	bool	 secret;		/* shown as '*' */
 	bool	 complete_folders;
+	bool	 complete_files;	/* Tab completes a file path */
 	void	(*done)(struct ui *, const char *text);	/* NULL text: cancelled */
 	void	*arg;
 };
@@ -302,6 +303,8 @@ void	compose_start(struct ui *, int kind);	/* enum compose_kind */
 bool	compose_active(const struct ui *);
 void	compose_key(struct ui *, int key);
 void	compose_draw(struct ui *, int rows);
+/* The longest completion of a file path prefix (~/ expanded), or NULL. */
+char	*complete_path(const char *prefix);
 /* An outbox row edited (compose.c): resumed, replaced once sent. */
 void	compose_edit_outbox(struct ui *, struct ui_account *, int64_t id,
 	    const char *msg, size_t len);

@@ -97,6 +97,7 @@ ui_prompt(struct ui *ui, const char *label, const char *initial,
 		p->len = p->pos = strlen(p->buf);
 	}
 	p->complete_folders = complete_folders;
+	p->complete_files = false;
 	p->done = done;
 	ui->dirty = true;
 }
@@ -695,11 +696,12 @@ prompt_key(struct ui *ui, int key)
 		p->len = 0;
 		return;
 	}
-	if (key == '\t' && p->complete_folders) {
+	if (key == '\t' && (p->complete_folders || p->complete_files)) {
 		char	*c;
 
 		p->buf[p->len] = '\0';
-		if ((c = folders_complete(ui, p->buf)) != NULL) {
+		if ((c = p->complete_files ? complete_path(p->buf) :
+		    folders_complete(ui, p->buf)) != NULL) {
 			snprintf(p->buf, sizeof p->buf, "%s", c);
 			p->len = strlen(p->buf);
 			free(c);

@@ -643,7 +643,10 @@ def tui_corpus(d, pf, ui, tmp):
           % (s or ui.last)[-400:])
     ui.keys("a")
     ui.wait("Attach file:")
-    ui.type(att)
+    ui.type(os.path.join(d.dir, "보고"))
+    ui.keys("Tab")
+    check(ui.wait("보고서 2026.txt") is not None, "corpus: Tab completes "
+          "the file name")
     ui.keys("Enter")
     check(ui.wait("보고서 2026.txt") is not None, "corpus: the attachment "
           "is listed on the compose screen")
