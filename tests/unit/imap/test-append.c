@@ -6,14 +6,6 @@
  * sent), APPENDUID, a message larger than the write queue, what is
  * refused before anything is sent, and the date-time format.
  */
-#include <sys/socket.h>
-
-#include <netinet/in.h>
-
-#include <arpa/inet.h>
-#include <poll.h>
-#include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,98 +15,30 @@
 #include "buf.h"
 #include "imap-private.h"
 #include "proto.h"
+#include "scripted.h"
 #include "test.h"
 #include "xmalloc.h"
 
-/* ---- The scripted server ------------------------------------------------- */
+/* ---- The scripted server (tests/scripted.c) ------------------------------ */
 
 /*
  * One connection: greet with caps, take LOGIN, then answer APPEND, NOOP
- * and LOGOUT. Every command line goes to got, every literal to lits.
+ * and LOGOUT. Every command line goes to s.got, every literal to lits.
  */
-struct srv {
-	int		 lfd, fd, port;
-	pthread_t	 thread;
+struct asrv {
+	struct srv	 s;
 	const char	*caps;
 	/* The answer to APPEND, a format taking the tag (twice at most). */
 	const char	*append_reply;
 	bool		 refuse;	/* answer before the literal ("+") */
 	const char	*untagged;	/* sent between literal and answer */
-	struct buf	 in, got, lits;
+	struct buf	 lits;
 	bool		 early;		/* bytes came before our "+" */
-	bool		 closed;
 };
-
-static void
-srv_send(struct srv *s, const char *fmt, ...)
-{
-	char	*p;
-	va_list	 ap;
-	size_t	 off = 0, n;
-	ssize_t	 w;
-
-	va_start(ap, fmt);
-	xvasprintf(&p, fmt, ap);
-	va_end(ap);
-	n = strlen(p);
-	while (off < n) {
-		w = send(s->fd, p + off, n - off, MSG_NOSIGNAL);
-		if (w <= 0)
-			break;
-		off += (size_t)w;
-	}
-	free(p);
-}
-
-/* Read what is there (waiting up to ms); 0 at EOF or timeout. */
-static int
-srv_fill(struct srv *s, int ms)
-{
-	struct pollfd	pfd = { s->fd, POLLIN, 0 };
-	char		b[65536];
-	ssize_t		n;
-
-	if (poll(&pfd, 1, ms) <= 0)
-		return 0;
-	if ((n = recv(s->fd, b, sizeof b, 0)) <= 0) {
-		s->closed = true;
-		return 0;
-	}
-	buf_add(&s->in, b, (size_t)n);
-	return 1;
-}
-
-/* The next line without CRLF (static storage), or NULL at EOF/timeout. */
-static const char *
-srv_line(struct srv *s)
-{
-	static char	 line[1024];
-	char		*nl;
-	size_t		 n;
-
-	for (;;) {
-		if (s->in.len > 0 &&
-		    (nl = memchr(s->in.data, '\n', s->in.len)) != NULL) {
-			n = (size_t)(nl - s->in.data);
-			if (n >= sizeof line)
-				n = sizeof line - 1;
-			memcpy(line, s->in.data, n);
-			if (n > 0 && line[n - 1] == '\r')
-				n--;
-			line[n] = '\0';
-			buf_consume(&s->in, (size_t)(nl - s->in.data) + 1);
-			buf_adds(&s->got, line);
-			buf_addc(&s->got, '\n');
-			return line;
-		}
-		if (!srv_fill(s, 5000))
-			return NULL;
-	}
-}
 
 /* Exactly n bytes into lits, then the CRLF that ends the command. */
 static bool
-srv_literal(struct srv *s, size_t n)
+srv_literal(struct srv *s, struct asrv *a, size_t n)
 {
 	size_t	k;
 
@@ -122,7 +46,7 @@ srv_literal(struct srv *s, size_t n)
 		if (s->in.len == 0 && !srv_fill(s, 5000))
 			return false;
 		k = s->in.len < n ? s->in.len : n;
-		buf_add(&s->lits, s->in.data, k);
+		buf_add(&a->lits, s->in.data, k);
 		buf_consume(&s->in, k);
 		n -= k;
 	}
@@ -135,19 +59,38 @@ srv_literal(struct srv *s, size_t n)
 	return true;
 }
 
+/* The reply format with each "%s" made the tag. */
+static void
+srv_reply(struct srv *s, const char *fmt, const char *tag)
+{
+	struct buf	 b = BUF_INIT(0);
+	const char	*p;
+
+	for (p = fmt; *p != '\0'; p++) {
+		if (p[0] == '%' && p[1] == 's') {
+			buf_adds(&b, tag);
+			p++;
+		} else
+			buf_addc(&b, *p);
+	}
+	srv_send(s, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
 static void
 srv_script(struct srv *s)
 {
+	struct asrv	*a = s->arg;
 	const char	*l, *sp, *brace;
 	char		 tag[16];
 	unsigned long	 n;
 	char		*end;
 
-	srv_send(s, "* OK [CAPABILITY %s] ready\r\n", s->caps);
+	srv_send(s, "* OK [CAPABILITY %s] ready\r\n", a->caps);
 	if ((l = srv_line(s)) == NULL || strcmp(l, "A1 LOGIN \"alice\" "
 	    "\"pw\"") != 0)
 		return;
-	srv_send(s, "A1 OK [CAPABILITY %s] logged in\r\n", s->caps);
+	srv_send(s, "A1 OK [CAPABILITY %s] logged in\r\n", a->caps);
 	while ((l = srv_line(s)) != NULL) {
 		if ((sp = strchr(l, ' ')) == NULL ||
 		    (size_t)(sp - l) >= sizeof tag)
@@ -171,74 +114,45 @@ srv_script(struct srv *s)
 		if (*end != '+') {
 			/* The client must wait for us before the literal. */
 			if (srv_fill(s, 200))
-				s->early = true;
-			if (s->refuse) {
-				srv_send(s, s->append_reply, tag, tag);
+				a->early = true;
+			if (a->refuse) {
+				srv_reply(s, a->append_reply, tag);
 				continue;
 			}
 			srv_send(s, "+ go ahead\r\n");
 		}
-		if (!srv_literal(s, n))
+		if (!srv_literal(s, a, n))
 			return;
-		if (s->untagged != NULL)
-			srv_send(s, "%s", s->untagged);
-		srv_send(s, s->append_reply, tag, tag);
+		if (a->untagged != NULL)
+			srv_send(s, "%s", a->untagged);
+		srv_reply(s, a->append_reply, tag);
 	}
 }
 
-static void *
-srv_main(void *arg)
-{
-	struct srv		*s = arg;
-	struct sockaddr_in	 sin;
-	socklen_t		 len = sizeof sin;
-
-	s->fd = accept(s->lfd, (struct sockaddr *)&sin, &len);
-	if (s->fd == -1)
-		return NULL;
-	srv_script(s);
-	close(s->fd);
-	return NULL;
-}
-
+/* The script's settings; the test may change them before srv_connect. */
 static void
-srv_start(struct srv *s, const char *caps, const char *reply)
+asrv_start(struct asrv *a, const char *caps, const char *reply)
 {
-	struct sockaddr_in	sin;
-	socklen_t		len = sizeof sin;
-
-	memset(s, 0, sizeof *s);
-	buf_init(&s->in, 0);
-	buf_init(&s->got, 0);
-	buf_init(&s->lits, 0);
-	s->caps = caps;
-	s->append_reply = reply;
-	s->lfd = socket(AF_INET, SOCK_STREAM, 0);
-	memset(&sin, 0, sizeof sin);
-	sin.sin_family = AF_INET;
-	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(s->lfd, (struct sockaddr *)&sin, sizeof sin) == -1 ||
-	    listen(s->lfd, 1) == -1 ||
-	    getsockname(s->lfd, (struct sockaddr *)&sin, &len) == -1) {
-		perror("test server");
-		exit(1);
-	}
-	s->port = ntohs(sin.sin_port);
+	memset(a, 0, sizeof *a);
+	buf_init(&a->lits, 0);
+	a->caps = caps;
+	a->append_reply = reply;
+	srv_start(&a->s, srv_script);
+	a->s.arg = a;
 }
 
-/* Run the server thread and connect to it; NULL (and a failure) if not. */
+/* Connect to the server; NULL (and a failure) if not. */
 static struct imap_client *
-srv_connect(struct srv *s)
+srv_connect(struct asrv *a)
 {
 	struct proto_params	 pp;
 	struct imap_client	*c;
 	struct error		 err;
 
-	pthread_create(&s->thread, NULL, srv_main, s);
 	memset(&pp, 0, sizeof pp);
 	pp.name = "test";
 	pp.host = "127.0.0.1";
-	pp.port = s->port;
+	pp.port = a->s.port;
 	pp.user = "alice";
 	pp.tls = PROTO_TLS_NONE;
 	pp.connect_timeout_ms = 5000;
@@ -248,21 +162,19 @@ srv_connect(struct srv *s)
 	return c;
 }
 
-/* Log out, wait for the server and free it (got and lits stay for checks). */
+/* Log out and wait for the server (got and lits stay for checks). */
 static void
-srv_finish(struct srv *s, struct imap_client **cp)
+srv_finish(struct asrv *a, struct imap_client **cp)
 {
 	imap_logout(cp);
-	pthread_join(s->thread, NULL);
-	close(s->lfd);
-	buf_free(&s->in);
+	srv_stop(&a->s);
 }
 
 static void
-srv_free(struct srv *s)
+srv_free(struct asrv *a)
 {
-	buf_free(&s->got);
-	buf_free(&s->lits);
+	buf_free(&a->s.got);
+	buf_free(&a->lits);
 }
 
 static const char	 msg[] = "From: a@example.org\r\nSubject: hi\r\n\r\n"
@@ -276,11 +188,11 @@ test_literal_plus(void)
 {
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	uint32_t		 v = 1, u = 1;
 	char			 want[256];
 
-	srv_start(&s, "IMAP4rev1 LITERAL+ UIDPLUS",
+	asrv_start(&s, "IMAP4rev1 LITERAL+ UIDPLUS",
 	    "%s OK [APPENDUID 38505 3955] APPEND completed\r\n");
 	if ((c = srv_connect(&s)) != NULL) {
 		T_EQ_INT(imap_append(c, "INBOX", "\\Seen $Work", 1796637600,
@@ -293,7 +205,7 @@ test_literal_plus(void)
 	snprintf(want, sizeof want, "A1 LOGIN \"alice\" \"pw\"\n"
 	    "A2 APPEND \"INBOX\" (\\Seen $Work) \"07-Dec-2026 10:00:00 "
 	    "+0000\" {%zu+}\nA3 LOGOUT\n", sizeof msg - 1);
-	T_EQ_STR(buf_cstr(&s.got), want);
+	T_EQ_STR(buf_cstr(&s.s.got), want);
 	T_EQ_MEM(s.lits.data, s.lits.len, msg, sizeof msg - 1);
 	srv_free(&s);
 }
@@ -307,11 +219,11 @@ test_sync(void)
 {
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	uint32_t		 u = 0;
 	char			 want[256];
 
-	srv_start(&s, "IMAP4rev1 UIDPLUS",
+	asrv_start(&s, "IMAP4rev1 UIDPLUS",
 	    "%s OK [APPENDUID 7 9] APPEND completed\r\n");
 	s.untagged = "* 4 EXISTS\r\n* 1 RECENT\r\n";
 	if ((c = srv_connect(&s)) != NULL) {
@@ -326,7 +238,7 @@ test_sync(void)
 	snprintf(want, sizeof want, "A1 LOGIN \"alice\" \"pw\"\n"
 	    "A2 APPEND \"Sent \\\"x\\\"\\\\y\" {%zu}\nA3 NOOP\nA4 LOGOUT\n",
 	    sizeof msg - 1);
-	T_EQ_STR(buf_cstr(&s.got), want);
+	T_EQ_STR(buf_cstr(&s.s.got), want);
 	T_EQ_MEM(s.lits.data, s.lits.len, msg, sizeof msg - 1);
 	srv_free(&s);
 }
@@ -337,11 +249,11 @@ test_refused(void)
 {
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	uint32_t		 v = 1, u = 1;
 	char			 want[256];
 
-	srv_start(&s, "IMAP4rev1 UIDPLUS",
+	asrv_start(&s, "IMAP4rev1 UIDPLUS",
 	    "%s NO [TRYCREATE] Mailbox doesn't exist: Nope\r\n");
 	s.refuse = true;
 	if ((c = srv_connect(&s)) != NULL) {
@@ -360,7 +272,7 @@ test_refused(void)
 	snprintf(want, sizeof want, "A1 LOGIN \"alice\" \"pw\"\n"
 	    "A2 APPEND \"Nope\" (\\Seen) {%zu}\nA3 NOOP\nA4 LOGOUT\n",
 	    sizeof msg - 1);
-	T_EQ_STR(buf_cstr(&s.got), want);
+	T_EQ_STR(buf_cstr(&s.s.got), want);
 	T_EQ_INT(s.lits.len, 0);
 	srv_free(&s);
 }
@@ -371,9 +283,9 @@ test_ok_unsent(void)
 {
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 
-	srv_start(&s, "IMAP4rev1", "%s OK appended what?\r\n");
+	asrv_start(&s, "IMAP4rev1", "%s OK appended what?\r\n");
 	s.refuse = true;
 	if ((c = srv_connect(&s)) != NULL) {
 		T_EQ_INT(imap_append(c, "INBOX", NULL, 0, msg, sizeof msg - 1,
@@ -392,14 +304,14 @@ test_literal_minus(void)
 {
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	uint32_t		 v = 1, u = 1;
 	char			*m;
 
 	m = xmalloc(4097);
 	memset(m, 'x', 4097);
 	memcpy(m + 4095 - 2, "\r\n", 2);
-	srv_start(&s, "IMAP4rev1 LITERAL-", "%s OK APPEND completed\r\n");
+	asrv_start(&s, "IMAP4rev1 LITERAL-", "%s OK APPEND completed\r\n");
 	if ((c = srv_connect(&s)) != NULL) {
 		T_EQ_INT(imap_append(c, "INBOX", NULL, 0, m, 4096, &v, &u,
 		    &err), 0);
@@ -410,7 +322,7 @@ test_literal_minus(void)
 	}
 	srv_finish(&s, &c);
 	T_ASSERT(!s.early);
-	T_EQ_STR(buf_cstr(&s.got), "A1 LOGIN \"alice\" \"pw\"\n"
+	T_EQ_STR(buf_cstr(&s.s.got), "A1 LOGIN \"alice\" \"pw\"\n"
 	    "A2 APPEND \"INBOX\" {4096+}\nA3 APPEND \"INBOX\" {4097}\n"
 	    "A4 LOGOUT\n");
 	T_EQ_INT(s.lits.len, 4096 + 4097);
@@ -428,7 +340,7 @@ test_big(void)
 	static const char	*caps[] = { "IMAP4rev1 LITERAL+", "IMAP4rev1" };
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	size_t			 len = 3 * 1024 * 1024 + 17, i, k;
 	char			*m;
 
@@ -439,7 +351,7 @@ test_big(void)
 	for (i = 76; i + 1 < len; i += 78)
 		memcpy(m + i, "\r\n", 2);
 	for (k = 0; k < 2; k++) {
-		srv_start(&s, caps[k], "%s OK [APPENDUID 1 2] done\r\n");
+		asrv_start(&s, caps[k], "%s OK [APPENDUID 1 2] done\r\n");
 		if ((c = srv_connect(&s)) != NULL)
 			T_EQ_INT(imap_append(c, "INBOX", NULL, 0, m, len, NULL,
 			    NULL, &err), 0);
@@ -458,10 +370,10 @@ test_usage(void)
 	static const char	 nul[] = "Subject: a\r\n\r\n\0\r\n";
 	struct imap_client	*c;
 	struct error		 err;
-	struct srv		 s;
+	struct asrv		 s;
 	char			 big[101];
 
-	srv_start(&s, "IMAP4rev1 LITERAL+ APPENDLIMIT=100", "%s OK\r\n");
+	asrv_start(&s, "IMAP4rev1 LITERAL+ APPENDLIMIT=100", "%s OK\r\n");
 	if ((c = srv_connect(&s)) != NULL) {
 		T_EQ_INT(imap_append(c, "INBOX", NULL, 0, msg, 0, NULL, NULL,
 		    &err), -1);
@@ -495,7 +407,7 @@ test_usage(void)
 		T_EQ_INT(imap_noop(c, &err), 0);
 	}
 	srv_finish(&s, &c);
-	T_EQ_STR(buf_cstr(&s.got), "A1 LOGIN \"alice\" \"pw\"\nA2 NOOP\n"
+	T_EQ_STR(buf_cstr(&s.s.got), "A1 LOGIN \"alice\" \"pw\"\nA2 NOOP\n"
 	    "A3 LOGOUT\n");
 	srv_free(&s);
 }
