@@ -31,6 +31,8 @@
 #define RELOAD_MS		200
 /* While headers stream in: each re-read counts the folder, keep them rare. */
 #define RELOAD_SYNCING_MS	500
+/* Keys typed without a pause put a re-read off at most this long. */
+#define RELOAD_DEFER_MAX_MS	2000
 
 static int	sig_pipe[2] = { -1, -1 };
 
@@ -418,13 +420,29 @@ reload_ms(struct ui *ui)
 	    RELOAD_MS;
 }
 
+/*
+ * A key typed meanwhile goes before a re-read of the index (which counts
+ * the folder: tens of milliseconds on a large one while a sync writes),
+ * unless the re-read has waited RELOAD_DEFER_MAX_MS already.
+ */
+static bool
+input_first(int64_t now)
+{
+	struct pollfd	pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	if (now - last_reload >= RELOAD_DEFER_MAX_MS)
+		return false;
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 static void
 timers(struct ui *ui)
 {
 	int64_t	now = ui_now_ms();
 	int	i;
 
-	if ((index_stale || folders_stale) && now - last_reload >= reload_ms(ui)) {
+	if ((index_stale || folders_stale) && now - last_reload >= reload_ms(ui) &&
+	    !input_first(now)) {
 		if (index_stale) {
 			index_reload(ui);
 			pager_check_gone(ui);

@@ -252,8 +252,12 @@ def test_big_message(d):
                                         env)
     check.eq(status, 0, "50 MB message: sync succeeds (%s)"
              % err.decode(errors="replace").strip())
-    check(rss < 40 * 1024, "50 MB message: petrel's peak RSS %d KB stays "
-          "under 40 MB (it streams)" % rss)
+    # 12 MB measured in the plain build; ASan's own allocator and shadow
+    # memory bring it near 41 MB. Either way far under the 50 MB message
+    # (a buffered copy, CRLF added, would be twice that).
+    limit = 48 if "ASAN_OPTIONS" in os.environ else 24
+    check(rss < limit * 1024, "50 MB message: petrel's peak RSS %d KB stays "
+          "under %d MB (it streams)" % (rss, limit))
     want = raw.replace(b"\n", b"\r\n")
     r = d.run_petrel(["show", "--raw", "INBOX", "1"], home="big", text=False)
     check.eq((len(r.stdout), hashlib.sha256(r.stdout).hexdigest()),
