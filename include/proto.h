@@ -6,9 +6,9 @@
  *
  * It lives in a header of its own, not in net.h beside struct conn_params:
  * net only moves bytes, while these are protocol policy (STARTTLS, the user
- * name, POP3's login methods) that net must not know about, and both
+ * name, POP3's login methods) that net must not know about, and the
  * protocol clients share it. It is header only (row "proto" of the module
- * table in doc/design.md): imap, pop3 and the engine may include it.
+ * table in doc/design.md): imap, pop3, smtp and the engine may include it.
  *
  * The clients copy what they keep, so the strings need to stay valid only
  * during the connect call.
@@ -17,8 +17,9 @@
 #define PETREL_PROTO_H
 
 #include <stdbool.h>
+#include <string.h>
 
-struct tls_peer;
+#include "net.h"
 
 /* How the connection is secured. */
 enum proto_tls {
@@ -68,5 +69,28 @@ struct proto_params {
 	/* POP3 only (the IMAP client ignores it). */
 	bool		 apop;		/* APOP (MD5) may be used */
 };
+
+/* The connection's part of pp, for conn_open(); trace labels its lines. */
+static inline void
+proto_conn_params(const struct proto_params *pp, const char *trace,
+    struct conn_params *p)
+{
+	memset(p, 0, sizeof *p);
+	p->host = pp->host;
+	p->port = pp->port;
+	p->tls = pp->tls == PROTO_TLS_IMPLICIT;
+	p->ca_file = pp->ca_file;
+	p->cert_file = pp->cert_file;
+	p->key_file = pp->key_file;
+	p->fingerprint = pp->fingerprint;
+	p->known_hosts = pp->known_hosts;
+	p->trust_once = pp->trust_once;
+	p->peer = pp->peer;
+	p->account = pp->name;
+	p->connect_timeout_ms = pp->connect_timeout_ms;
+	p->io_timeout_ms = pp->io_timeout_ms;
+	p->abort_fd = pp->abort_fd;
+	p->trace_name = trace;
+}
 
 #endif

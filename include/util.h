@@ -79,6 +79,13 @@ int	mkdir_parents(const char *path, struct error *err);
 /* mkdir -p with mode for each created component. */
 int	mkdir_p(const char *path, int mode);
 
+/*
+ * Read fd to its end, at most max bytes, into *datap (malloc'd, followed
+ * by a NUL not counted in *lenp): 0, or -1 with errno set (EFBIG when
+ * there is more than max).
+ */
+int	read_all(int fd, size_t max, char **datap, size_t *lenp);
+
 /* Append s to the buffer as a JSON string literal (with quotes). */
 struct buf;
 void	json_add_string(struct buf *, const char *s, size_t len);

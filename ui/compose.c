@@ -13,6 +13,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -79,28 +80,28 @@ compose_end(void)
 	memset(&compose, 0, sizeof compose);
 }
 
-/* The whole file, or NULL with err set. */
+/* The whole file (at most 64 MB), or NULL with err set. */
 static char *
 read_file(const char *path, size_t *lenp, struct error *err)
 {
-	FILE		*f;
-	struct buf	 b = BUF_INIT(64 * 1024 * 1024);
-	char		 chunk[8192];
-	size_t		 n;
+	char	*data;
+	int	 fd, r;
 
-	if ((f = fopen(path, "r")) == NULL) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		error_set(err, ERR_LOCAL, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		if (buf_add(&b, chunk, n) == -1) {
-			fclose(f);
-			buf_free(&b);
+	r = read_all(fd, 64 * 1024 * 1024, &data, lenp);
+	close(fd);
+	if (r == -1) {
+		if (errno == EFBIG)
 			error_set(err, ERR_USAGE, "%s is too large", path);
-			return NULL;
-		}
-	fclose(f);
-	return buf_steal(&b, lenp);
+		else
+			error_set(err, ERR_LOCAL, "%s: %s", path,
+			    strerror(errno));
+		return NULL;
+	}
+	return data;
 }
 
 /* Write the draft, run the editor on it, read it back. */
@@ -328,14 +329,35 @@ compose_msg_fill(struct compose_msg *m, struct compose_part *parts)
 	}
 }
 
-/* Build the message and put it in the outbox; the session sends it. */
-static void
-compose_send(struct ui *ui)
+/*
+ * Build the message (the copy to file, Bcc kept) and put it in the
+ * outbox with flags: *idp, or -1 with the reason shown after what.
+ */
+static int
+compose_queue(struct ui *ui, int flags, const char *what, int64_t *idp)
 {
 	struct compose_part	 parts[COMPOSE_PARTS_MAX];
 	struct compose_msg	 m;
 	struct buf		 out = BUF_INIT(0);
 	struct error		 err;
+	int			 rv = 0;
+
+	compose_msg_fill(&m, parts);
+	error_clear(&err);
+	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
+	    engine_outbox_add(compose.ua->acct, compose.ua->cache, out.data,
+	    out.len, NULL, 0, flags, idp, &err) == -1) {
+		ui_error(ui, "%s: %s", what, err.msg);
+		rv = -1;
+	}
+	buf_free(&out);
+	return rv;
+}
+
+/* Build the message and put it in the outbox; the session sends it. */
+static void
+compose_send(struct ui *ui)
+{
 	struct ui_account	*ua = compose.ua;
 	struct timespec		 t0, t1;
 	int64_t			 id;
@@ -346,16 +368,8 @@ compose_send(struct ui *ui)
 		ui_error(ui, "No recipients: e to edit the To line.");
 		return;
 	}
-	compose_msg_fill(&m, parts);
-	error_clear(&err);
-	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
-	    engine_outbox_add(ua->acct, ua->cache, out.data, out.len, NULL, 0,
-	    OUTBOX_FROM_HEADERS, &id, &err) == -1) {
-		ui_error(ui, "not sent: %s", err.msg);
-		buf_free(&out);
+	if (compose_queue(ui, OUTBOX_FROM_HEADERS, "not sent", &id) == -1)
 		return;
-	}
-	buf_free(&out);
 	/* The answered message says so, through the local-first actions. */
 	if (compose.kind == COMPOSE_REPLY || compose.kind == COMPOSE_GROUP ||
 	    compose.kind == COMPOSE_LIST)
@@ -392,23 +406,11 @@ compose_replaced(struct ui_account *ua)
 static void
 compose_postpone(struct ui *ui)
 {
-	struct compose_part	 parts[COMPOSE_PARTS_MAX];
-	struct compose_msg	 m;
-	struct buf		 out = BUF_INIT(0);
-	struct error		 err;
 	struct ui_account	*ua = compose.ua;
 	int64_t			 id;
 
-	compose_msg_fill(&m, parts);
-	error_clear(&err);
-	if (compose_build(&m, COMPOSE_FILE, &out, &err) == -1 ||
-	    engine_outbox_add(ua->acct, ua->cache, out.data, out.len, NULL, 0,
-	    OUTBOX_DRAFT, &id, &err) == -1) {
-		ui_error(ui, "not postponed: %s", err.msg);
-		buf_free(&out);
+	if (compose_queue(ui, OUTBOX_DRAFT, "not postponed", &id) == -1)
 		return;
-	}
-	buf_free(&out);
 	compose_replaced(ua);
 	if (ua->sess != NULL)
 		session_send(ua->sess, id);

@@ -186,49 +186,18 @@ cli_render_message(const char *raw, size_t len,
 static char *
 render_read(int fd, const char *name, size_t *lenp, struct error *err)
 {
-	struct buf	 b;
-	struct stat	 st;
-	ssize_t		 n;
-	char		*w;
-	size_t		 chunk = 1 << 20;
+	char	*data;
 
-	buf_init(&b, RENDER_INPUT_MAX);
-	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-		if (st.st_size > RENDER_INPUT_MAX) {
+	if (read_all(fd, RENDER_INPUT_MAX, &data, lenp) == -1) {
+		if (errno == EFBIG)
 			error_set(err, ERR_LOCAL, "%s: message too large (more "
 			    "than %d MB)", name, RENDER_INPUT_MAX >> 20);
-			return NULL;
-		}
-		/* The exact size, plus one byte to see the end. */
-		chunk = (size_t)st.st_size + 1;
+		else
+			error_set(err, ERR_LOCAL, "%s: %s", name,
+			    strerror(errno));
+		return NULL;
 	}
-	for (;;) {
-		if ((w = buf_reserve(&b, chunk)) == NULL) {
-			if (b.len >= RENDER_INPUT_MAX) {
-				buf_free(&b);
-				error_set(err, ERR_LOCAL, "%s: message too "
-				    "large (more than %d MB)", name,
-				    RENDER_INPUT_MAX >> 20);
-				return NULL;
-			}
-			chunk = RENDER_INPUT_MAX - b.len;
-			continue;
-		}
-		if ((n = read(fd, w, chunk)) == -1) {
-			if (errno == EINTR)
-				continue;
-			error_set(err, ERR_LOCAL, "%s: %s", name, strerror(errno));
-			buf_free(&b);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		buf_commit(&b, (size_t)n);
-		if (chunk < (1 << 20))
-			chunk = 1 << 20;
-	}
-	buf_add(&b, "", 0);	/* a NUL even when nothing was read */
-	return buf_steal(&b, lenp);
+	return data;
 }
 
 /* Load the configuration for its [options]: given, else only if it exists. */

@@ -33,29 +33,6 @@ outbox_state_name(enum cache_outbox_state st)
 	return st <= CACHE_OUTBOX_DRAFT ? outbox_states[st] : "?";
 }
 
-static int
-read_stdin(struct buf *b, struct error *err)
-{
-	char	*p;
-	ssize_t	 n;
-
-	for (;;) {
-		p = buf_reserve(b, 65536);
-		if (p == NULL)
-			return error_set(err, ERR_USAGE, "the message is larger "
-			    "than %d MB", SEND_INPUT_MAX >> 20);
-		if ((n = read(STDIN_FILENO, p, 65536)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return error_set(err, ERR_LOCAL, "reading the message: "
-			    "%s", strerror(errno));
-		}
-		if (n == 0)
-			return 0;
-		buf_commit(b, (size_t)n);
-	}
-}
-
 /* Shown on one line: no control bytes from the message or a server. */
 static void
 print_clean(struct buf *b)
@@ -100,7 +77,8 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	struct cache_outbox	 o;
 	struct sync_stats	 st;
 	struct error		 err;
-	struct buf		 msg = BUF_INIT(SEND_INPUT_MAX);
+	char			*msg = NULL;
+	size_t			 len;
 	int64_t			 id = 0;
 	bool			 t_flag = false, json = false;
 	int			 i, rv;
@@ -127,20 +105,24 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 	if ((acct = cli_account(ctx)) == NULL)
 		return EXIT_USAGE;
 	error_clear(&err);
-	if (read_stdin(&msg, &err) == -1) {
-		buf_free(&msg);
+	if (read_all(STDIN_FILENO, SEND_INPUT_MAX, &msg, &len) == -1) {
+		if (errno == EFBIG)
+			error_set(&err, ERR_USAGE, "the message is larger than "
+			    "%d MB", SEND_INPUT_MAX >> 20);
+		else
+			error_set(&err, ERR_LOCAL, "reading the message: %s",
+			    strerror(errno));
 		return cli_fail(&err);
 	}
 	if (cache_open(acct->name, acct->proto == PROTO_POP3 ? CACHE_DURABLE :
 	    0, &cache, &err) == -1 ||
-	    engine_outbox_add(acct, cache, msg.data != NULL ? msg.data : "",
-	    msg.len, argv + i, argc - i, t_flag ? OUTBOX_FROM_HEADERS : 0, &id,
-	    &err) == -1) {
-		buf_free(&msg);
+	    engine_outbox_add(acct, cache, msg, len, argv + i, argc - i,
+	    t_flag ? OUTBOX_FROM_HEADERS : 0, &id, &err) == -1) {
+		free(msg);
 		cache_close(&cache);
 		return cli_fail(&err);
 	}
-	buf_free(&msg);
+	free(msg);
 	/* Safe in the outbox from here on: a failure below only delays it. */
 	if (ctx->offline) {
 		say_state(json, "queued", id, NULL);

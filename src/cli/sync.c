@@ -263,13 +263,12 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 	struct session		*s;
 	struct session_event	*ev;
 	struct sigaction	 sa, old_int, old_term;
-	struct error		 err, pwerr;
+	struct error		 err;
 	struct pollfd		 pfd;
 	uint64_t		 sync_id, next;
 	int			 interval = watch_interval(ctx->conf), rv = 0;
 	int			 timeout;
 	bool			 syncing, first = true;
-	char			*pw;
 
 	memset(&w, 0, sizeof w);
 	w.acct = acct;
@@ -301,7 +300,6 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 	sync_id = session_sync(s, opts->bodies, opts->folders, opts->nfolders);
 	syncing = true;
 	next = now_ms() + (uint64_t)interval * 1000;
-	error_clear(&pwerr);
 	while (!watch_stop) {
 		uint64_t now = now_ms();
 
@@ -316,12 +314,7 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 		while ((ev = session_event(s)) != NULL) {
 			switch (ev->type) {
 			case SESSION_EV_PASSWORD:
-				pw = NULL;
-				if (account_password(acct, &pw, &pwerr) == -1)
-					session_password_error(s, &pwerr);
-				else
-					session_password(s, pw);
-				freezero_str(pw);
+				engine_answer_password(s, ev);
 				break;
 			case SESSION_EV_TRUST:
 				/* Headless: never asked; the error says how

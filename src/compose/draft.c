@@ -107,12 +107,15 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 	char			*o_refs = NULL, *o_date = NULL, *o_list = NULL;
 	char			*o_bcc = NULL;
 	char			*who;
+	int			 rv = -1;
 
 	memset(d, 0, sizeof *d);
 	d->from = xstrdup(from != NULL ? from : "");
 	if (kind != COMPOSE_NEW) {
-		if (orig == NULL)
-			return error_set(err, ERR_USAGE, "no message to answer");
+		if (orig == NULL) {
+			error_set(err, ERR_USAGE, "no message to answer");
+			goto fail;
+		}
 		o_from = orig_header(orig, len, "From", false);
 		o_to = orig_header(orig, len, "To", false);
 		o_cc = orig_header(orig, len, "Cc", false);
@@ -211,18 +214,25 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 	if (d->bcc == NULL)
 		d->bcc = xstrdup("");
 	d->body = xstrdup(body.len > 0 ? body.data : "");
-	mime_view_free(&v);
-	free(o_from); free(o_to); free(o_cc); free(o_reply); free(o_subject);
-	free(o_id); free(o_refs); free(o_date); free(o_list);
-	buf_free(&to); buf_free(&cc); buf_free(&seen); buf_free(&body);
-	return 0;
+	rv = 0;
 fail:
 	mime_view_free(&v);
-	free(o_from); free(o_to); free(o_cc); free(o_reply); free(o_subject);
-	free(o_id); free(o_refs); free(o_date); free(o_list);
-	buf_free(&to); buf_free(&cc); buf_free(&seen); buf_free(&body);
-	compose_draft_free(d);
-	return -1;
+	free(o_from);
+	free(o_to);
+	free(o_cc);
+	free(o_reply);
+	free(o_subject);
+	free(o_id);
+	free(o_refs);
+	free(o_date);
+	free(o_list);
+	buf_free(&to);
+	buf_free(&cc);
+	buf_free(&seen);
+	buf_free(&body);
+	if (rv == -1)
+		compose_draft_free(d);
+	return rv;
 }
 
 char *

@@ -743,22 +743,7 @@ imap_connect(const struct proto_params *pp, const char *password,
 	struct imap_limits	 lim;
 	bool			 preauth = false;
 
-	memset(&p, 0, sizeof p);
-	p.host = pp->host;
-	p.port = pp->port;
-	p.tls = pp->tls == PROTO_TLS_IMPLICIT;
-	p.ca_file = pp->ca_file;
-	p.cert_file = pp->cert_file;
-	p.key_file = pp->key_file;
-	p.fingerprint = pp->fingerprint;
-	p.known_hosts = pp->known_hosts;
-	p.trust_once = pp->trust_once;
-	p.peer = pp->peer;
-	p.account = pp->name;
-	p.connect_timeout_ms = pp->connect_timeout_ms;
-	p.io_timeout_ms = pp->io_timeout_ms;
-	p.abort_fd = pp->abort_fd;
-	p.trace_name = "imap";
+	proto_conn_params(pp, "imap", &p);
 
 	c = xcalloc(1, sizeof *c);
 	c->name = xstrdup(pp->name != NULL ? pp->name : "");

@@ -431,3 +431,52 @@ argv_free(char **v)
 		free(v[i]);
 	free(v);
 }
+
+int
+read_all(int fd, size_t max, char **datap, size_t *lenp)
+{
+	struct buf	 b;
+	struct stat	 st;
+	ssize_t		 n;
+	char		*w;
+	size_t		 chunk = 1 << 20;
+
+	*datap = NULL;
+	*lenp = 0;
+	buf_init(&b, max);
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+		if ((uint64_t)st.st_size > max) {
+			errno = EFBIG;
+			return -1;
+		}
+		/* The exact size, plus one byte to see the end. */
+		chunk = (size_t)st.st_size + 1;
+	}
+	for (;;) {
+		if ((w = buf_reserve(&b, chunk)) == NULL) {
+			if (b.len >= max) {
+				buf_free(&b);
+				errno = EFBIG;
+				return -1;
+			}
+			chunk = max - b.len;
+			continue;
+		}
+		if ((n = read(fd, w, chunk)) == -1) {
+			if (errno == EINTR)
+				continue;
+			n = errno;
+			buf_free(&b);
+			errno = (int)n;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		buf_commit(&b, (size_t)n);
+		if (chunk < (1 << 20))
+			chunk = 1 << 20;
+	}
+	buf_add(&b, "", 0);	/* a NUL even when nothing was read */
+	*datap = buf_steal(&b, lenp);
+	return 0;
+}
