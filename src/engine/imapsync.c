@@ -32,6 +32,12 @@
 
 /* UIDs per UID FETCH when downloading bodies. */
 #define BODY_BATCH		200
+/*
+ * New messages per UID FETCH of a folder's sync (and the most UIDs one may
+ * span): between two, the session runs what was queued meanwhile.
+ */
+#define FETCH_CHUNK		5000
+#define FETCH_CHUNK_MAX		(1U << 24)
 /* Bodies at least this big stream through a temporary file. */
 #define BODY_STREAM_MIN		(256 * 1024)
 
@@ -566,6 +572,83 @@ out:
 	return rv;
 }
 
+/*
+ * Between two chunks of a folder's fetch: let the session run what waits
+ * in its queue (a body for the pager, a local action), so nothing waits for
+ * a whole cold sync. What it ran may have selected another folder: select
+ * this one again (its UIDVALIDITY must not have moved meanwhile), and take
+ * EXISTS afresh into *existsp (when given). A sync run meanwhile may have
+ * moved the resume point on.
+ */
+static int
+chunk_between(struct imap_sync *s, uint32_t *existsp)
+{
+	struct imap_mailbox	now;
+	struct cache_folder	cf;
+	int			r;
+
+	if (s->opts->between == NULL)
+		return 0;
+	if ((r = s->opts->between(s->opts->hook_arg, s->err)) <= 0)
+		return r;
+	s->selected = NULL;
+	if (imap_select(s->c, s->fs->remote, NULL, &now, s->err) == -1)
+		return -1;
+	s->selected = s->fs;
+	if (now.uidvalidity != s->cf.uidvalidity)
+		return error_set(s->err, ERR_TRANSIENT, "%s changed on the "
+		    "server (UIDVALIDITY) during its sync", s->fs->name);
+	if (existsp != NULL)
+		*existsp = now.exists;
+	if (cache_folder_get(s->cache, s->fs->name, &cf, s->err) == 1 &&
+	    cf.uidvalidity == now.uidvalidity && cf.synced_uid > s->synced_uid)
+		s->synced_uid = cf.synced_uid;
+	return 0;
+}
+
+/*
+ * Phase 2's fetch of the messages above synced_uid, up to last (0: all),
+ * in chunks of FETCH_CHUNK UIDs, with the session's queue looked at
+ * between them. A chunk that brought few messages (UIDs far apart) makes
+ * the next one wider.
+ */
+static int
+fetch_chunks(struct imap_sync *s, struct imap_mailbox *mb, const char *items,
+    uint32_t last)
+{
+	char		set[64];
+	uint32_t	lo = s->synced_uid + 1, hi, end, width = FETCH_CHUNK;
+	uint64_t	before;
+
+	/* Where the server's UIDs end, as SELECT said. */
+	end = last != 0 ? last : mb->uidnext > 0 ? mb->uidnext - 1 : 0;
+	for (;;) {
+		if (last != 0 && lo > last)
+			return 0;
+		hi = lo + width - 1 < lo ? UINT32_MAX : lo + width - 1;
+		before = s->stats->new_messages;
+		if (end == 0 || hi >= end) {
+			/* The last chunk: "n:*" also brings what came since. */
+			if (last != 0)
+				snprintf(set, sizeof set, "%u:%u", lo, last);
+			else
+				snprintf(set, sizeof set, "%u:*", lo);
+			return fetch_stored(s, set, items, false);
+		}
+		snprintf(set, sizeof set, "%u:%u", lo, hi);
+		if (fetch_stored(s, set, items, false) == -1)
+			return -1;
+		if (s->stats->new_messages - before < width / 4 &&
+		    width < FETCH_CHUNK_MAX)
+			width *= 4;
+		lo = hi + 1;
+		if (chunk_between(s, &mb->exists) == -1)
+			return -1;
+		if (s->synced_uid >= lo)
+			lo = s->synced_uid + 1;
+	}
+}
+
 static bool
 folder_unchanged(struct imap_sync *s)
 {
@@ -691,12 +774,8 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 		    mb.exists > 4 * SYNC_HEAD && fetch_head(s, &mb, items,
 		    head) == -1)
 			return -1;
-		if (head[0] != 0)
-			snprintf(set, sizeof set, "%u:%u", s->synced_uid + 1,
-			    head[0] - 1);
-		else
-			snprintf(set, sizeof set, "%u:*", s->synced_uid + 1);
-		if (fetch_stored(s, set, items, false) == -1)
+		if (fetch_chunks(s, &mb, items, head[0] != 0 ? head[0] - 1 :
+		    0) == -1)
 			return -1;
 		/* Everything below the newest is in: so is all up to them. */
 		if (head[0] != 0 && s->synced_uid < head[1])
@@ -865,6 +944,12 @@ sync_bodies(struct imap_sync *s)
 		    NULL, body_cb, s, s->err) == -1)
 			goto out;
 		progress(s);
+		if (i + n < s->nuids) {
+			if (chunk_between(s, NULL) == -1)
+				goto out;
+			imap_set_literal_sink(s->c, &body_sink, s,
+			    BODY_STREAM_MIN);
+		}
 	}
 	rv = 0;
 out:

@@ -8,6 +8,7 @@ ends at once and leaves a cache the next sync completes.
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -162,6 +163,28 @@ def test_stop(d):
     check.eq(len(cached_uids(d, "Big")), 20000, "all of Big cached")
 
 
+def test_body_during_sync(d):
+    """A body asked for while a cold sync of a big folder runs is fetched
+    between two chunks of the sync, not after all of it."""
+    d.write_petrel_config(None, account="alice")
+    shutil.rmtree(d.petrel_home()["cache"])
+    d.petrel_home()     # an empty cache directory again
+    r, ev = probe(d, ["body-during-sync", "Big", "20000"], timeout=120)
+    check.eq(r.returncode, 0, "sync and body both done (%s)" %
+             r.stderr.strip()[:300])
+    res = [e for e in ev if "body_first" in e]
+    check(len(res) == 1 and res[0]["body_rv"] == 0 and res[0]["body_first"],
+          "the body came before the end of the sync (%r)" % res)
+    body_at = next((i for i, e in enumerate(ev) if e.get("event") == "done"),
+                   len(ev))
+    later = [e for e in ev[body_at:] if e.get("event") == "progress"]
+    check(len(later) > 0, "the sync went on after the body (%d progress "
+          "events after it)" % len(later))
+    check.eq(len(cached_uids(d, "Big")), 20000, "all of Big cached after it")
+    r = d.run_petrel(["show", "--offline", "Big", "20000"])
+    check.eq(r.status, 0, "the body reads offline (%s)" % r.stderr.strip())
+
+
 def main():
     with harness.Dovecot(rawlog=False) as d:
         d.seed("alice", "INBOX", 300)
@@ -172,6 +195,7 @@ def main():
         test_untagged(d)
         d.seed("alice", "Big", 20000, seed=3, manifest=False)
         test_stop(d)
+        test_body_during_sync(d)
     check.done()
 
 

@@ -9,6 +9,11 @@
  *   pause              print {"paused":true}, wait for a line on stdin
  *   stop-after-progress  start a sync, stop the session at its first
  *                      progress event; prints {"stopped_ms":N}
+ *   body-during-sync FOLDER UID
+ *                      sync FOLDER; once it says FOLDER changed (its newest
+ *                      messages are in), fetch that body; prints
+ *                      {"body_rv":N,"body_ms":N,"body_first":true|false}
+ *                      (the body done before the sync)
  * The password is answered with account_password() each time the session
  * asks; {"password_requests":N} is printed at the end.
  */
@@ -141,11 +146,75 @@ wait_done(struct session *s, const struct account *a, uint64_t id,
 	}
 }
 
+/*
+ * A sync of folder, and a body fetch queued behind it as soon as the folder
+ * has its newest messages: the fetch must not wait for the whole sync.
+ */
+static int
+body_during_sync(struct session *s, const struct account *a,
+    char *folder, uint32_t uid)
+{
+	struct session_event	*ev;
+	struct pollfd		 pfd;
+	struct error		 err;
+	char			*pw;
+	uint64_t		 sync_id, body_id = 0, t0 = 0, body_ms = 0;
+	int			 body_rv = -1, sync_rv = -1, left = 2;
+	bool			 body_first = false;
+
+	sync_id = session_sync(s, false, &folder, 1);
+	while (left > 0) {
+		pfd.fd = session_event_fd(s);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 120000) <= 0) {
+			printf("{\"event\":\"timeout\"}\n");
+			return -1;
+		}
+		while ((ev = session_event(s)) != NULL) {
+			print_event(ev);
+			if (ev->type == SESSION_EV_PASSWORD) {
+				password_requests++;
+				pw = NULL;
+				error_clear(&err);
+				if (account_password(a, &pw, &err) == -1)
+					session_password_error(s, &err);
+				else
+					session_password(s, pw);
+				freezero_str(pw);
+			} else if (ev->type == SESSION_EV_FOLDER &&
+			    body_id == 0 && strcmp(ev->folder, folder) == 0) {
+				t0 = now_ms();
+				body_id = session_fetch_body(s, folder, uid);
+			} else if (ev->type == SESSION_EV_DONE &&
+			    ev->id == body_id) {
+				body_rv = ev->rv;
+				body_ms = now_ms() - t0;
+				body_first = left == 2;
+				left--;
+			} else if (ev->type == SESSION_EV_DONE &&
+			    ev->id == sync_id) {
+				sync_rv = ev->rv;
+				left--;
+				if (body_id == 0)
+					left--;
+			} else if (ev->type == SESSION_EV_ENDED) {
+				session_event_free(ev);
+				return -1;
+			}
+			session_event_free(ev);
+		}
+	}
+	printf("{\"body_rv\":%d,\"body_ms\":%llu,\"body_first\":%s}\n",
+	    body_rv, (unsigned long long)body_ms, body_first ? "true" :
+	    "false");
+	return sync_rv == 0 && body_rv == 0 ? 0 : -1;
+}
+
 static bool
 is_step(const char *w)
 {
 	static const char *steps[] = { "sync", "body", "replay", "check",
-	    "pause", "stop-after-progress" };
+	    "pause", "stop-after-progress", "body-during-sync" };
 	size_t	i;
 
 	for (i = 0; i < sizeof steps / sizeof steps[0]; i++)
@@ -188,6 +257,11 @@ main(int argc, char **argv)
 			rv |= wait_done(s, a, session_fetch_body(s, argv[i + 1],
 			    (uint32_t)strtoul(argv[i + 2], NULL, 10)), false,
 			    NULL);
+			i += 2;
+		} else if (strcmp(argv[i], "body-during-sync") == 0 &&
+		    i + 2 < argc) {
+			rv |= body_during_sync(s, a, argv[i + 1],
+			    (uint32_t)strtoul(argv[i + 2], NULL, 10));
 			i += 2;
 		} else if (strcmp(argv[i], "replay") == 0)
 			rv |= wait_done(s, a, session_replay(s), false, NULL);
