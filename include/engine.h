@@ -39,6 +39,8 @@ typedef void (*engine_changed_cb)(void *arg, const char *folder);
  * changed), -1 with err set to stop.
  */
 typedef int (*engine_between_cb)(void *arg, struct error *err);
+/* Would between run something now (a command waits, or a stop)? */
+typedef bool (*engine_waiting_cb)(void *arg);
 
 /* What a replay of local actions did. */
 struct replay_stats {
@@ -59,7 +61,8 @@ struct sync_opts {
 	void		 *notice_arg;
 	engine_changed_cb changed;
 	engine_between_cb between;
-	void		 *hook_arg;	/* for changed and between */
+	engine_waiting_cb waiting;	/* NULL: between is always worth it */
+	void		 *hook_arg;	/* for changed, between and waiting */
 };
 
 struct sync_stats {

@@ -54,8 +54,10 @@ struct cache_folder;
 struct sync_stats;
 
 /*
- * One message for the store thread. Its strings live in the room
- * store_item_new() gave with it (the batch's arena), not on the heap.
+ * One item for the store thread: an IMAP message's index row, or whatever
+ * the protocol hangs on ext (POP3: a whole message). Its strings live in
+ * the room store_item_new() gave with it (the batch's arena), not on the
+ * heap.
  */
 struct store_item {
 	uint32_t		 uid;
@@ -67,22 +69,43 @@ struct store_item {
 	bool			 flags_only;	/* a flag change of a cached message */
 	struct index_fields	 fields;	/* pointing into the room */
 	char			*heap;		/* the room, when too big for a batch */
+	void			*ext;		/* the protocol's own, released by
+						   store_ops.release */
+	size_t			 weight;	/* memory it holds outside the batch */
+};
+
+/*
+ * What the store thread does with items, called on that thread with the
+ * transaction open. put stores one item; commit adds what must be saved
+ * with each commit (the resume markers; last: the final one); finishing
+ * is called once before the final commit (all_seen: the download ended
+ * normally); committed after each commit but the final one (progress);
+ * release frees an item's ext, stored or not.
+ */
+struct store_ops {
+	int	(*put)(void *arg, struct store_item *, struct error *);
+	int	(*commit)(void *arg, bool last, struct error *);
+	void	(*finishing)(void *arg, bool all_seen);
+	void	(*committed)(void *arg, uint64_t stored);
+	void	(*release)(void *arg, struct store_item *);
+};
+
+/* When to commit: every commit_items items (0: SYNC_BATCH) or commit_bytes
+ * of their weight (0: no bound), and whenever the queue runs dry. bulk:
+ * foreign keys off meanwhile (rows known to be consistent). */
+struct store_limits {
+	uint64_t	commit_items;
+	uint64_t	commit_bytes;
+	bool		bulk;
 };
 struct store;
 
 /*
- * Start writing a folder's new messages on a thread of its own; the caller
- * must not use the cache until store_finish(). markers are the folder's
- * sync markers to save (not complete) with each batch.
+ * Start the store thread; the caller must not use the cache until
+ * store_finish().
  */
-struct store *store_start(struct cache *, int64_t folder_id,
-	    const struct cache_folder *markers, uint32_t synced_uid,
-	    struct sync_stats *, void (*progress)(void *, uint64_t), void *arg);
-/*
- * Never move the resume point (call before the first push): for the
- * newest messages fetched ahead of the rest, which leave a hole below.
- */
-void	store_hold_marker(struct store *);
+struct store *store_start(struct cache *, const struct store_ops *, void *arg,
+	    const struct store_limits *);
 /*
  * The next item (zeroed) with room for bytes of its strings in *roomp; the
  * engine thread fills both, then store_push() queues it. Items travel in
@@ -93,12 +116,10 @@ struct store_item *store_item_new(struct store *, size_t bytes, char **roomp);
 /* Queue the item from store_item_new(); -1 once the writer has failed. */
 int	store_push(struct store *, struct store_item *, struct error *err);
 /*
- * Commit what is queued and stop. all_seen: the fetch ended normally, so
- * every UID up to its last was seen, in whatever order. *synced_uidp gets the
- * resume point committed. -1 with the writer's error.
+ * Commit what is queued and stop. all_seen: the download ended normally
+ * (for store_ops.finishing). -1 with the writer's error.
  */
-int	store_finish(struct store **, bool all_seen, uint32_t *synced_uidp,
-	    struct error *err);
+int	store_finish(struct store **, bool all_seen, struct error *err);
 
 /* Header fields the index needs, as fetched from IMAP. */
 #define INDEX_HEADER_FIELDS \

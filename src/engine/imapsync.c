@@ -28,16 +28,21 @@
 #include "imap.h"
 #include "imap-utf7.h"
 #include "log.h"
+#include "util.h"
 #include "xmalloc.h"
 
 /* UIDs per UID FETCH when downloading bodies. */
 #define BODY_BATCH		200
 /*
- * New messages per UID FETCH of a folder's sync (and the most UIDs one may
- * span): between two, the session runs what was queued meanwhile.
+ * A folder's new messages come in UID FETCHes of FETCH_CHUNK UIDs at first,
+ * then as many as took FETCH_CHUNK_MS: between two, the session runs what
+ * was queued meanwhile. Each boundary costs the server a pause (about 10 ms
+ * on loopback), so they come about twice a second, not every few thousand
+ * messages.
  */
 #define FETCH_CHUNK		5000
 #define FETCH_CHUNK_MAX		(1U << 24)
+#define FETCH_CHUNK_MS		500
 /* Bodies at least this big stream through a temporary file. */
 #define BODY_STREAM_MIN		(256 * 1024)
 
@@ -84,6 +89,13 @@ struct imap_sync {
 	struct cache_folder	 cf;		/* its cached markers (copied) */
 	uint32_t		 synced_uid;
 	struct store		*store;		/* phase 2's writer */
+	/* The store thread's own, while it runs (see imap_store_ops). */
+	struct {
+		uint32_t	 synced_uid;	/* the resume point committed */
+		uint32_t	 last_uid;	/* the highest stored */
+		bool		 unordered;	/* a UID came below last_uid */
+		bool		 hold;		/* never move the resume point */
+	}			 w;
 	struct index_fields	 fields;	/* the message being decoded */
 	uint64_t		 done, total;
 	struct buf		 kw;
@@ -348,18 +360,90 @@ vanished_cb(void *arg, uint32_t first, uint32_t last)
 	return s->ngone >= UPDATE_BATCH ? flush_updates(s) : 0;
 }
 
-/* Progress from the store thread. */
+/* ---- Phase 2's store thread (store.c) ------------------------------------ */
+
+/* A new message's row (or a flag update), on the store thread. */
+static int
+imap_store_put(void *arg, struct store_item *it, struct error *err)
+{
+	struct imap_sync	*s = arg;
+	struct cache_msg	 m;
+
+	if (it->flags_only) {
+		if (cache_msg_set_flags(s->cache, s->fs->id, it->uid,
+		    it->flags, it->keywords, it->modseq, err) == -1)
+			return -1;
+		s->stats->flag_updates++;
+		return 0;
+	}
+	if (it->uid < s->w.last_uid)
+		s->w.unordered = true;
+	if (it->uid > s->w.last_uid)
+		s->w.last_uid = it->uid;
+	memset(&m, 0, sizeof m);
+	m.folder_id = s->fs->id;
+	m.uid = it->uid;
+	m.flags = it->flags;
+	m.keywords = it->keywords;
+	m.modseq = it->modseq;
+	m.internaldate = it->internaldate;
+	m.size = it->size;
+	index_fields_to_msg(&it->fields, &m);
+	if (cache_msg_put(s->cache, &m, err) == -1)
+		return -1;
+	s->stats->new_messages++;
+	return 0;
+}
+
+/*
+ * With each commit, the resume point it makes true: everything up to the
+ * highest UID stored, as long as they came in order (a fetch may return
+ * them in any order, and only its normal end proves none is missing).
+ */
+static int
+imap_store_commit(void *arg, bool last, struct error *err)
+{
+	struct imap_sync	*s = arg;
+	struct cache_folder	 cf = s->cf;
+
+	(void)last;
+	if (!s->w.hold && !s->w.unordered && s->w.last_uid > s->w.synced_uid)
+		s->w.synced_uid = s->w.last_uid;
+	cf.synced_uid = s->w.synced_uid;
+	cf.complete = false;
+	return cache_folder_set_sync(s->cache, s->fs->id, &cf, err);
+}
+
 static void
-store_progress(void *arg, uint64_t stored)
+imap_store_finishing(void *arg, bool all_seen)
 {
 	struct imap_sync	*s = arg;
 
-	s->done = stored;
+	/* The fetch ended normally: every UID up to the last was seen. */
+	if (all_seen && s->w.last_uid > s->w.synced_uid)
+		s->w.unordered = false;
+}
+
+/* Progress from the store thread. */
+static void
+imap_store_committed(void *arg, uint64_t stored)
+{
+	struct imap_sync	*s = arg;
+
+	(void)stored;
+	s->done = s->stats->new_messages;
 	progress(s);
 	/* A batch is committed: a reader can show it now, not at the end. */
 	if (s->opts->changed != NULL)
 		s->opts->changed(s->opts->hook_arg, s->fs->name);
 }
+
+static const struct store_ops imap_store_ops = {
+	.put = imap_store_put,
+	.commit = imap_store_commit,
+	.finishing = imap_store_finishing,
+	.committed = imap_store_committed,
+};
 
 static int	new_cb(void *, const struct imap_msg *);
 
@@ -375,6 +459,37 @@ uid_range_cb(void *arg, uint32_t first, uint32_t last)
 	return 0;
 }
 
+/* Start the store thread for phase 2's new messages (see fetch_stored). */
+static void
+store_open(struct imap_sync *s, bool hold)
+{
+	struct store_limits	lim = { SYNC_BATCH, 0, true };
+
+	s->w.synced_uid = s->w.last_uid = s->synced_uid;
+	s->w.unordered = false;
+	s->w.hold = hold;
+	s->store = store_start(s->cache, &imap_store_ops, s, &lim);
+}
+
+/*
+ * Stop it: s->synced_uid gets the resume point it committed (unless
+ * held). frv: how the fetches went; the writer's own error wins.
+ */
+static int
+store_close(struct imap_sync *s, int frv)
+{
+	struct error	serr;
+
+	error_clear(&serr);
+	if (store_finish(&s->store, frv == 0, &serr) == -1) {
+		*s->err = serr;
+		frv = -1;
+	}
+	if (!s->w.hold)
+		s->synced_uid = s->w.synced_uid;
+	return frv;
+}
+
 /*
  * One UID FETCH of new messages written by a store thread. hold: the
  * resume point stays put (the newest, fetched ahead of a hole); otherwise
@@ -384,25 +499,9 @@ static int
 fetch_stored(struct imap_sync *s, const char *set, const char *items,
     bool hold)
 {
-	struct error	serr;
-	uint32_t	synced;
-	int		frv, srv;
-
-	s->store = store_start(s->cache, s->fs->id, &s->cf, s->synced_uid,
-	    s->stats, store_progress, s);
-	if (hold)
-		store_hold_marker(s->store);
-	frv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
-	error_clear(&serr);
-	srv = store_finish(&s->store, frv == 0, &synced, &serr);
-	if (!hold)
-		s->synced_uid = synced;
-	if (srv == -1) {
-		/* The writer's own error says what really failed. */
-		*s->err = serr;
-		return -1;
-	}
-	return frv;
+	store_open(s, hold);
+	return store_close(s, imap_uid_fetch(s->c, set, items, NULL, new_cb,
+	    s, s->err));
 }
 
 /*
@@ -608,9 +707,10 @@ chunk_between(struct imap_sync *s, uint32_t *existsp)
 
 /*
  * Phase 2's fetch of the messages above synced_uid, up to last (0: all),
- * in chunks of FETCH_CHUNK UIDs, with the session's queue looked at
- * between them. A chunk that brought few messages (UIDs far apart) makes
- * the next one wider.
+ * in chunks of UIDs (FETCH_CHUNK). Between two, when the session has a
+ * command waiting, the store commits and stops and the command runs; else
+ * the next chunk streams into the same store. Sparse UIDs or a fast link
+ * make the chunks wider.
  */
 static int
 fetch_chunks(struct imap_sync *s, struct imap_mailbox *mb, const char *items,
@@ -618,34 +718,47 @@ fetch_chunks(struct imap_sync *s, struct imap_mailbox *mb, const char *items,
 {
 	char		set[64];
 	uint32_t	lo = s->synced_uid + 1, hi, end, width = FETCH_CHUNK;
-	uint64_t	before;
+	uint64_t	t0, ms, w;
+	bool		final;
+	int		rv;
 
+	if (last != 0 && lo > last)
+		return 0;
 	/* Where the server's UIDs end, as SELECT said. */
 	end = last != 0 ? last : mb->uidnext > 0 ? mb->uidnext - 1 : 0;
+	store_open(s, false);
 	for (;;) {
-		if (last != 0 && lo > last)
-			return 0;
 		hi = lo + width - 1 < lo ? UINT32_MAX : lo + width - 1;
-		before = s->stats->new_messages;
-		if (end == 0 || hi >= end) {
+		t0 = now_ms();
+		if ((final = end == 0 || hi >= end)) {
 			/* The last chunk: "n:*" also brings what came since. */
 			if (last != 0)
 				snprintf(set, sizeof set, "%u:%u", lo, last);
 			else
 				snprintf(set, sizeof set, "%u:*", lo);
-			return fetch_stored(s, set, items, false);
-		}
-		snprintf(set, sizeof set, "%u:%u", lo, hi);
-		if (fetch_stored(s, set, items, false) == -1)
-			return -1;
-		if (s->stats->new_messages - before < width / 4 &&
-		    width < FETCH_CHUNK_MAX)
-			width *= 4;
+		} else
+			snprintf(set, sizeof set, "%u:%u", lo, hi);
+		rv = imap_uid_fetch(s->c, set, items, NULL, new_cb, s, s->err);
+		if (rv == -1 || final)
+			return store_close(s, rv);
+		/* UIDs per FETCH_CHUNK_MS at the pace of this one. */
+		if ((ms = now_ms() - t0) == 0)
+			ms = 1;
+		w = (uint64_t)width * FETCH_CHUNK_MS / ms;
+		width = w < FETCH_CHUNK ? FETCH_CHUNK : w > FETCH_CHUNK_MAX ?
+		    FETCH_CHUNK_MAX : (uint32_t)w;
 		lo = hi + 1;
-		if (chunk_between(s, &mb->exists) == -1)
+		if (s->opts->between == NULL || (s->opts->waiting != NULL &&
+		    !s->opts->waiting(s->opts->hook_arg)))
+			continue;
+		if (store_close(s, 0) == -1 || chunk_between(s,
+		    &mb->exists) == -1)
 			return -1;
 		if (s->synced_uid >= lo)
 			lo = s->synced_uid + 1;
+		if (last != 0 && lo > last)
+			return 0;
+		store_open(s, false);
 	}
 }
 
@@ -811,6 +924,8 @@ sync_folder(struct imap_sync *s, struct folder_state *fs)
 	if (save_markers(s, &s->cf) == -1 || cache_commit(s->cache, s->err) == -1)
 		return -1;
 	s->stats->folders_synced++;
+	/* Complete: the last word is "all of it" (a reader may skip the rest). */
+	s->done = s->total;
 	progress(s);
 	return s->opts->bodies ? sync_bodies(s) : 0;
 fail:

@@ -13,11 +13,12 @@
  *     DELE could hit the wrong one. LIST (the sizes) is asked only when
  *     something is new, unnamed, duplicated or about to be deleted.
  *  3. New messages are fetched, pipelined: RETR (or TOP n 0 with
- *     pop3_headers_only). A writer thread stores each one as soon as it
- *     arrived whole, while the next ones arrive: its index row, body and
- *     pop3_uidl row go in the same transaction; transactions are committed
- *     every COMMIT_MSGS messages or COMMIT_BYTES bytes with synchronous =
- *     FULL. When the connection drops, the messages received whole are
+ *     pop3_headers_only). The store thread (store.c, shared with IMAP)
+ *     stores each one as soon as it arrived whole, while the next ones
+ *     arrive: its index row, body and pop3_uidl row go in the same
+ *     transaction; transactions are committed every COMMIT_MSGS messages or
+ *     COMMIT_BYTES bytes, and whenever the download is slower than the
+ *     disk. When the connection drops, the messages received whole are
  *     still committed, so nothing is downloaded twice.
  *  4. Policy deletion (pop3_delete): DELE only for messages whose bytes are
  *     committed, unique in the listing, with the size LIST gave when they
@@ -30,7 +31,6 @@
 #include <gnutls/gnutls.h>
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +52,6 @@
 #define BODY_MEM_MAX		(1024 * 1024)
 /* Header bytes given to the index parser. */
 #define HEADER_MAX		(256 * 1024)
-/* Bytes of received messages waiting for the writer, at most. */
-#define QUEUE_BYTES		(32 * 1024 * 1024)
-/* An idle writer is woken when this much is queued (or at the end). */
-#define WAKE_BYTES		(256 * 1024)
 #define UIDVALIDITY_POP3	1
 #define META_NO_UIDL		"pop3.no_uidl"
 
@@ -102,7 +98,6 @@ struct kent {
 
 /* A message that arrived whole, on its way to the writer. */
 struct p3msg {
-	struct p3msg	*next;
 	uint32_t	 msgno;
 	bool		 headers_only;	/* TOP n 0: index only */
 	int64_t		 row_id;	/* a known row whose body this is, or 0: new */
@@ -116,21 +111,6 @@ struct p3msg {
 	size_t		 queued;	/* memory it holds, for the queue bound */
 };
 
-struct writer {
-	pthread_t	 thread;
-	bool		 running;
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv_items;	/* something queued, or closing */
-	pthread_cond_t	 cv_space;	/* the queue shrank, or failed */
-	struct p3msg	*head, *tail;
-	size_t		 queued;	/* bytes held by the queue */
-	size_t		 unsignalled;	/* bytes queued since the last wake-up */
-	bool		 idle;		/* the writer waits for cv_items */
-	bool		 closing;
-	bool		 failed;
-	struct error	 err;		/* why it failed */
-	uint64_t	 stored;	/* messages stored so far */
-};
 
 struct pop3_sync {
 	const struct account	*acct;
@@ -156,10 +136,8 @@ struct pop3_sync {
 	struct kent		*tab;		/* open addressing, size tab_mask + 1 */
 	size_t			 tab_mask, tab_used;
 
-	/* The writer and its transaction (only it touches the cache meanwhile). */
-	struct writer		 w;
-	bool			 in_tx;
-	uint64_t		 batch_msgs, batch_bytes;
+	/* The store thread (only it touches the cache meanwhile). */
+	struct store		*store;
 
 	/* The message being received (download thread). */
 	uint64_t		 received, total;
@@ -571,16 +549,7 @@ update_server_state(struct pop3_sync *s)
 	return began ? cache_commit(s->cache, s->err) : 0;
 }
 
-/* ---- Storing (the writer thread) ---------------------------------------- */
-
-/*
- * While messages arrive, a writer thread stores them: the network never
- * waits for SQLite (index parsing, page writes, the commits' fsync), and
- * SQLite never waits for the network. The download thread hands over each
- * message once it arrived whole; the queue is bounded by QUEUE_BYTES, so a
- * slow disk slows the download instead of filling memory. Only the writer
- * touches the cache until it is joined.
- */
+/* ---- Storing (on the store thread) --------------------------------------- */
 
 static int
 save_markers(struct pop3_sync *s, bool complete)
@@ -592,44 +561,6 @@ save_markers(struct pop3_sync *s, bool complete)
 	if (complete)
 		s->cf.last_sync = s->now;
 	return cache_folder_set_sync(s->cache, s->folder_id, &s->cf, s->err);
-}
-
-static int
-tx_begin(struct pop3_sync *s, struct error *err)
-{
-	if (s->in_tx)
-		return 0;
-	if (cache_begin(s->cache, err) == -1)
-		return -1;
-	s->in_tx = true;
-	s->batch_msgs = s->batch_bytes = 0;
-	return 0;
-}
-
-/* Commit what the open transaction holds (with the UID counter). */
-static int
-tx_commit(struct pop3_sync *s, struct error *err)
-{
-	s->cf.uidvalidity = UIDVALIDITY_POP3;
-	if (!s->in_tx)
-		return 0;
-	s->in_tx = false;
-	s->cf.uidnext = s->next_uid;
-	s->cf.synced_uid = s->next_uid - 1;
-	s->cf.complete = false;
-	if (cache_folder_set_sync(s->cache, s->folder_id, &s->cf, err) == -1) {
-		cache_rollback(s->cache);
-		return -1;
-	}
-	return cache_commit(s->cache, err);
-}
-
-static void
-tx_rollback(struct pop3_sync *s)
-{
-	if (s->in_tx)
-		cache_rollback(s->cache);
-	s->in_tx = false;
 }
 
 /* Where the header block ends (after its empty line), or len. */
@@ -728,146 +659,66 @@ store_body(struct pop3_sync *s, struct p3msg *m, struct error *err)
 	return 0;
 }
 
-static void *
-writer_main(void *arg)
+static int
+p3_store_put(void *arg, struct store_item *it, struct error *err)
 {
 	struct pop3_sync	*s = arg;
-	struct writer		*w = &s->w;
-	struct p3msg		*list, *m;
-	struct error		 err;
-	int			 rv = 0;
+	struct p3msg		*m = it->ext;
 
-	error_clear(&err);
-	for (;;) {
-		pthread_mutex_lock(&w->mu);
-		while (w->head == NULL && !w->closing) {
-			w->idle = true;
-			pthread_cond_wait(&w->cv_items, &w->mu);
-		}
-		w->idle = false;
-		w->unsignalled = 0;
-		list = w->head;
-		w->head = w->tail = NULL;
-		pthread_mutex_unlock(&w->mu);
-		if (list == NULL)
-			break;		/* closing, and nothing left */
-		while ((m = list) != NULL) {
-			list = m->next;
-			if (rv == 0 && (rv = tx_begin(s, &err)) == 0) {
-				rv = m->row_id != 0 ? store_body(s, m, &err) :
-				    store_new(s, m, &err);
-				s->batch_msgs++;
-				s->batch_bytes += m->total;
-				if (rv == 0 && (s->batch_msgs >= COMMIT_MSGS ||
-				    s->batch_bytes >= COMMIT_BYTES))
-					rv = tx_commit(s, &err);
-			}
-			pthread_mutex_lock(&w->mu);
-			w->queued -= m->queued;
-			if (rv == 0)
-				w->stored++;
-			else if (!w->failed) {
-				w->failed = true;
-				w->err = err;
-			}
-			pthread_cond_signal(&w->cv_space);
-			pthread_mutex_unlock(&w->mu);
-			p3msg_free(m);
-		}
-	}
-	/* Whatever arrived whole is committed, even after a network error. */
-	if (rv == 0)
-		rv = tx_commit(s, &err);
-	if (rv == -1) {
-		tx_rollback(s);
-		pthread_mutex_lock(&w->mu);
-		if (!w->failed) {
-			w->failed = true;
-			w->err = err;
-		}
-		pthread_mutex_unlock(&w->mu);
-	}
-	return NULL;
+	return m->row_id != 0 ? store_body(s, m, err) : store_new(s, m, err);
 }
 
+/* With each commit, the UID counter (UIDs are never reused). */
 static int
-writer_start(struct pop3_sync *s)
+p3_store_commit(void *arg, bool last, struct error *err)
 {
-	struct writer	*w = &s->w;
+	struct pop3_sync	*s = arg;
+	struct cache_folder	 cf = s->cf;
 
-	memset(w, 0, sizeof *w);
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv_items, NULL);
-	pthread_cond_init(&w->cv_space, NULL);
-	if (pthread_create(&w->thread, NULL, writer_main, s) != 0) {
-		pthread_cond_destroy(&w->cv_space);
-		pthread_cond_destroy(&w->cv_items);
-		pthread_mutex_destroy(&w->mu);
-		return error_set(s->err, ERR_LOCAL, "cannot start a thread");
-	}
-	w->running = true;
-	return 0;
+	(void)last;
+	cf.uidvalidity = UIDVALIDITY_POP3;
+	cf.uidnext = s->next_uid;
+	cf.synced_uid = s->next_uid - 1;
+	cf.complete = false;
+	return cache_folder_set_sync(s->cache, s->folder_id, &cf, err);
 }
 
-/* Let the writer store what is queued, and wait for it; -1 if it failed. */
-static int
-writer_stop(struct pop3_sync *s, struct error *err)
+static void
+p3_store_committed(void *arg, uint64_t stored)
 {
-	struct writer	*w = &s->w;
+	progress(arg, stored);
+}
 
-	if (!w->running)
-		return 0;
-	pthread_mutex_lock(&w->mu);
-	w->closing = true;
-	pthread_cond_signal(&w->cv_items);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->thread, NULL);
-	w->running = false;
-	pthread_cond_destroy(&w->cv_space);
-	pthread_cond_destroy(&w->cv_items);
-	pthread_mutex_destroy(&w->mu);
-	if (w->failed) {
-		if (err != NULL)
-			*err = w->err;
+static void
+p3_store_release(void *arg, struct store_item *it)
+{
+	(void)arg;
+	p3msg_free(it->ext);
+	it->ext = NULL;
+}
+
+static const struct store_ops pop3_store_ops = {
+	.put = p3_store_put,
+	.commit = p3_store_commit,
+	.committed = p3_store_committed,
+	.release = p3_store_release,
+};
+
+/* Hand a message that arrived whole to the store thread. */
+static int
+store_queue(struct pop3_sync *s, struct p3msg *m)
+{
+	struct store_item	*it;
+	char			*room;
+
+	it = store_item_new(s->store, 0, &room);
+	it->ext = m;
+	/* The queue's memory bound counts what a message holds. */
+	it->weight = m->queued;
+	if (store_push(s->store, it, s->err) == -1)
 		return -1;
-	}
-	return 0;
-}
-
-/* Hand a message to the writer, waiting while the queue is full. */
-static int
-writer_put(struct pop3_sync *s, struct p3msg *m)
-{
-	struct writer	*w = &s->w;
-	uint64_t	 stored;
-
-	pthread_mutex_lock(&w->mu);
-	while (w->queued > QUEUE_BYTES && !w->failed)
-		pthread_cond_wait(&w->cv_space, &w->mu);
-	if (w->failed) {
-		pthread_mutex_unlock(&w->mu);
-		p3msg_free(m);
-		/* The writer's error is reported when it is stopped. */
-		return error_set(s->err, ERR_LOCAL, "storing failed");
-	}
-	w->queued += m->queued;
-	if (w->tail != NULL)
-		w->tail->next = m;
-	else
-		w->head = m;
-	w->tail = m;
-	/* Wake an idle writer for a batch, not for every message. */
-	w->unsignalled += m->queued;
-	if (w->idle && w->unsignalled >= WAKE_BYTES) {
-		w->unsignalled = 0;
-		pthread_cond_signal(&w->cv_items);
-	}
-	stored = w->stored;
-	pthread_mutex_unlock(&w->mu);
-	if (s->opts->progress != NULL && (s->received % 100 == 0 ||
-	    s->received == s->total))
-		s->opts->progress(s->opts->progress_arg, POP3_FOLDER, stored,
-		    s->total);
+	if (s->received % 100 == 0 || s->received == s->total)
+		progress(s, s->received);
 	return 0;
 }
 
@@ -964,7 +815,7 @@ msg_end(void *arg, uint32_t msgno, uint64_t len)
 		m->queued = m->len + 256;
 	}
 	s->received++;
-	return writer_put(s, m);
+	return store_queue(s, m);
 }
 
 static int
@@ -1007,11 +858,11 @@ static int
 fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
     int top_lines, const struct pop3_sink *sink)
 {
-	struct error	werr;
-	int		rv;
+	struct store_limits	lim = { COMMIT_MSGS, COMMIT_BYTES, false };
+	struct error		werr;
+	int			rv;
 
-	if (writer_start(s) == -1)
-		return -1;
+	s->store = store_start(s->cache, &pop3_store_ops, s, &lim);
 	/* The sink's own errors land in s->err too (pop3_fetch clears it). */
 	rv = pop3_fetch(s->c, items, n, top_lines, sink, s, s->err);
 	/* A message cut short: drop its temporary file. */
@@ -1022,7 +873,7 @@ fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
 	free(s->spill_hdr);
 	s->spill_hdr = NULL;
 	error_clear(&werr);
-	if (writer_stop(s, &werr) == -1) {
+	if (store_finish(&s->store, rv == 0, &werr) == -1) {
 		/* The writer's error is the cause of any "storing failed". */
 		*s->err = werr;
 		return -1;
@@ -1030,7 +881,7 @@ fetch_stored(struct pop3_sync *s, const struct pop3_item *items, size_t n,
 	return rv;
 }
 
-/* After the writer: the new rows join the known ones (for deletion). */
+/* After the store: the new rows join the known ones (for deletion). */
 static void
 known_add_new(struct pop3_sync *s)
 {
@@ -1318,7 +1169,6 @@ pop3_sync_free(struct pop3_sync *s)
 {
 	size_t	i;
 
-	tx_rollback(s);
 	pop3_close(&s->c);
 	cache_pop3_close(&s->p3);
 	for (i = 0; i < s->nknown; i++)

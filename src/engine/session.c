@@ -474,6 +474,15 @@ hook_between(void *arg, struct error *err)
 	return used;
 }
 
+static bool
+hook_waiting(void *arg)
+{
+	struct session	*s = arg;
+
+	return s->nesting == 0 && (!channel_empty(s->cmds) ||
+	    session_stopping(s));
+}
+
 static void
 hook_opts(struct session *s, struct sync_opts *opts)
 {
@@ -483,6 +492,7 @@ hook_opts(struct session *s, struct sync_opts *opts)
 	opts->notice_arg = s;
 	opts->changed = hook_changed;
 	opts->between = hook_between;
+	opts->waiting = hook_waiting;
 	opts->hook_arg = s;
 }
 

@@ -1,13 +1,18 @@
 /*
- * The store thread: writes the new messages of a sync into the cache while
- * the engine thread goes on reading and decoding the next ones. On two cores
- * the work of a big sync is then split between the server, the engine
- * thread (TLS, parsing, decoding) and this one (SQLite), instead of the
- * engine thread doing the last two in turn.
+ * The store thread: writes what a sync downloads into the cache while the
+ * engine thread goes on reading and decoding the next messages. On two
+ * cores the work of a big sync is then split between the server, the
+ * engine thread (TLS, parsing, decoding) and this one (SQLite), instead of
+ * the engine thread doing the last two in turn. IMAP (index rows) and POP3
+ * (whole messages) share it; what an item means is the protocol's
+ * (struct store_ops), the thread, the queue and the transactions are here.
  *
- * The queue is bounded, so a slow disk slows the download instead of
- * growing memory. Only this thread touches the cache between store_start()
- * and store_finish() (the engine thread hands its connection over).
+ * The queue is bounded in batches and in bytes, so a slow disk slows the
+ * download instead of growing memory. Transactions are short: committed
+ * every so many items or bytes, and whenever the queue runs dry, so none is
+ * open while the engine thread waits on the network. Only this thread
+ * touches the cache between store_start() and store_finish() (the engine
+ * thread hands its connection over).
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,11 +29,16 @@
 #define STORE_ARENA	(64 * 1024)
 /* Batches queued for the writer at most. */
 #define STORE_QUEUE	16
+/* Bytes of items' own memory (store_item.weight) queued at most. */
+#define STORE_QUEUE_BYTES	(32 * 1024 * 1024)
+/* A batch goes to the writer once its items hold this much. */
+#define STORE_BATCH_BYTES	(256 * 1024)
 
 struct store_batch {
 	struct store_batch	*next;		/* on the spare list */
 	size_t			 n;		/* items in use */
 	size_t			 used;		/* arena bytes in use */
+	size_t			 weight;	/* its items' weights */
 	struct store_item	 items[STORE_CHUNK];
 	char			 arena[STORE_ARENA];
 };
@@ -40,6 +50,7 @@ struct store {
 	pthread_cond_t		 cv_space;	/* room for the engine thread */
 	struct store_batch	*ring[STORE_QUEUE];
 	size_t			 head, count;
+	size_t			 queued;	/* weight of the ring's batches */
 	struct store_batch	*spare;		/* batches handed back */
 	bool			 done;		/* no more items */
 	bool			 failed;	/* the writer stopped on an error */
@@ -51,37 +62,36 @@ struct store {
 
 	/* Writer-only state. */
 	struct cache		*cache;
-	int64_t			 folder_id;
-	struct cache_folder	 markers;	/* strings cleared */
-	uint32_t		 synced_uid;
-	uint32_t		 last_uid;
-	bool			 unordered;
-	bool			 hold;		/* store_hold_marker() */
+	const struct store_ops	*ops;
+	void			*arg;
+	struct store_limits	 lim;
 	bool			 in_tx;
-	uint64_t		 batch;
-	struct sync_stats	*stats;
-	void			(*progress)(void *, uint64_t);
-	void			*progress_arg;
+	uint64_t		 tx_items, tx_bytes;
+	uint64_t		 stored;
 };
 
 /* Free what a batch's items hold outside it; the batch is empty again. */
 static void
-batch_clear(struct store_batch *b)
+batch_clear(struct store *st, struct store_batch *b)
 {
 	size_t	i;
 
-	for (i = 0; i < b->n; i++)
+	for (i = 0; i < b->n; i++) {
+		if (b->items[i].ext != NULL && st->ops->release != NULL)
+			st->ops->release(st->arg, &b->items[i]);
 		free(b->items[i].heap);
+	}
 	b->n = 0;
 	b->used = 0;
+	b->weight = 0;
 }
 
 static void
-batch_free(struct store_batch *b)
+batch_free(struct store *st, struct store_batch *b)
 {
 	if (b == NULL)
 		return;
-	batch_clear(b);
+	batch_clear(st, b);
 	free(b);
 }
 
@@ -89,69 +99,44 @@ batch_free(struct store_batch *b)
 static void
 batch_recycle(struct store *st, struct store_batch *b)
 {
-	batch_clear(b);
+	batch_clear(st, b);
 	b->next = st->spare;
 	st->spare = b;
 }
 
-/* Commit the open batch with the resume point it makes true. */
+/* Commit the open transaction, with what the protocol saves beside it. */
 static int
-store_commit(struct store *st)
+store_commit(struct store *st, bool last)
 {
-	struct cache_folder	cf = st->markers;
-
 	if (!st->in_tx)
 		return 0;
-	if (!st->hold && !st->unordered && st->last_uid > st->synced_uid)
-		st->synced_uid = st->last_uid;
-	cf.synced_uid = st->synced_uid;
-	cf.complete = false;
-	if (cache_folder_set_sync(st->cache, st->folder_id, &cf,
-	    &st->err) == -1 || cache_commit(st->cache, &st->err) == -1)
+	if ((st->ops->commit != NULL &&
+	    st->ops->commit(st->arg, last, &st->err) == -1) ||
+	    cache_commit(st->cache, &st->err) == -1)
 		return -1;
 	st->in_tx = false;
-	st->batch = 0;
+	st->tx_items = st->tx_bytes = 0;
 	return 0;
 }
 
 static int
 store_one(struct store *st, struct store_item *it)
 {
-	struct cache_msg	m;
-
 	if (!st->in_tx) {
 		if (cache_begin(st->cache, &st->err) == -1)
 			return -1;
 		st->in_tx = true;
 	}
-	if (it->flags_only) {
-		if (cache_msg_set_flags(st->cache, st->folder_id, it->uid,
-		    it->flags, it->keywords, it->modseq, &st->err) == -1)
-			return -1;
-		st->stats->flag_updates++;
-		return 0;
-	}
-	if (it->uid < st->last_uid)
-		st->unordered = true;
-	if (it->uid > st->last_uid)
-		st->last_uid = it->uid;
-	memset(&m, 0, sizeof m);
-	m.folder_id = st->folder_id;
-	m.uid = it->uid;
-	m.flags = it->flags;
-	m.keywords = it->keywords;
-	m.modseq = it->modseq;
-	m.internaldate = it->internaldate;
-	m.size = it->size;
-	index_fields_to_msg(&it->fields, &m);
-	if (cache_msg_put(st->cache, &m, &st->err) == -1)
+	if (st->ops->put(st->arg, it, &st->err) == -1)
 		return -1;
-	st->stats->new_messages++;
-	if (++st->batch >= SYNC_BATCH) {
-		if (store_commit(st) == -1)
+	st->stored++;
+	st->tx_bytes += it->weight;
+	if (++st->tx_items >= st->lim.commit_items ||
+	    (st->lim.commit_bytes > 0 && st->tx_bytes >= st->lim.commit_bytes)) {
+		if (store_commit(st, false) == -1)
 			return -1;
-		if (st->progress != NULL)
-			st->progress(st->progress_arg, st->stats->new_messages);
+		if (st->ops->committed != NULL)
+			st->ops->committed(st->arg, st->stored);
 	}
 	return 0;
 }
@@ -172,7 +157,7 @@ store_main(void *arg)
 		 */
 		if (st->count == 0 && !st->done && st->in_tx) {
 			pthread_mutex_unlock(&st->mu);
-			if (store_commit(st) == -1) {
+			if (store_commit(st, false) == -1) {
 				ok = false;
 				pthread_mutex_lock(&st->mu);
 				st->failed = true;
@@ -199,17 +184,20 @@ store_main(void *arg)
 			if (store_one(st, &b->items[i]) == -1)
 				ok = false;
 		pthread_mutex_lock(&st->mu);
+		st->queued -= b->weight;
 		batch_recycle(st, b);
 		if (!ok) {
 			/* The engine thread stops at its next push. */
 			st->failed = true;
 			while (st->count > 0) {
+				st->queued -= st->ring[st->head]->weight;
 				batch_recycle(st, st->ring[st->head]);
 				st->head = (st->head + 1) % STORE_QUEUE;
 				st->count--;
 			}
 		}
-		if (!ok || st->count <= STORE_QUEUE / 2)
+		if (!ok || (st->count <= STORE_QUEUE / 2 &&
+		    st->queued <= STORE_QUEUE_BYTES / 2))
 			pthread_cond_signal(&st->cv_space);
 		pthread_mutex_unlock(&st->mu);
 		if (!ok)
@@ -217,11 +205,11 @@ store_main(void *arg)
 		if (done)
 			break;
 	}
+	/* Everything that arrived whole is kept, even after a failed fetch. */
 	if (ok) {
-		/* Everything that arrived whole is kept, even after a failed fetch. */
-		if (st->all_seen && st->last_uid > st->synced_uid)
-			st->unordered = false;
-		if (store_commit(st) == -1) {
+		if (st->ops->finishing != NULL)
+			st->ops->finishing(st->arg, st->all_seen);
+		if (store_commit(st, true) == -1) {
 			pthread_mutex_lock(&st->mu);
 			st->failed = true;
 			pthread_mutex_unlock(&st->mu);
@@ -234,19 +222,9 @@ store_main(void *arg)
 	return NULL;
 }
 
-void
-store_hold_marker(struct store *st)
-{
-	pthread_mutex_lock(&st->mu);
-	st->hold = true;
-	pthread_mutex_unlock(&st->mu);
-}
-
 struct store *
-store_start(struct cache *cache, int64_t folder_id,
-    const struct cache_folder *markers, uint32_t synced_uid,
-    struct sync_stats *stats, void (*progress)(void *, uint64_t),
-    void *progress_arg)
+store_start(struct cache *cache, const struct store_ops *ops, void *arg,
+    const struct store_limits *lim)
 {
 	struct store	*st;
 
@@ -255,15 +233,12 @@ store_start(struct cache *cache, int64_t folder_id,
 	pthread_cond_init(&st->cv_work, NULL);
 	pthread_cond_init(&st->cv_space, NULL);
 	st->cache = cache;
-	st->folder_id = folder_id;
-	st->markers = *markers;
-	st->markers.name = st->markers.remote = NULL;
-	st->markers.special_use = st->markers.attributes = NULL;
-	st->synced_uid = st->last_uid = synced_uid;
-	st->stats = stats;
-	st->progress = progress;
-	st->progress_arg = progress_arg;
-	cache_bulk(cache, true);
+	st->ops = ops;
+	st->arg = arg;
+	st->lim = *lim;
+	if (st->lim.commit_items == 0)
+		st->lim.commit_items = SYNC_BATCH;
+	cache_bulk(cache, lim->bulk);
 	if (pthread_create(&st->th, NULL, store_main, st) != 0)
 		fatalx("%s: cannot start the store thread", __func__);
 	return st;
@@ -280,8 +255,9 @@ store_send(struct store *st, struct error *err)
 	st->cur = NULL;
 	pthread_mutex_lock(&st->mu);
 	/* Full: wait for half a queue of room, not one batch at a time. */
-	if (st->count == STORE_QUEUE)
-		while (st->count > STORE_QUEUE / 2 && !st->failed)
+	if (st->count == STORE_QUEUE || st->queued > STORE_QUEUE_BYTES)
+		while ((st->count > STORE_QUEUE / 2 ||
+		    st->queued > STORE_QUEUE_BYTES / 2) && !st->failed)
 			pthread_cond_wait(&st->cv_space, &st->mu);
 	if (st->failed) {
 		batch_recycle(st, b);
@@ -291,6 +267,7 @@ store_send(struct store *st, struct error *err)
 	}
 	st->ring[(st->head + st->count) % STORE_QUEUE] = b;
 	st->count++;
+	st->queued += b->weight;
 	pthread_cond_signal(&st->cv_work);
 	pthread_mutex_unlock(&st->mu);
 	return 0;
@@ -314,7 +291,7 @@ store_item_new(struct store *st, size_t bytes, char **roomp)
 		if (b == NULL)
 			b = xmalloc(sizeof *b);
 		b->next = NULL;
-		b->n = b->used = 0;
+		b->n = b->used = b->weight = 0;
 		st->cur = b;
 	}
 	it = &b->items[b->n];
@@ -335,15 +312,15 @@ store_push(struct store *st, struct store_item *it, struct error *err)
 
 	if (b == NULL || it != &b->items[b->n])
 		fatalx("%s: not the item of store_item_new()", __func__);
+	b->weight += it->weight;
 	/* A failed writer is noticed a batch later: no lock per message. */
-	if (++b->n == STORE_CHUNK)
+	if (++b->n == STORE_CHUNK || b->weight >= STORE_BATCH_BYTES)
 		return store_send(st, err);
 	return 0;
 }
 
 int
-store_finish(struct store **stp, bool all_seen, uint32_t *synced_uidp,
-    struct error *err)
+store_finish(struct store **stp, bool all_seen, struct error *err)
 {
 	struct store	*st = *stp;
 	int		 rv = 0;
@@ -356,19 +333,19 @@ store_finish(struct store **stp, bool all_seen, uint32_t *synced_uidp,
 	pthread_cond_signal(&st->cv_work);
 	pthread_mutex_unlock(&st->mu);
 	pthread_join(st->th, NULL);
-	cache_bulk(st->cache, false);
+	if (st->lim.bulk)
+		cache_bulk(st->cache, false);
 	if (st->failed) {
 		if (err != NULL)
 			*err = st->err;
 		rv = -1;
 	}
-	*synced_uidp = st->synced_uid;
-	batch_free(st->cur);
+	batch_free(st, st->cur);
 	while (st->spare != NULL) {
 		struct store_batch *b = st->spare;
 
 		st->spare = b->next;
-		batch_free(b);
+		batch_free(st, b);
 	}
 	pthread_mutex_destroy(&st->mu);
 	pthread_cond_destroy(&st->cv_work);
