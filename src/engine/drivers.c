@@ -419,6 +419,15 @@ imapdrv_after(struct session *s, int rv, struct error *err)
 	return rv;
 }
 
+/* The driver's flush_changes: what the replay's commands brought. */
+static int
+imapdrv_flush_changes(struct session *s, struct error *err)
+{
+	if (s->chg == NULL)
+		return 0;
+	return changes_flush(s->chg, NULL, NULL, err);
+}
+
 /* ---- IMAP -------------------------------------------------------------- */
 
 static int
@@ -569,7 +578,7 @@ imapdrv_sync(struct session *s, const struct sync_opts *opts,
 	int	rv;
 
 	rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
-	    stats, err), err);
+	    session_replay_fn, s, stats, err), err);
 	/* Every folder synced: the quota too (a full mailbox refuses mail). */
 	if (rv == 0 && opts->nfolders == 0 && (imapdrv_quota(s, err) == -1 ||
 	    imapdrv_rights(s, err) == -1))
@@ -583,14 +592,6 @@ imapdrv_fetch_body(struct session *s, const char *folder, uint32_t uid,
 {
 	return imapdrv_after(s, imap_fetch_one_body(s->imap, s->acct,
 	    s->cache, folder, uid, err), err);
-}
-
-static int
-imapdrv_replay(struct session *s, const struct sync_opts *opts,
-    struct replay_stats *rs, struct error *err)
-{
-	return imapdrv_after(s, imap_replay(s->imap, s->cache, opts->notice,
-	    opts->notice_arg, rs, err), err);
 }
 
 static int
@@ -635,7 +636,7 @@ imapdrv_check(struct session *s, struct error *err)
 		opts.changed = changed_cb;
 		opts.hook_arg = s;
 		rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache,
-		    &opts, &stats, err), err);
+		    &opts, session_replay_fn, s, &stats, err), err);
 		/* The sync selected the folder afresh: learn its map. */
 		if (rv == 0 && imap_selected(s->imap) != NULL)
 			rv = imap_seqmap_load(s->imap, err);
@@ -662,7 +663,7 @@ sync_folders(struct session *s, char **names, size_t n, struct error *err)
 	opts.changed = changed_cb;
 	opts.hook_arg = s;
 	if (imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, &opts,
-	    &stats, err), err) == -1)
+	    session_replay_fn, s, &stats, err), err) == -1)
 		return -1;
 	/*
 	 * What the sync's own STATUS commands said is current now (or the
@@ -1012,7 +1013,14 @@ const struct engine_driver engine_imap_driver = {
 	.connect = imapdrv_connect,
 	.sync = imapdrv_sync,
 	.fetch_body = imapdrv_fetch_body,
-	.replay = imapdrv_replay,
+	.select = imapdrv_select,
+	.store_flags = imapdrv_store_flags,
+	.copy = imapdrv_copy,
+	.move = imapdrv_move,
+	.expunge = imapdrv_expunge,
+	.find_uid = imapdrv_find_uid,
+	.find_message_id = imapdrv_find_message_id,
+	.flush_changes = imapdrv_flush_changes,
 	.append = imapdrv_append,
 	.check = imapdrv_check,
 	.wait_changes = imapdrv_wait_changes,
@@ -1087,18 +1095,6 @@ pop3drv_fetch_body(struct session *s, const char *folder, uint32_t uid,
 	    s->cache, uid, err);
 }
 
-/* Flags, keywords and local folders of POP3 live in the cache only. */
-static int
-pop3drv_replay(struct session *s, const struct sync_opts *opts,
-    struct replay_stats *rs, struct error *err)
-{
-	(void)s;
-	(void)opts;
-	(void)rs;
-	(void)err;
-	return 0;
-}
-
 static int
 pop3drv_check(struct session *s, struct error *err)
 {
@@ -1118,7 +1114,6 @@ const struct engine_driver engine_pop3_driver = {
 	.connect = pop3drv_connect,
 	.sync = pop3drv_sync,
 	.fetch_body = pop3drv_fetch_body,
-	.replay = pop3drv_replay,
 	.check = pop3drv_check,
 	.online = pop3drv_online,
 	.logout = pop3drv_logout,

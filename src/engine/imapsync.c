@@ -947,8 +947,8 @@ imap_sync_free(struct imap_sync *s)
 
 int
 imap_sync(struct imap_client *c, const struct account *acct,
-    struct cache *cache, const struct sync_opts *opts, struct sync_stats *stats,
-    struct error *err)
+    struct cache *cache, const struct sync_opts *opts, engine_replay_fn replay,
+    void *replay_arg, struct sync_stats *stats, struct error *err)
 {
 	struct imap_sync	 s;
 	struct folder_state	*fs;
@@ -967,8 +967,8 @@ imap_sync(struct imap_client *c, const struct account *acct,
 	imap_counters(c, &in0, &out0);
 	changes = change_count(stats);
 	/* What the user did locally goes first, so the sync sees it done. */
-	if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
-	    &stats->replay, err) == -1)
+	if (replay != NULL && replay(replay_arg, opts, &stats->replay,
+	    err) == -1)
 		goto out;
 	if (sync_known_status(&s) == -1 || sync_folder_list(&s) == -1)
 		goto out;
@@ -1004,10 +1004,9 @@ imap_sync(struct imap_client *c, const struct account *acct,
 		}
 	}
 	/* Actions held back by a UIDVALIDITY change were retargeted above. */
-	if (stats->replay.waiting > 0) {
+	if (replay != NULL && stats->replay.waiting > 0) {
 		stats->replay.waiting = 0;
-		if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
-		    &stats->replay, err) == -1)
+		if (replay(replay_arg, opts, &stats->replay, err) == -1)
 			goto out;
 	}
 	rv = 0;

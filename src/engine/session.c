@@ -767,8 +767,8 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		if (cache_pending_count(s->cache) == 0)
 			rv = 0;
 		else if (session_ensure_online(s, &ev->err) == 0)
-			rv = s->drv->replay(s, &opts, &ev->stats.replay,
-			    &ev->err);
+			rv = session_replay_pending(s, &opts,
+			    &ev->stats.replay, true, &ev->err);
 		break;
 	case CMD_SEND:
 		rv = session_send_outbox(s, cmd->outbox_id, &ev->stats,
