@@ -379,16 +379,6 @@ status_changed(struct session *s, char ***namesp)
 	return sc.n;
 }
 
-static void
-free_names(char **names, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 static const struct imap_changes session_imap_changes = {
 	.exists = on_exists,
 	.expunged = on_expunged,
@@ -584,6 +574,22 @@ imapdrv_sync(struct session *s, const struct sync_opts *opts,
 	    imapdrv_rights(s, err) == -1))
 		rv = imapdrv_after(s, -1, err);
 	return rv;
+}
+
+static int
+imapdrv_list(struct session *s, char ***namesp, size_t *np,
+    struct sync_stats *stats, struct error *err)
+{
+	return imapdrv_after(s, imap_list_folders(s->imap, s->acct, s->cache,
+	    namesp, np, stats, err), err);
+}
+
+static int
+imapdrv_sync_folder(struct session *s, const char *folder,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	return imapdrv_after(s, imap_sync_one(s->imap, s->acct, s->cache,
+	    folder, opts, stats, err), err);
 }
 
 static int
@@ -1011,6 +1017,8 @@ imapdrv_drop(struct session *s)
 const struct engine_driver engine_imap_driver = {
 	.name = "imap",
 	.connect = imapdrv_connect,
+	.list = imapdrv_list,
+	.sync_folder = imapdrv_sync_folder,
 	.sync = imapdrv_sync,
 	.fetch_body = imapdrv_fetch_body,
 	.select = imapdrv_select,
@@ -1054,7 +1062,7 @@ pop3drv_online(struct session *s)
 }
 
 static int
-pop3drv_sync(struct session *s, const struct sync_opts *opts,
+pop3_sync_inbox(struct session *s, const struct sync_opts *opts,
     struct sync_stats *stats, struct error *err)
 {
 	struct proto_params	 pp;
@@ -1075,6 +1083,33 @@ pop3drv_sync(struct session *s, const struct sync_opts *opts,
 	    opts->changed != NULL)
 		opts->changed(opts->hook_arg, POP3_FOLDER);
 	return rv;
+}
+
+/* POP3 has one folder; no command asks for it (pop3_sync makes its row). */
+static int
+pop3drv_list(struct session *s, char ***namesp, size_t *np,
+    struct sync_stats *stats, struct error *err)
+{
+	(void)s;
+	(void)err;
+	*namesp = xcalloc(1, sizeof **namesp);
+	(*namesp)[0] = xstrdup(POP3_FOLDER);
+	*np = 1;
+	stats->folders_listed = 1;
+	return 0;
+}
+
+static int
+pop3drv_sync_folder(struct session *s, const char *folder,
+    const struct sync_opts *all, struct sync_stats *stats, struct error *err)
+{
+	struct sync_opts	 opts = *all;
+	char			*name = (char *)folder;
+
+	/* pop3_sync checks the name (only INBOX) itself. */
+	opts.folders = &name;
+	opts.nfolders = 1;
+	return pop3_sync_inbox(s, &opts, stats, err);
 }
 
 static int
@@ -1112,7 +1147,8 @@ pop3drv_logout(struct session *s)
 const struct engine_driver engine_pop3_driver = {
 	.name = "pop3",
 	.connect = pop3drv_connect,
-	.sync = pop3drv_sync,
+	.list = pop3drv_list,
+	.sync_folder = pop3drv_sync_folder,
 	.fetch_body = pop3drv_fetch_body,
 	.check = pop3drv_check,
 	.online = pop3drv_online,

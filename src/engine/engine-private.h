@@ -170,7 +170,29 @@ struct engine_driver {
 	const char	*name;
 	/* Log in, when the protocol keeps a connection; 0 when it is open. */
 	int		(*connect)(struct session *, struct error *);
-	/* List folders and sync them (opts->folders, or all), replay first. */
+	/*
+	 * List the server's folders into the cache (new ones added, gone
+	 * ones removed); *namesp (caller frees, free_names()) gets those that
+	 * hold messages, UTF-8, in the server's order. POP3: INBOX, whose row
+	 * its sync_folder makes.
+	 */
+	int		(*list)(struct session *, char ***namesp, size_t *np,
+			    struct sync_stats *, struct error *);
+	/*
+	 * Bring one listed folder (UTF-8 name) up to date: flags, new
+	 * messages, expunges (and bodies with opts->bodies); opts->changed
+	 * hears of it when something changed.
+	 */
+	int		(*sync_folder)(struct session *, const char *folder,
+			    const struct sync_opts *, struct sync_stats *,
+			    struct error *);
+	/*
+	 * The same steps as session_sync_run() (replay, list, sync_folder
+	 * for each folder) in one pass of the driver's own, where it can skip
+	 * more: IMAP asks STATUS before LIST and does not select a folder
+	 * that did not change, and asks QUOTA and MYRIGHTS after a sync of
+	 * every folder. NULL: session_sync_run() does it step by step (POP3).
+	 */
 	int		(*sync)(struct session *, const struct sync_opts *,
 			    struct sync_stats *, struct error *);
 	/* Download one body into the cache. */
@@ -274,6 +296,16 @@ struct engine_driver {
  */
 int	session_replay_pending(struct session *, const struct sync_opts *,
 	    struct replay_stats *, bool flush, struct error *);
+/*
+ * A sync (opts->folders, or all) through the driver: its own sync when it
+ * has one, else the pending queue, list, then sync_folder for each folder,
+ * the between hook between them, and the queue again when a UIDVALIDITY
+ * change held actions back (syncloop.c).
+ */
+int	session_sync_run(struct session *, const struct sync_opts *,
+	    struct sync_stats *, struct error *);
+/* Free n names and the array. */
+void	free_names(char **names, size_t n);
 /* The same, as an engine_replay_fn for a driver's sync (arg: session). */
 int	session_replay_fn(void *, const struct sync_opts *,
 	    struct replay_stats *, struct error *);
@@ -416,6 +448,14 @@ struct session_changes;
  */
 int	imap_sync(struct imap_client *, const struct account *, struct cache *,
 	    const struct sync_opts *, engine_replay_fn replay, void *replay_arg,
+	    struct sync_stats *, struct error *);
+/* LIST into the cache (the driver's list): see engine_driver.list. */
+int	imap_list_folders(struct imap_client *, const struct account *,
+	    struct cache *, char ***namesp, size_t *np, struct sync_stats *,
+	    struct error *);
+/* One folder of the cache (UTF-8 name), as imap_sync syncs each. */
+int	imap_sync_one(struct imap_client *, const struct account *,
+	    struct cache *, const char *folder, const struct sync_opts *,
 	    struct sync_stats *, struct error *);
 int	imap_fetch_one_body(struct imap_client *, const struct account *,
 	    struct cache *, const char *folder, uint32_t uid, struct error *);

@@ -1018,6 +1018,87 @@ out:
 	return rv;
 }
 
+/* The pieces of imap_sync for the driver's list and sync_folder. */
+static void
+imap_sync_init(struct imap_sync *s, struct imap_client *c,
+    const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->acct = acct;
+	s->cache = cache;
+	s->opts = opts;
+	s->stats = stats;
+	s->err = err;
+	s->c = c;
+}
+
+int
+imap_list_folders(struct imap_client *c, const struct account *acct,
+    struct cache *cache, char ***namesp, size_t *np, struct sync_stats *stats,
+    struct error *err)
+{
+	static const struct sync_opts	 none;
+	struct imap_sync		 s;
+	size_t				 i, in0, out0, in1, out1;
+	int				 rv;
+
+	*namesp = NULL;
+	*np = 0;
+	imap_sync_init(&s, c, acct, cache, &none, stats, err);
+	imap_counters(c, &in0, &out0);
+	if ((rv = sync_folder_list(&s)) == 0) {
+		*namesp = xcalloc(s.nfolders + 1, sizeof **namesp);
+		for (i = 0; i < s.nfolders; i++)
+			if (!s.folders[i].noselect)
+				(*namesp)[(*np)++] = xstrdup(s.folders[i].name);
+	}
+	imap_counters(c, &in1, &out1);
+	stats->bytes_in += in1 - in0;
+	stats->bytes_out += out1 - out0;
+	imap_sync_free(&s);
+	return rv;
+}
+
+/*
+ * Without the STATUS imap_sync asks before LIST, a folder is always
+ * selected: nothing here knows it is unchanged.
+ */
+int
+imap_sync_one(struct imap_client *c, const struct account *acct,
+    struct cache *cache, const char *folder, const struct sync_opts *opts,
+    struct sync_stats *stats, struct error *err)
+{
+	struct imap_sync	 s;
+	struct folder_state	*fs;
+	struct cache_folder	 cf;
+	size_t			 in0, out0, in1, out1;
+	uint64_t		 changes = change_count(stats);
+	int			 found, rv;
+
+	if ((found = cache_folder_get(cache, folder, &cf, err)) != 1)
+		return found == 0 ? error_set(err, ERR_USAGE, "no folder "
+		    "named \"%s\" on %s", folder, acct->host) : -1;
+	if (cf.remote == NULL || cf.noselect)
+		return error_set(err, ERR_USAGE, "folder \"%s\" cannot hold "
+		    "messages on %s", folder, acct->host);
+	imap_sync_init(&s, c, acct, cache, opts, stats, err);
+	s.folders = fs = xcalloc(1, sizeof *fs);
+	s.nfolders = 1;
+	fs->name = xstrdup(cf.name);
+	fs->remote = xstrdup(cf.remote);
+	fs->id = cf.id;
+	imap_counters(c, &in0, &out0);
+	rv = sync_folder(&s, fs);
+	if (rv == 0 && change_count(stats) != changes && opts->changed != NULL)
+		opts->changed(opts->hook_arg, fs->name);
+	imap_counters(c, &in1, &out1);
+	stats->bytes_in += in1 - in0;
+	stats->bytes_out += out1 - out0;
+	imap_sync_free(&s);
+	return rv;
+}
+
 struct one_body {
 	struct imap_sync	*s;
 	int64_t			 folder_id;

@@ -654,7 +654,7 @@ reconnect(struct session *s)
 	hook_opts(s, &opts);
 	error_clear(&err);
 	if (session_ensure_online(s, &err) == 0 &&
-	    s->drv->sync(s, &opts, &stats, &err) == 0) {
+	    session_sync_run(s, &opts, &stats, &err) == 0) {
 		s->no_wait = false;
 		s->thread_dirty = true;
 		return;
@@ -750,7 +750,7 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 				hook_notice(s, e.msg);
 		}
 		if (session_ensure_online(s, &ev->err) == 0)
-			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
+			rv = session_sync_run(s, &opts, &ev->stats, &ev->err);
 		/* Threaded and indexed once the queue is empty. */
 		s->text_dirty = s->thread_dirty = true;
 		break;
