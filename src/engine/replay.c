@@ -95,7 +95,10 @@ find_folder(struct replay *r, int64_t id)
 	return NULL;
 }
 
-/* Open a folder read-write (or to look only); 0, -1 error, 1 UIDVALIDITY moved on. */
+/*
+ * Open a folder read-write (or to look only): 0, -1 error, 1 when its
+ * UIDVALIDITY moved on.
+ */
 static int
 select_folder(struct replay *r, struct rfolder *f, bool rw, struct error *err)
 {
