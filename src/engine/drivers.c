@@ -379,16 +379,6 @@ status_changed(struct session *s, char ***namesp)
 	return sc.n;
 }
 
-static void
-free_names(char **names, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(names[i]);
-	free(names);
-}
-
 static const struct imap_changes session_imap_changes = {
 	.exists = on_exists,
 	.expunged = on_expunged,
@@ -417,6 +407,15 @@ imapdrv_after(struct session *s, int rv, struct error *err)
 		return -1;
 	}
 	return rv;
+}
+
+/* The driver's flush_changes: what the replay's commands brought. */
+static int
+imapdrv_flush_changes(struct session *s, struct error *err)
+{
+	if (s->chg == NULL)
+		return 0;
+	return changes_flush(s->chg, NULL, NULL, err);
 }
 
 /* ---- IMAP -------------------------------------------------------------- */
@@ -569,7 +568,7 @@ imapdrv_sync(struct session *s, const struct sync_opts *opts,
 	int	rv;
 
 	rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, opts,
-	    stats, err), err);
+	    session_replay_fn, s, stats, err), err);
 	/* Every folder synced: the quota too (a full mailbox refuses mail). */
 	if (rv == 0 && opts->nfolders == 0 && (imapdrv_quota(s, err) == -1 ||
 	    imapdrv_rights(s, err) == -1))
@@ -578,19 +577,27 @@ imapdrv_sync(struct session *s, const struct sync_opts *opts,
 }
 
 static int
+imapdrv_list(struct session *s, char ***namesp, size_t *np,
+    struct sync_stats *stats, struct error *err)
+{
+	return imapdrv_after(s, imap_list_folders(s->imap, s->acct, s->cache,
+	    namesp, np, stats, err), err);
+}
+
+static int
+imapdrv_sync_folder(struct session *s, const char *folder,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	return imapdrv_after(s, imap_sync_one(s->imap, s->acct, s->cache,
+	    folder, opts, stats, err), err);
+}
+
+static int
 imapdrv_fetch_body(struct session *s, const char *folder, uint32_t uid,
     struct error *err)
 {
 	return imapdrv_after(s, imap_fetch_one_body(s->imap, s->acct,
 	    s->cache, folder, uid, err), err);
-}
-
-static int
-imapdrv_replay(struct session *s, const struct sync_opts *opts,
-    struct replay_stats *rs, struct error *err)
-{
-	return imapdrv_after(s, imap_replay(s->imap, s->cache, opts->notice,
-	    opts->notice_arg, rs, err), err);
 }
 
 static int
@@ -635,7 +642,7 @@ imapdrv_check(struct session *s, struct error *err)
 		opts.changed = changed_cb;
 		opts.hook_arg = s;
 		rv = imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache,
-		    &opts, &stats, err), err);
+		    &opts, session_replay_fn, s, &stats, err), err);
 		/* The sync selected the folder afresh: learn its map. */
 		if (rv == 0 && imap_selected(s->imap) != NULL)
 			rv = imap_seqmap_load(s->imap, err);
@@ -662,7 +669,7 @@ sync_folders(struct session *s, char **names, size_t n, struct error *err)
 	opts.changed = changed_cb;
 	opts.hook_arg = s;
 	if (imapdrv_after(s, imap_sync(s->imap, s->acct, s->cache, &opts,
-	    &stats, err), err) == -1)
+	    session_replay_fn, s, &stats, err), err) == -1)
 		return -1;
 	/*
 	 * What the sync's own STATUS commands said is current now (or the
@@ -1010,9 +1017,18 @@ imapdrv_drop(struct session *s)
 const struct engine_driver engine_imap_driver = {
 	.name = "imap",
 	.connect = imapdrv_connect,
+	.list = imapdrv_list,
+	.sync_folder = imapdrv_sync_folder,
 	.sync = imapdrv_sync,
 	.fetch_body = imapdrv_fetch_body,
-	.replay = imapdrv_replay,
+	.select = imapdrv_select,
+	.store_flags = imapdrv_store_flags,
+	.copy = imapdrv_copy,
+	.move = imapdrv_move,
+	.expunge = imapdrv_expunge,
+	.find_uid = imapdrv_find_uid,
+	.find_message_id = imapdrv_find_message_id,
+	.flush_changes = imapdrv_flush_changes,
 	.append = imapdrv_append,
 	.check = imapdrv_check,
 	.wait_changes = imapdrv_wait_changes,
@@ -1046,7 +1062,7 @@ pop3drv_online(struct session *s)
 }
 
 static int
-pop3drv_sync(struct session *s, const struct sync_opts *opts,
+pop3_sync_inbox(struct session *s, const struct sync_opts *opts,
     struct sync_stats *stats, struct error *err)
 {
 	struct proto_params	 pp;
@@ -1069,6 +1085,33 @@ pop3drv_sync(struct session *s, const struct sync_opts *opts,
 	return rv;
 }
 
+/* POP3 has one folder; no command asks for it (pop3_sync makes its row). */
+static int
+pop3drv_list(struct session *s, char ***namesp, size_t *np,
+    struct sync_stats *stats, struct error *err)
+{
+	(void)s;
+	(void)err;
+	*namesp = xcalloc(1, sizeof **namesp);
+	(*namesp)[0] = xstrdup(POP3_FOLDER);
+	*np = 1;
+	stats->folders_listed = 1;
+	return 0;
+}
+
+static int
+pop3drv_sync_folder(struct session *s, const char *folder,
+    const struct sync_opts *all, struct sync_stats *stats, struct error *err)
+{
+	struct sync_opts	 opts = *all;
+	char			*name = (char *)folder;
+
+	/* pop3_sync checks the name (only INBOX) itself. */
+	opts.folders = &name;
+	opts.nfolders = 1;
+	return pop3_sync_inbox(s, &opts, stats, err);
+}
+
 static int
 pop3drv_fetch_body(struct session *s, const char *folder, uint32_t uid,
     struct error *err)
@@ -1085,18 +1128,6 @@ pop3drv_fetch_body(struct session *s, const char *folder, uint32_t uid,
 		return -1;
 	return pop3_fetch_one_body(session_params(s, &pp), pw, s->acct,
 	    s->cache, uid, err);
-}
-
-/* Flags, keywords and local folders of POP3 live in the cache only. */
-static int
-pop3drv_replay(struct session *s, const struct sync_opts *opts,
-    struct replay_stats *rs, struct error *err)
-{
-	(void)s;
-	(void)opts;
-	(void)rs;
-	(void)err;
-	return 0;
 }
 
 static int
@@ -1116,9 +1147,9 @@ pop3drv_logout(struct session *s)
 const struct engine_driver engine_pop3_driver = {
 	.name = "pop3",
 	.connect = pop3drv_connect,
-	.sync = pop3drv_sync,
+	.list = pop3drv_list,
+	.sync_folder = pop3drv_sync_folder,
 	.fetch_body = pop3drv_fetch_body,
-	.replay = pop3drv_replay,
 	.check = pop3drv_check,
 	.online = pop3drv_online,
 	.logout = pop3drv_logout,

@@ -146,25 +146,135 @@ struct channel;
 struct imap_client;
 
 /*
+ * What a message operation of a driver (store_flags, copy, move, expunge)
+ * returns when it did not work: the replay tells a server that said no
+ * (undo the local change, report the server's words) from a connection
+ * that went away (stop, keep the actions pending for the next time).
+ */
+#define DRV_LOST	(-1)	/* connection or cache failed: err says why */
+#define DRV_REFUSED	1	/* the server refused: err has its words */
+
+/*
+ * What a copy or move made (IMAP: COPYUID, RFC 4315): src[i] is dst[i]
+ * in a destination of this UIDVALIDITY (0: the server did not say).
+ * source_kept: a move that copied but could not remove the originals;
+ * kept_why says why, and both stay.
+ */
+struct drv_copied {
+	uint32_t	 uidvalidity;
+	uint32_t	*src, *dst;
+	size_t		 n;
+	bool		 source_kept;
+	struct error	 kept_why;
+};
+void		drv_copied_free(struct drv_copied *);
+/* The destination UID of src, 0 when the server did not name it. */
+uint32_t	drv_copied_lookup(const struct drv_copied *, uint32_t src);
+
+/* How a sync runs the pending queue before it starts (replay.c). */
+typedef int (*engine_replay_fn)(void *arg, const struct sync_opts *,
+	    struct replay_stats *, struct error *);
+
+/*
  * A protocol behind one interface (isync's driver shape). The session calls
- * these on its worker thread and nowhere else decides by protocol. connect
- * opens what the protocol keeps open (IMAP: one connection for the whole
- * session; POP3 keeps none, since a POP3 session locks the maildrop and
- * sees no new mail until it ends, so each POP3 step logs in and QUITs).
+ * these on its worker thread and nowhere else decides by protocol; an
+ * operation the protocol has no concept of is NULL. connect opens what the
+ * protocol keeps open (IMAP: one connection for the whole session; POP3
+ * keeps none, since a POP3 session locks the maildrop and sees no new mail
+ * until it ends, so each POP3 step logs in and QUITs).
+ *
+ * The message operations (select to find_message_id) are what the replay
+ * of local actions (replay.c) is written with; they work in the folder the
+ * last select opened. UID sets are compact ("1:5,9", engine_uidset()).
  */
 struct engine_driver {
 	const char	*name;
 	/* Log in, when the protocol keeps a connection; 0 when it is open. */
 	int		(*connect)(struct session *, struct error *);
-	/* List folders and sync them (opts->folders, or all). */
+	/*
+	 * List the server's folders into the cache (new ones added, gone
+	 * ones removed); *namesp (caller frees, free_names()) gets those that
+	 * hold messages, UTF-8, in the server's order. POP3: INBOX, whose row
+	 * its sync_folder makes.
+	 */
+	int		(*list)(struct session *, char ***namesp, size_t *np,
+			    struct sync_stats *, struct error *);
+	/*
+	 * Bring one listed folder (UTF-8 name) up to date: flags, new
+	 * messages, expunges (and bodies with opts->bodies); opts->changed
+	 * hears of it when something changed.
+	 */
+	int		(*sync_folder)(struct session *, const char *folder,
+			    const struct sync_opts *, struct sync_stats *,
+			    struct error *);
+	/*
+	 * The same steps as session_sync_run() (replay, list, sync_folder
+	 * for each folder) in one pass of the driver's own, where it can skip
+	 * more: IMAP asks STATUS before LIST and does not select a folder
+	 * that did not change, and asks QUOTA and MYRIGHTS after a sync of
+	 * every folder. NULL: session_sync_run() does it step by step (POP3).
+	 */
 	int		(*sync)(struct session *, const struct sync_opts *,
 			    struct sync_stats *, struct error *);
 	/* Download one body into the cache. */
 	int		(*fetch_body)(struct session *, const char *folder,
 			    uint32_t uid, struct error *);
-	/* Send the pending queue: store flags, copy, move, expunge. */
-	int		(*replay)(struct session *, const struct sync_opts *,
-			    struct replay_stats *, struct error *);
+	/*
+	 * Open a folder (its server name) for the message operations:
+	 * read-write, or read-only (!rw) to look only. *uidvalidityp gets its
+	 * UIDVALIDITY. 0, or -1 with nothing open. NULL when the protocol has
+	 * no server folders (POP3: flags, keywords and local folders live in
+	 * the cache only, so nothing is replayed).
+	 */
+	int		(*select)(struct session *, const char *remote, bool rw,
+			    uint32_t *uidvalidityp, struct error *);
+	/*
+	 * Add (or remove) flags (MSG_* bits) and keywords (space-separated,
+	 * may be NULL) on uidset, silently. 0, DRV_REFUSED or DRV_LOST.
+	 */
+	int		(*store_flags)(struct session *, const char *uidset,
+			    bool add, uint32_t flags, const char *keywords,
+			    struct error *);
+	/*
+	 * Copy uidset to dest (a server name); *cp gets what the server
+	 * said of the new UIDs (drv_copied_free() it either way). 0,
+	 * DRV_REFUSED or DRV_LOST.
+	 */
+	int		(*copy)(struct session *, const char *uidset,
+			    const char *dest, struct drv_copied *cp,
+			    struct error *);
+	/*
+	 * Move uidset to dest, as copy. A move never removes other messages
+	 * than these (IMAP: UID MOVE, else UID COPY, \Deleted, UID EXPUNGE;
+	 * never a bare EXPUNGE). When the copy was made but the originals
+	 * could not go, 0 with cp->source_kept.
+	 */
+	int		(*move)(struct session *, const char *uidset,
+			    const char *dest, struct drv_copied *cp,
+			    struct error *);
+	/*
+	 * Remove uidset for good. asked: the user expunged, so where the
+	 * server cannot name UIDs (IMAP without UIDPLUS) everything marked
+	 * deleted may go; otherwise the messages stay, only marked deleted.
+	 * 0, DRV_REFUSED or DRV_LOST.
+	 */
+	int		(*expunge)(struct session *, const char *uidset, bool asked,
+			    struct error *);
+	/* Is uid still in the open folder? 1 yes, 0 no, -1 error. */
+	int		(*find_uid)(struct session *, uint32_t uid,
+			    struct error *);
+	/*
+	 * *uidp gets a message of the open folder with this Message-ID, 0
+	 * when there is none (or it cannot be asked for). 0, or -1.
+	 */
+	int		(*find_message_id)(struct session *, const char *mid,
+			    uint32_t *uidp, struct error *);
+	/*
+	 * Write into the cache what the server reported by itself during
+	 * the operations (IMAP: untagged EXPUNGE, FETCH...); NULL when
+	 * nothing is kept. -1 when the cache failed.
+	 */
+	int		(*flush_changes)(struct session *, struct error *);
 	/* UID SEARCH BODY/TEXT word in folder, into server_hits; NULL: none. */
 	int		(*search)(struct session *, const char *folder,
 			    const char *key, char which, const char *word,
@@ -199,6 +309,28 @@ struct engine_driver {
 	void		(*drop)(struct session *);
 };
 
+/*
+ * Send the pending queue (cache/pending.c) through the driver's message
+ * operations, exactly once (replay.c); 0 at once when the driver has none
+ * (no select). flush: let the driver write what the server said meanwhile
+ * (not when a sync of the driver's runs the replay itself).
+ */
+int	session_replay_pending(struct session *, const struct sync_opts *,
+	    struct replay_stats *, bool flush, struct error *);
+/*
+ * A sync (opts->folders, or all) through the driver: its own sync when it
+ * has one, else the pending queue, list, then sync_folder for each folder,
+ * the between hook between them, and the queue again when a UIDVALIDITY
+ * change held actions back (syncloop.c).
+ */
+int	session_sync_run(struct session *, const struct sync_opts *,
+	    struct sync_stats *, struct error *);
+/* Free n names and the array. */
+void	free_names(char **names, size_t n);
+/* The same, as an engine_replay_fn for a driver's sync (arg: session). */
+int	session_replay_fn(void *, const struct sync_opts *,
+	    struct replay_stats *, struct error *);
+
 /* New mail (newmail.c). */
 struct newmail_mark;
 void	newmail_init(struct session *);
@@ -212,6 +344,21 @@ void	session_settle(struct session *);
 
 extern const struct engine_driver engine_imap_driver;
 extern const struct engine_driver engine_pop3_driver;
+
+/* The IMAP driver's message operations (imapdrv.c), for its table. */
+int	imapdrv_select(struct session *, const char *remote, bool rw,
+	    uint32_t *uidvalidityp, struct error *);
+int	imapdrv_store_flags(struct session *, const char *uidset, bool add,
+	    uint32_t flags, const char *keywords, struct error *);
+int	imapdrv_copy(struct session *, const char *uidset, const char *dest,
+	    struct drv_copied *, struct error *);
+int	imapdrv_move(struct session *, const char *uidset, const char *dest,
+	    struct drv_copied *, struct error *);
+int	imapdrv_expunge(struct session *, const char *uidset, bool asked,
+	    struct error *);
+int	imapdrv_find_uid(struct session *, uint32_t uid, struct error *);
+int	imapdrv_find_message_id(struct session *, const char *mid,
+	    uint32_t *uidp, struct error *);
 
 enum session_secret_which {
 	SESSION_SECRET_LOGIN,	/* the account's (IMAP, POP3, and SMTP too) */
@@ -316,12 +463,23 @@ void	session_changed(struct session *, const char *folder);
 struct session_changes;
 
 /* ---- Per protocol (imapsync.c, pop3sync.c, replay.c) -------------------- */
+/*
+ * replay (with replay_arg) runs the pending queue first, and again after
+ * a UIDVALIDITY change retargeted actions; NULL: it is not run.
+ */
 int	imap_sync(struct imap_client *, const struct account *, struct cache *,
-	    const struct sync_opts *, struct sync_stats *, struct error *);
+	    const struct sync_opts *, engine_replay_fn replay, void *replay_arg,
+	    struct sync_stats *, struct error *);
+/* LIST into the cache (the driver's list): see engine_driver.list. */
+int	imap_list_folders(struct imap_client *, const struct account *,
+	    struct cache *, char ***namesp, size_t *np, struct sync_stats *,
+	    struct error *);
+/* One folder of the cache (UTF-8 name), as imap_sync syncs each. */
+int	imap_sync_one(struct imap_client *, const struct account *,
+	    struct cache *, const char *folder, const struct sync_opts *,
+	    struct sync_stats *, struct error *);
 int	imap_fetch_one_body(struct imap_client *, const struct account *,
 	    struct cache *, const char *folder, uint32_t uid, struct error *);
-int	imap_replay(struct imap_client *, struct cache *, engine_notice_cb,
-	    void *arg, struct replay_stats *, struct error *);
 int	pop3_sync(const struct proto_params *, const char *password,
 	    const struct account *, struct cache *, const struct sync_opts *,
 	    struct sync_stats *, struct error *);

@@ -1147,8 +1147,8 @@ imap_sync_free(struct imap_sync *s)
 
 int
 imap_sync(struct imap_client *c, const struct account *acct,
-    struct cache *cache, const struct sync_opts *opts, struct sync_stats *stats,
-    struct error *err)
+    struct cache *cache, const struct sync_opts *opts, engine_replay_fn replay,
+    void *replay_arg, struct sync_stats *stats, struct error *err)
 {
 	struct imap_sync	 s;
 	struct folder_state	*fs;
@@ -1167,8 +1167,8 @@ imap_sync(struct imap_client *c, const struct account *acct,
 	imap_counters(c, &in0, &out0);
 	changes = change_count(stats);
 	/* What the user did locally goes first, so the sync sees it done. */
-	if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
-	    &stats->replay, err) == -1)
+	if (replay != NULL && replay(replay_arg, opts, &stats->replay,
+	    err) == -1)
 		goto out;
 	if (sync_known_status(&s) == -1 || sync_folder_list(&s) == -1)
 		goto out;
@@ -1204,14 +1204,94 @@ imap_sync(struct imap_client *c, const struct account *acct,
 		}
 	}
 	/* Actions held back by a UIDVALIDITY change were retargeted above. */
-	if (stats->replay.waiting > 0) {
+	if (replay != NULL && stats->replay.waiting > 0) {
 		stats->replay.waiting = 0;
-		if (imap_replay(s.c, cache, opts->notice, opts->notice_arg,
-		    &stats->replay, err) == -1)
+		if (replay(replay_arg, opts, &stats->replay, err) == -1)
 			goto out;
 	}
 	rv = 0;
 out:
+	imap_counters(c, &in1, &out1);
+	stats->bytes_in += in1 - in0;
+	stats->bytes_out += out1 - out0;
+	imap_sync_free(&s);
+	return rv;
+}
+
+/* The pieces of imap_sync for the driver's list and sync_folder. */
+static void
+imap_sync_init(struct imap_sync *s, struct imap_client *c,
+    const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->acct = acct;
+	s->cache = cache;
+	s->opts = opts;
+	s->stats = stats;
+	s->err = err;
+	s->c = c;
+}
+
+int
+imap_list_folders(struct imap_client *c, const struct account *acct,
+    struct cache *cache, char ***namesp, size_t *np, struct sync_stats *stats,
+    struct error *err)
+{
+	static const struct sync_opts	 none;
+	struct imap_sync		 s;
+	size_t				 i, in0, out0, in1, out1;
+	int				 rv;
+
+	*namesp = NULL;
+	*np = 0;
+	imap_sync_init(&s, c, acct, cache, &none, stats, err);
+	imap_counters(c, &in0, &out0);
+	if ((rv = sync_folder_list(&s)) == 0) {
+		*namesp = xcalloc(s.nfolders + 1, sizeof **namesp);
+		for (i = 0; i < s.nfolders; i++)
+			if (!s.folders[i].noselect)
+				(*namesp)[(*np)++] = xstrdup(s.folders[i].name);
+	}
+	imap_counters(c, &in1, &out1);
+	stats->bytes_in += in1 - in0;
+	stats->bytes_out += out1 - out0;
+	imap_sync_free(&s);
+	return rv;
+}
+
+/*
+ * Without the STATUS imap_sync asks before LIST, a folder is always
+ * selected: nothing here knows it is unchanged.
+ */
+int
+imap_sync_one(struct imap_client *c, const struct account *acct,
+    struct cache *cache, const char *folder, const struct sync_opts *opts,
+    struct sync_stats *stats, struct error *err)
+{
+	struct imap_sync	 s;
+	struct folder_state	*fs;
+	struct cache_folder	 cf;
+	size_t			 in0, out0, in1, out1;
+	uint64_t		 changes = change_count(stats);
+	int			 found, rv;
+
+	if ((found = cache_folder_get(cache, folder, &cf, err)) != 1)
+		return found == 0 ? error_set(err, ERR_USAGE, "no folder "
+		    "named \"%s\" on %s", folder, acct->host) : -1;
+	if (cf.remote == NULL || cf.noselect)
+		return error_set(err, ERR_USAGE, "folder \"%s\" cannot hold "
+		    "messages on %s", folder, acct->host);
+	imap_sync_init(&s, c, acct, cache, opts, stats, err);
+	s.folders = fs = xcalloc(1, sizeof *fs);
+	s.nfolders = 1;
+	fs->name = xstrdup(cf.name);
+	fs->remote = xstrdup(cf.remote);
+	fs->id = cf.id;
+	imap_counters(c, &in0, &out0);
+	rv = sync_folder(&s, fs);
+	if (rv == 0 && change_count(stats) != changes && opts->changed != NULL)
+		opts->changed(opts->hook_arg, fs->name);
 	imap_counters(c, &in1, &out1);
 	stats->bytes_in += in1 - in0;
 	stats->bytes_out += out1 - out0;

@@ -1,5 +1,7 @@
 /*
- * Replaying local actions to an IMAP server, exactly once.
+ * Replaying local actions to the server, exactly once, through the
+ * driver's message operations (select, store_flags, copy, move, expunge,
+ * find_uid, find_message_id): nothing here knows the protocol.
  *
  * Rows of `pending` go out in id order; neighbours with the same folder,
  * action and argument are coalesced into one command over a UID set. Each
@@ -21,7 +23,6 @@
 #include "buf.h"
 #include "cache.h"
 #include "engine-private.h"
-#include "imap.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -36,7 +37,8 @@ struct rfolder {
 };
 
 struct replay {
-	struct imap_client	*c;
+	struct session		*s;
+	const struct engine_driver *drv;
 	struct cache		*cache;
 	struct replay_stats	*stats;
 	engine_notice_cb	 notice;
@@ -93,53 +95,23 @@ find_folder(struct replay *r, int64_t id)
 	return NULL;
 }
 
-/* Select (read-write) or examine a folder; 0, -1 error, 1 UIDVALIDITY moved on. */
+/*
+ * Open a folder read-write (or to look only): 0, -1 error, 1 when its
+ * UIDVALIDITY moved on.
+ */
 static int
 select_folder(struct replay *r, struct rfolder *f, bool rw, struct error *err)
 {
-	struct imap_select_opts	so;
-	struct imap_mailbox	mb;
+	uint32_t	uidvalidity;
 
 	if (r->selected == f->id && (r->selected_rw || !rw))
 		return 0;
-	memset(&so, 0, sizeof so);
-	so.readonly = !rw;
 	r->selected = 0;
-	if (imap_select(r->c, f->remote, &so, &mb, err) == -1)
+	if (r->drv->select(r->s, f->remote, rw, &uidvalidity, err) == -1)
 		return -1;
 	r->selected = f->id;
 	r->selected_rw = rw;
-	return mb.uidvalidity != f->uidvalidity ? 1 : 0;
-}
-
-/* "\\Seen \\Flagged kw" of bits and keywords. */
-static void
-flag_names(struct buf *b, uint32_t flags, const char *keywords)
-{
-	static const struct {
-		uint32_t	 bit;
-		const char	*name;
-	} names[] = {
-		{ MSG_SEEN, "\\Seen" }, { MSG_ANSWERED, "\\Answered" },
-		{ MSG_FLAGGED, "\\Flagged" }, { MSG_DELETED, "\\Deleted" },
-		{ MSG_DRAFT, "\\Draft" }, { MSG_FORWARDED, "$Forwarded" },
-	};
-	size_t	i;
-
-	buf_reset(b);
-	for (i = 0; i < sizeof names / sizeof names[0]; i++)
-		if (flags & names[i].bit) {
-			if (b->len > 0)
-				buf_addc(b, ' ');
-			buf_adds(b, names[i].name);
-		}
-	if (keywords != NULL && *keywords != '\0') {
-		if (b->len > 0)
-			buf_addc(b, ' ');
-		buf_adds(b, keywords);
-	}
-	if (b->len == 0)
-		buf_adds(b, "");
+	return uidvalidity != f->uidvalidity ? 1 : 0;
 }
 
 static int
@@ -191,58 +163,16 @@ refused(struct replay *r, struct cache_pending *v, size_t n,
 
 /* ---- Exactly-once checks ----------------------------------------------- */
 
-struct found {
-	uint32_t	uid;
-	size_t		n;
-};
-
+/* Open src read-write; -1 too when its UIDVALIDITY moved on. */
 static int
-found_cb(void *arg, uint32_t first, uint32_t last)
+select_same(struct replay *r, struct rfolder *src, struct error *err)
 {
-	struct found	*f = arg;
+	int	sel;
 
-	if (f->uid == 0)
-		f->uid = first;
-	f->n += (size_t)(last - first) + 1;
-	return 0;
-}
-
-/* Is uid still in the selected folder? 1 yes, 0 no, -1 error. */
-static int
-uid_present(struct replay *r, uint32_t uid, struct error *err)
-{
-	struct found	f = { 0, 0 };
-	char		crit[32];
-
-	snprintf(crit, sizeof crit, "UID %u", uid);
-	if (imap_uid_search(r->c, crit, found_cb, &f, err) == -1)
-		return -1;
-	return f.n > 0;
-}
-
-/* UID of the message with this Message-ID in dest (examined), 0 none. */
-static int
-find_in_dest(struct replay *r, struct rfolder *dest, const char *mid,
-    uint32_t *uidp, struct error *err)
-{
-	struct found	 f = { 0, 0 };
-	struct buf	 crit = BUF_INIT(0);
-	int		 rv;
-
-	*uidp = 0;
-	if (select_folder(r, dest, false, err) == -1)
-		return -1;
-	buf_adds(&crit, "HEADER Message-ID ");
-	if (imap_quote(&crit, mid) == -1) {
-		buf_free(&crit);
-		return 0;
-	}
-	rv = imap_uid_search(r->c, crit.data, found_cb, &f, err);
-	buf_free(&crit);
-	if (rv == -1)
-		return -1;
-	*uidp = f.uid;
-	return 0;
+	if ((sel = select_folder(r, src, true, err)) == 1)
+		return error_set(err, ERR_PROTO, "%s changed on the server "
+		    "(UIDVALIDITY)", src->name);
+	return sel;
 }
 
 /*
@@ -253,21 +183,23 @@ static int
 recover_one(struct replay *r, struct rfolder *src, struct rfolder *dest,
     struct cache_pending *p, bool *donep, uint32_t *realp, struct error *err)
 {
-	struct buf	 flags = BUF_INIT(0);
-	char		 set[16];
-	int		 present = 1, rv;
+	char	set[16];
+	int	present = 1;
 
 	*donep = false;
 	*realp = 0;
 	if (p->op == CACHE_OP_MOVE) {
-		if (select_folder(r, src, true, err) != 0)
+		if (select_same(r, src, err) == -1)
 			return -1;
-		if ((present = uid_present(r, p->uid, err)) == -1)
+		if ((present = r->drv->find_uid(r->s, p->uid, err)) == -1)
 			return -1;
 	}
-	if (p->message_id != NULL && find_in_dest(r, dest, p->message_id,
-	    realp, err) == -1)
-		return -1;
+	if (p->message_id != NULL) {
+		if (select_folder(r, dest, false, err) == -1 ||
+		    r->drv->find_message_id(r->s, p->message_id, realp,
+		    err) == -1)
+			return -1;
+	}
 	if (p->op == CACHE_OP_MOVE && !present) {
 		/* The source is gone: the move happened. */
 		*donep = true;
@@ -278,71 +210,100 @@ recover_one(struct replay *r, struct rfolder *src, struct rfolder *dest,
 	*donep = true;
 	if (p->op == CACHE_OP_COPY)
 		return 0;
-	/* Copied but still in the source: finish the move by hand. */
-	if (select_folder(r, src, true, err) != 0)
+	/* Copied but still in the source: finish the move by hand, never
+	 * taking other messages with it (asked: false). */
+	if (select_same(r, src, err) == -1)
 		return -1;
 	snprintf(set, sizeof set, "%u", p->uid);
-	flag_names(&flags, MSG_DELETED, NULL);
-	rv = imap_uid_store(r->c, set, true, flags.data, err);
-	if (rv == 0 && imap_has_cap(r->c, "UIDPLUS"))
-		rv = imap_uid_expunge(r->c, set, err);
-	buf_free(&flags);
-	return rv;
+	return r->drv->expunge(r->s, set, false, err) == 0 ? 0 : -1;
 }
 
 /* ---- Sending one group --------------------------------------------------- */
+
+/*
+ * After an operation: 0 done, -1 stop (the connection is gone, the rows
+ * stay attempted), else a refusal undone locally (0 when the undo worked).
+ */
+static int
+answered(struct replay *r, int rv, struct cache_pending *v, size_t n,
+    struct error *e, struct error *err)
+{
+	if (rv == 0)
+		return 0;
+	if (rv == DRV_REFUSED)
+		return refused(r, v, n, e, err) == -1 ? -1 : 1;
+	*err = *e;
+	return -1;
+}
 
 static int
 send_copy(struct replay *r, struct rfolder *src, struct rfolder *dest,
     struct cache_pending *v, size_t n, struct error *err)
 {
-	struct imap_copyuid	 cu;
+	struct drv_copied	 cp;
 	struct error		 e;
-	struct buf		 flags = BUF_INIT(0);
 	uint32_t		*real;
 	size_t			 i;
-	bool			 move = v[0].op == CACHE_OP_MOVE;
-	bool			 native = move && imap_has_cap(r->c, "MOVE");
 	int			 rv;
 
 	make_set(r, v, n);
+	memset(&cp, 0, sizeof cp);
 	error_clear(&e);
-	if (imap_uid_copy(r->c, r->set.data, dest->remote, native, &cu,
-	    &e) == -1) {
-		imap_copyuid_free(&cu);
-		if (imap_broken(r->c) != NULL) {
-			*err = e;
-			return -1;
-		}
-		return refused(r, v, n, &e, err);
+	if (v[0].op == CACHE_OP_MOVE && r->drv->move != NULL)
+		rv = r->drv->move(r->s, r->set.data, dest->remote, &cp, &e);
+	else if (r->drv->copy != NULL)
+		rv = r->drv->copy(r->s, r->set.data, dest->remote, &cp, &e);
+	else {
+		error_set(&e, ERR_USAGE, "the server cannot copy");
+		rv = DRV_REFUSED;
 	}
-	if (move && !native) {
-		/* COPY worked; the source goes the UIDPLUS way, never by a
-		 * bare EXPUNGE that would take other clients' \Deleted too. */
-		flag_names(&flags, MSG_DELETED, NULL);
-		rv = imap_uid_store(r->c, r->set.data, true, flags.data, err);
-		if (rv == 0 && imap_has_cap(r->c, "UIDPLUS"))
-			rv = imap_uid_expunge(r->c, r->set.data, err);
-		buf_free(&flags);
-		if (rv == -1 && imap_broken(r->c) != NULL) {
-			imap_copyuid_free(&cu);
-			return -1;
-		}
-		/* A refused STORE leaves a copy made: keep both, say so. */
-		if (rv == -1)
-			notice(r, "moved messages stay in %s too: %s",
-			    src->name, err->msg);
+	if ((rv = answered(r, rv, v, n, &e, err)) != 0) {
+		drv_copied_free(&cp);
+		return rv == -1 ? -1 : 0;
 	}
+	/* A refused removal leaves a copy made: keep both, say so. */
+	if (cp.source_kept)
+		notice(r, "moved messages stay in %s too: %s", src->name,
+		    cp.kept_why.msg);
 	real = xcalloc(n, sizeof *real);
 	for (i = 0; i < n; i++)
-		real[i] = cu.uidvalidity == 0 || cu.uidvalidity ==
-		    dest->uidvalidity ? imap_copyuid_lookup(&cu, v[i].uid) : 0;
-	imap_copyuid_free(&cu);
+		real[i] = cp.uidvalidity == 0 || cp.uidvalidity ==
+		    dest->uidvalidity ? drv_copied_lookup(&cp, v[i].uid) : 0;
+	drv_copied_free(&cp);
 	rv = cache_pending_done(r->cache, v, n, real, err);
 	free(real);
 	if (rv == 0)
 		r->stats->done += n;
 	return rv;
+}
+
+/* Copies and moves whose answer was lost: ask before resending. */
+static int
+recover_group(struct replay *r, struct rfolder *src, struct rfolder *dest,
+    struct cache_pending *v, size_t *np, struct error *err)
+{
+	bool		 done;
+	uint32_t	 real;
+	size_t		 i, k, n = *np;
+
+	for (i = k = 0; i < n; i++) {
+		if (recover_one(r, src, dest, &v[i], &done, &real, err) == -1)
+			return -1;
+		if (done) {
+			if (cache_pending_done(r->cache, &v[i], 1, &real,
+			    err) == -1)
+				return -1;
+			r->stats->done++;
+			r->stats->recovered++;
+		} else if (k++ != i) {
+			struct cache_pending t = v[k - 1];
+
+			v[k - 1] = v[i];
+			v[i] = t;
+		}
+	}
+	*np = k;
+	return 0;
 }
 
 static int
@@ -351,9 +312,7 @@ send_group(struct replay *r, struct cache_pending *v, size_t n,
 {
 	struct rfolder	*src = find_folder(r, v[0].folder_id);
 	struct rfolder	*dest = NULL;
-	struct buf	 flags = BUF_INIT(0);
 	struct error	 e;
-	size_t		 i, k;
 	int		 rv, sel;
 
 	if (src == NULL || src->remote == NULL)
@@ -367,30 +326,10 @@ send_group(struct replay *r, struct cache_pending *v, size_t n,
 	}
 	if (cache_pending_attempt(r->cache, v, n, err) == -1)
 		return -1;
-
-	/* Copies and moves whose answer was lost: ask before resending. */
 	if (dest != NULL && v[0].attempts > 0) {
-		bool		 done;
-		uint32_t	 real;
-
-		for (i = k = 0; i < n; i++) {
-			if (recover_one(r, src, dest, &v[i], &done, &real,
-			    err) == -1)
-				return -1;
-			if (done) {
-				if (cache_pending_done(r->cache, &v[i], 1, &real,
-				    err) == -1)
-					return -1;
-				r->stats->done++;
-				r->stats->recovered++;
-			} else if (k++ != i) {
-				struct cache_pending t = v[k - 1];
-
-				v[k - 1] = v[i];
-				v[i] = t;
-			}
-		}
-		if ((n = k) == 0)
+		if (recover_group(r, src, dest, v, &n, err) == -1)
+			return -1;
+		if (n == 0)
 			return 0;
 	}
 
@@ -403,49 +342,48 @@ send_group(struct replay *r, struct cache_pending *v, size_t n,
 		r->stats->waiting += n;
 		return 0;
 	}
-	error_clear(&e);
-	switch (v[0].op) {
-	case CACHE_OP_ADD:
-	case CACHE_OP_REMOVE:
-		make_set(r, v, n);
-		flag_names(&flags, v[0].flags, v[0].keywords);
-		rv = imap_uid_store(r->c, r->set.data, v[0].op == CACHE_OP_ADD,
-		    flags.data, &e);
-		break;
-	case CACHE_OP_EXPUNGE:
-		make_set(r, v, n);
-		flag_names(&flags, MSG_DELETED, NULL);
-		rv = imap_uid_store(r->c, r->set.data, true, flags.data, &e);
-		/* The user asked to expunge: without UIDPLUS a bare EXPUNGE
-		 * is the only way, and it is what they asked for. */
-		if (rv == 0)
-			rv = imap_has_cap(r->c, "UIDPLUS") ?
-			    imap_uid_expunge(r->c, r->set.data, &e) :
-			    imap_expunge(r->c, &e);
-		break;
-	default:
-		buf_free(&flags);
+	if (dest != NULL)
 		return send_copy(r, src, dest, v, n, err);
-	}
-	buf_free(&flags);
-	if (rv == -1) {
-		if (imap_broken(r->c) != NULL) {
-			*err = e;
-			return -1;
-		}
-		return refused(r, v, n, &e, err);
-	}
+	make_set(r, v, n);
+	error_clear(&e);
+	if (v[0].op == CACHE_OP_EXPUNGE)
+		/* The user asked to expunge: a bare EXPUNGE will do. */
+		rv = r->drv->expunge(r->s, r->set.data, true, &e);
+	else
+		rv = r->drv->store_flags(r->s, r->set.data,
+		    v[0].op == CACHE_OP_ADD, v[0].flags, v[0].keywords, &e);
+	if ((rv = answered(r, rv, v, n, &e, err)) != 0)
+		return rv == -1 ? -1 : 0;
 	if (cache_pending_done(r->cache, v, n, NULL, err) == -1)
 		return -1;
 	r->stats->done += n;
 	return 0;
 }
 
-int
-imap_replay(struct imap_client *c, struct cache *cache,
-    engine_notice_cb cb, void *cb_arg, struct replay_stats *stats,
-    struct error *err)
+void
+drv_copied_free(struct drv_copied *cp)
 {
+	free(cp->src);
+	free(cp->dst);
+	memset(cp, 0, sizeof *cp);
+}
+
+uint32_t
+drv_copied_lookup(const struct drv_copied *cp, uint32_t src)
+{
+	size_t	i;
+
+	for (i = 0; i < cp->n; i++)
+		if (cp->src[i] == src)
+			return cp->dst[i];
+	return 0;
+}
+
+static int
+replay_run(struct session *s, const struct sync_opts *opts,
+    struct replay_stats *stats, struct error *err)
+{
+	struct cache		*cache = s->cache;
 	struct replay		 r;
 	struct cache_pending	*v = NULL;
 	struct cache_msg	 m;
@@ -453,11 +391,12 @@ imap_replay(struct imap_client *c, struct cache *cache,
 	int			 rv = -1, found;
 
 	memset(&r, 0, sizeof r);
-	r.c = c;
+	r.s = s;
+	r.drv = s->drv;
 	r.cache = cache;
 	r.stats = stats;
-	r.notice = cb;
-	r.notice_arg = cb_arg;
+	r.notice = opts->notice;
+	r.notice_arg = opts->notice_arg;
 	buf_init(&r.set, 0);
 	if (cache_pending_load(cache, 0, &v, &n, err) == -1)
 		return -1;
@@ -525,4 +464,31 @@ out:
 	buf_free(&r.set);
 	cache_pending_free(v, n);
 	return rv;
+}
+
+int
+session_replay_pending(struct session *s, const struct sync_opts *opts,
+    struct replay_stats *stats, bool flush, struct error *err)
+{
+	struct error	e;
+	int		rv;
+
+	if (s->drv->select == NULL)
+		return 0;	/* no server folders: nothing to send */
+	rv = replay_run(s, opts, stats, err);
+	/* What the server said meanwhile; its failure counts only alone. */
+	error_clear(&e);
+	if (flush && s->drv->flush_changes != NULL &&
+	    s->drv->flush_changes(s, &e) == -1 && rv == 0) {
+		*err = e;
+		rv = -1;
+	}
+	return rv;
+}
+
+int
+session_replay_fn(void *arg, const struct sync_opts *opts,
+    struct replay_stats *stats, struct error *err)
+{
+	return session_replay_pending(arg, opts, stats, false, err);
 }

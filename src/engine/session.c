@@ -664,7 +664,7 @@ reconnect(struct session *s)
 	hook_opts(s, &opts);
 	error_clear(&err);
 	if (session_ensure_online(s, &err) == 0 &&
-	    s->drv->sync(s, &opts, &stats, &err) == 0) {
+	    session_sync_run(s, &opts, &stats, &err) == 0) {
 		s->no_wait = false;
 		s->thread_dirty = true;
 		return;
@@ -760,7 +760,7 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 				hook_notice(s, e.msg);
 		}
 		if (session_ensure_online(s, &ev->err) == 0)
-			rv = s->drv->sync(s, &opts, &ev->stats, &ev->err);
+			rv = session_sync_run(s, &opts, &ev->stats, &ev->err);
 		/* Threaded and indexed once the queue is empty. */
 		s->text_dirty = s->thread_dirty = true;
 		break;
@@ -777,8 +777,8 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 		if (cache_pending_count(s->cache) == 0)
 			rv = 0;
 		else if (session_ensure_online(s, &ev->err) == 0)
-			rv = s->drv->replay(s, &opts, &ev->stats.replay,
-			    &ev->err);
+			rv = session_replay_pending(s, &opts,
+			    &ev->stats.replay, true, &ev->err);
 		break;
 	case CMD_SEND:
 		rv = session_send_outbox(s, cmd->outbox_id, &ev->stats,
