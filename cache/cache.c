@@ -57,8 +57,9 @@ static const char *stmt_sql[ST_COUNT] = {
 	    "subject, message_id, in_reply_to, refs, bodystructure, has_body, "
 	    "hidden FROM messages WHERE id = " MSG_ID,
 	/* Server UIDs only: placeholders sit at CACHE_LOCAL_UID_MIN and up. */
-	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE id "
-	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4278190079)",
+	/* By the date index (covering), a tenth of the table's pages. */
+	[ST_MSG_COUNT] = "SELECT COUNT(*) FROM messages WHERE folder_id = ?1 "
+	    "AND uid < 4278190080",
 	[ST_MSG_MAXUID] = "SELECT MAX(id) & 4294967295 FROM messages WHERE id "
 	    "BETWEEN (?1 << 32) AND ((?1 << 32) | 4278190079)",
 	[ST_MSG_HAS_BODY] = "UPDATE messages SET has_body = 1 WHERE id = "

@@ -90,6 +90,13 @@ cache_key_clear(struct cache_key *k)
 	memset(k, 0, sizeof *k);
 }
 
+/* A sparse limit: the folder's rows by id (the table itself), no index. */
+static bool
+view_scans(const struct cache_view *v)
+{
+	return v->sparse && v->limit != NULL;
+}
+
 /*
  * The WHERE clause shared by pages and counts: "?1" is the folder, the
  * pattern's parameters follow from ?2 on (bound by cache_pattern_bind),
@@ -101,7 +108,9 @@ view_where(const struct cache_view *v, const char *cmp)
 	const struct sort_def	*sd = &sorts[v->sort];
 	char			*sql, *out;
 
-	sql = sqlite3_mprintf("m.folder_id = ?1 AND m.hidden = 0%s%s%s%s",
+	sql = sqlite3_mprintf("%sm.folder_id = ?1 AND m.hidden = 0%s%s%s%s",
+	    view_scans(v) ? "m.id BETWEEN (?1 << 32) AND ((?1 << 32) | "
+	    "4294967295) AND " : "",
 	    v->limit != NULL ? " AND (" : "",
 	    v->limit != NULL ? cache_pattern_sql(v->limit) : "",
 	    v->limit != NULL ? ")" : "",
@@ -181,12 +190,14 @@ cache_view_page(struct cache *c, const struct cache_view *v,
 	ord = asc ? "ASC" : "DESC";
 	where = view_where(v, cmp);
 	if (sd->tiebreak)
-		sql = sqlite3_mprintf("SELECT " MSG_COLUMNS " FROM messages m "
-		    "WHERE %s ORDER BY %s %s, m.uid %s LIMIT %d", where,
-		    sd->expr, ord, ord, n);
+		sql = sqlite3_mprintf("SELECT " MSG_COLUMNS " FROM messages m%s "
+		    "WHERE %s ORDER BY %s %s, m.uid %s LIMIT %d",
+		    view_scans(v) ? " NOT INDEXED" : "", where, sd->expr, ord,
+		    ord, n);
 	else
-		sql = sqlite3_mprintf("SELECT " MSG_COLUMNS " FROM messages m "
-		    "WHERE %s ORDER BY %s %s LIMIT %d", where, sd->expr, ord, n);
+		sql = sqlite3_mprintf("SELECT " MSG_COLUMNS " FROM messages m%s "
+		    "WHERE %s ORDER BY %s %s LIMIT %d",
+		    view_scans(v) ? " NOT INDEXED" : "", where, sd->expr, ord, n);
 	free(where);
 	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
 	sqlite3_free(sql);
@@ -225,8 +236,8 @@ cache_view_count(struct cache *c, const struct cache_view *v,
 	    cache_pattern_ready(c, v->limit, err) == -1)
 		return -1;
 	where = view_where(v, before == NULL ? NULL : v->reverse ? ">" : "<");
-	sql = sqlite3_mprintf("SELECT count(*) FROM messages m WHERE %s",
-	    where);
+	sql = sqlite3_mprintf("SELECT count(*) FROM messages m%s WHERE %s",
+	    view_scans(v) ? " NOT INDEXED" : "", where);
 	free(where);
 	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
 	sqlite3_free(sql);

@@ -89,7 +89,9 @@ fetch(struct ui *ui, const struct cache_key *k, int dir, bool incl, int n,
 
 	memset(f, 0, sizeof *f);
 	f->ix = ix;
-	if (n <= 0)
+	/* A limit that leaves nothing (as counts() found): no scan for it. */
+	if (n <= 0 || (ix->limit != NULL && ix->view.limit == ix->limit &&
+	    ix->shown == 0))
 		return 0;
 	error_clear(&err);
 	if (cache_view_page(ix->ua->cache, &ix->view, k, dir, incl, n,
@@ -183,25 +185,29 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 	struct index	*ix = &ui->idx;
 	struct fetch	 before, after, more;
 	struct error	 err;
-	int		 n = page_rows(ui), nb, i, j;
+	int		 n = page_rows(ui), nb, i, j, want;
+	bool		 at_start;	/* nothing comes before the rows */
 
 	memset(&more, 0, sizeof more);
 	if (k == NULL && pos < 0) {
 		nb = fetch(ui, NULL, -1, false, n, &before);
 		memset(&after, 0, sizeof after);
+		at_start = nb >= 0 && nb < n;
 	} else {
 		if (pos >= n)
 			pos = n - 1;
 		nb = k == NULL ? 0 : fetch(ui, k, -1, false, pos, &before);
 		if (k == NULL)
 			memset(&before, 0, sizeof before);
+		at_start = k == NULL || (nb >= 0 && nb < pos);
 		if (nb < 0)
 			nb = 0;
 		fetch(ui, k, 1, true, n - nb, &after);
 		if (nb + after.n < n && (nb > 0 || k != NULL)) {
 			/* Near the end: show more of what comes before. */
-			fetch(ui, nb > 0 ? &before.rows[nb - 1].key : k, -1,
-			    false, n - nb - after.n, &more);
+			want = n - nb - after.n;
+			at_start = fetch(ui, nb > 0 ? &before.rows[nb - 1].key :
+			    k, -1, false, want, &more) < want;
 		}
 	}
 	rows_clear(ix);
@@ -235,7 +241,8 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 
 	error_clear(&err);
 	ix->first_number = 1;
-	if (ix->nrows > 0) {
+	/* The rows before the first on screen: counted only when there are. */
+	if (ix->nrows > 0 && !at_start) {
 		int64_t c = cache_view_count(ix->ua->cache, &ix->view,
 		    &ix->rows[0].key, &err);
 
@@ -269,13 +276,18 @@ counts(struct ui *ui)
 
 		if (cache_pattern_compile("~U", 0, &p, &err) == 0) {
 			uv.limit = p;
+			uv.sparse = false;	/* the index answers ~U */
 			ix->unread = cache_view_count(ix->ua->cache, &uv, NULL,
 			    &err);
 			cache_pattern_free(&p);
 		}
 	}
+	ix->view.sparse = false;
 	ix->shown = ix->limit != NULL ?
 	    cache_view_count(ix->ua->cache, &ix->view, NULL, &err) : ix->total;
+	/* A limit that leaves few: its pages scan and sort (cache_view). */
+	ix->view.sparse = ix->limit != NULL && ix->shown >= 0 &&
+	    ix->shown * 8 < ix->total;
 }
 
 struct index_row *
@@ -292,10 +304,26 @@ index_reload(struct ui *ui)
 	struct index		*ix = &ui->idx;
 	struct index_row	*r = index_current(ix);
 	struct cache_key	 k;
+	uint32_t		 uid;
+	int			 i;
 
 	if (ix->ua == NULL)
 		return;
+	uid = r != NULL ? r->uid : 0;
 	counts(ui);
+	if (ix->limit != NULL && ix->shown >= 0 && ix->shown <= page_rows(ui)) {
+		/*
+		 * All the limit leaves fits on the screen: one read from the
+		 * first, rather than around the cursor (each read of a sparse
+		 * limit scans the folder). The cursor stays on its message
+		 * when it is among them.
+		 */
+		load(ui, NULL, 0);
+		for (i = 0; i < ix->nrows; i++)
+			if (ix->rows[i].uid == uid)
+				ix->cursor = i;
+		return;
+	}
 	if (r == NULL) {
 		load(ui, NULL, -1);
 		return;

@@ -32,6 +32,9 @@ def spec(i):
         m["subject"] = "LUNCH plans"
     elif i % 5 == 0:
         m["subject"] = "Lunch on day %02d" % i
+    elif i == 9:
+        # LIKE's wildcards, literal in a pattern
+        m["subject"] = "Report 09: 100% of a_b"
     else:
         m["subject"] = "Report %02d" % i
     m["date"] = NOW - 2 * DAY if i == N else T0 + i * DAY
@@ -76,6 +79,10 @@ CASES = [
     ("~A", lambda m: True),
     ("~s lunch", lambda m: rx("lunch", m["subject"])),
     ("~s Lunch", lambda m: "Lunch" in m["subject"]),
+    ("~s 100%", lambda m: "100%" in m["subject"]),
+    ("~s a_b", lambda m: "a_b" in m["subject"]),
+    ("~s t_0", lambda m: "t_0" in m["subject"].lower()),
+    ("~s %", lambda m: "%" in m["subject"]),
     ("~s 'Report 0[1-4]'", lambda m: rx("Report 0[1-4]", m["subject"])),
     ("~f bob", lambda m: "bob" in m["from"].lower()),
     ("~e carol", lambda m: "carol" in m["from"].lower()),
