@@ -229,45 +229,67 @@ compose_can_send(struct ui *ui, struct ui_account *ua)
 	return true;
 }
 
-void
-compose_start(struct ui *ui, int kindnum)
-{
-	enum compose_kind	 kind = (enum compose_kind)kindnum;
-	struct ui_account	*ua = ui->idx.ua;
-	struct index_row	*row;
-	struct error		 err;
-	char			*orig = NULL;
-	const char		*opt;
-	size_t			 len = 0;
+/*
+ * An answer waiting for its original's body: asked of the session, the
+ * editor starts when it is in the cache (compose_body_done).
+ */
+static struct {
+	struct ui_account	*ua;
+	uint64_t		 id;
+	enum compose_kind	 kind;
 	int64_t			 fid;
 	uint32_t		 uid;
+	char			*folder;
+} compose_wait;
 
-	if (!compose_can_send(ui, ua))
-		return;
+static void
+compose_wait_clear(void)
+{
+	free(compose_wait.folder);
+	memset(&compose_wait, 0, sizeof compose_wait);
+}
+
+/* Compose kind from message uid of folder fid (named folder), if cached. */
+static void
+compose_start_from(struct ui *ui, struct ui_account *ua,
+    enum compose_kind kind, int64_t fid, const char *folder, uint32_t uid)
+{
+	struct error	 err;
+	char		*orig = NULL;
+	const char	*opt;
+	size_t		 len = 0;
+	int		 got;
+
 	memset(&compose, 0, sizeof compose);
 	if (kind != COMPOSE_NEW) {
-		fid = ui->screen == SCREEN_PAGER ? ui->pg.folder_id :
-		    ui->idx.folder_id;
-		if (ui->screen == SCREEN_PAGER)
-			uid = ui->pg.uid;
-		else if ((row = index_current(&ui->idx)) != NULL)
-			uid = row->uid;
-		else {
-			ui_error(ui, "No message to answer.");
-			return;
-		}
 		error_clear(&err);
-		if (cache_body_get(ua->cache, fid, uid, &orig, &len,
-		    &err) != 1) {
-			ui_error(ui, "the message is not downloaded yet: open "
-			    "it first, then answer");
+		if ((got = cache_body_get(ua->cache, fid, uid, &orig, &len,
+		    &err)) != 1) {
 			free(orig);
+			if (got == -1) {
+				ui_error(ui, "%s", err.msg);
+				return;
+			}
+			if (ua->sess == NULL) {
+				ui_error(ui, "Message %u is not cached, and petrel "
+				    "is offline.", uid);
+				return;
+			}
+			/* Not here yet: fetched behind, answered after. */
+			compose_wait_clear();
+			compose_wait.ua = ua;
+			compose_wait.kind = kind;
+			compose_wait.fid = fid;
+			compose_wait.uid = uid;
+			compose_wait.folder = xstrdup(folder);
+			compose_wait.id = session_fetch_body(ua->sess, folder, uid);
+			ui_message(ui, "Loading message %u...", uid);
 			return;
 		}
 		compose.orig_folder = fid;
 		compose.orig_uid = uid;
 		if (kind == COMPOSE_RESUME)
-			compose.orig_draft = is_drafts_folder(ua, ui->idx.folder);
+			compose.orig_draft = is_drafts_folder(ua, folder);
 	}
 	if (kind == COMPOSE_FORWARD && (opt = conf_get(ui->conf, NULL,
 	    "mime_forward")) != NULL && (strcmp(opt, "yes") == 0 ||
@@ -281,6 +303,55 @@ compose_start(struct ui *ui, int kindnum)
 		compose.fwdlen = len;
 	} else
 		free(orig);
+}
+
+void
+compose_start(struct ui *ui, int kindnum)
+{
+	enum compose_kind	 kind = (enum compose_kind)kindnum;
+	struct ui_account	*ua = ui->idx.ua;
+	struct index_row	*row;
+	int64_t			 fid = 0;
+	uint32_t		 uid = 0;
+
+	if (!compose_can_send(ui, ua))
+		return;
+	compose_wait_clear();
+	if (kind != COMPOSE_NEW) {
+		fid = ui->screen == SCREEN_PAGER ? ui->pg.folder_id :
+		    ui->idx.folder_id;
+		if (ui->screen == SCREEN_PAGER)
+			uid = ui->pg.uid;
+		else if ((row = index_current(&ui->idx)) != NULL)
+			uid = row->uid;
+		else {
+			ui_error(ui, "No message to answer.");
+			return;
+		}
+	}
+	compose_start_from(ui, ua, kind, fid, ui->idx.folder, uid);
+}
+
+void
+compose_body_done(struct ui *ui, struct ui_account *ua, uint64_t id, int rv,
+    const struct error *err)
+{
+	if (compose_wait.id == 0 || compose_wait.id != id ||
+	    compose_wait.ua != ua)
+		return;
+	if (rv == -1)
+		ui_error(ui, "Message %u: %s", compose_wait.uid, err->msg);
+	else if (!compose.active) {
+		char *folder = xstrdup(compose_wait.folder);
+
+		ui_message(ui, "%s", "");
+		compose_start_from(ui, ua, compose_wait.kind, compose_wait.fid,
+		    folder, compose_wait.uid);
+		free(folder);
+		if (compose_wait.id != id)
+			return;		/* waiting again (not cached after all) */
+	}
+	compose_wait_clear();
 }
 
 void

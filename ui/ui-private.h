@@ -300,6 +300,9 @@ int64_t	ui_now_ms(void);
 /* compose.c: writing mail (m r g L f), the editor and the compose screen */
 struct compose_draft;
 void	compose_start(struct ui *, int kind);	/* enum compose_kind */
+/* A body the compose of an answer waits for came (or failed). */
+void	compose_body_done(struct ui *, struct ui_account *, uint64_t id,
+	    int rv, const struct error *);
 bool	compose_active(const struct ui *);
 void	compose_key(struct ui *, int key);
 void	compose_draw(struct ui *, int rows);

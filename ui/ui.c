@@ -363,6 +363,7 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 		}
 		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
 			pager_body_done(ui, ev->id, ev->rv, &ev->err);
+		compose_body_done(ui, ua, ev->id, ev->rv, &ev->err);
 		if (ev->id == ua->sync_id) {
 			if (ev->rv == 0)
 				quota_check(ui, ua);

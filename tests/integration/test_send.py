@@ -442,6 +442,7 @@ def test_tui(d, pf):
         tui_corpus(d, pf, ui, tmp)
         tui_postpone(d, pf, ui)
         tui_outbox(d, pf, ui)
+        tui_uncached(d, pf, ui)
     test_forward_attached(d, pf, ed, tmp)
 
 
@@ -593,6 +594,35 @@ def tui_outbox(d, pf, ui):
     check.eq(outbox(d), [], "outbox: empty")
     ui.keys("q")
     pf.accept_all()
+
+
+def tui_uncached(d, pf, ui):
+    """r on a message whose body is not cached yet: it is fetched through
+    the session and the editor starts once it is here."""
+    d.append("alice", "INBOX", "From: Carol <carol@example.test>\n"
+             "To: alice@example.test\nSubject: Uncached question\n"
+             "Message-ID: <uq1@example.test>\n\nNot here yet?\n")
+    r = d.run_petrel(["sync"])      # headers only
+    check.eq(r.status, 0, "uncached: sync of the headers")
+    ncarol = len(messages(d, "carol"))
+    ui.keys("c")
+    ui.keys("C-u")
+    ui.type("INBOX")
+    ui.keys("Enter")
+    ui.wait("alice/INBOX")
+    limit_to(ui, "~s Uncached")
+    check(ui.wait("Lim:1") is not None, "uncached: limited to it")
+    ui.keys("r")
+    s = ui.wait("y:send")
+    check(s is not None and "Re: Uncached question" in s,
+          "uncached: r fetched the body and opened the editor (%r)" %
+          (s or ui.last)[-400:])
+    ui.keys("y")
+    pf.wait_delivered("carol", ncarol + 1)
+    got = [m for m in messages(d, "carol").values()
+           if b"> Not here yet?" in m]
+    check.eq(len(got), 1, "uncached: the answer quotes the fetched body")
+    limit_to(ui, "all")
 
 
 def tui_corpus(d, pf, ui, tmp):
