@@ -347,7 +347,46 @@ test_bad_and_transient(void)
 	buf_free(&s.got);
 }
 
+/* smtp:// on a server without STARTTLS: no password in plain text. */
+static void
+script_no_starttls(struct srv *s)
+{
+	const char	*l;
+
+	srv_send(s, "220 test ESMTP\r\n");
+	if ((l = srv_line(s)) == NULL || strncmp(l, "EHLO ", 5) != 0)
+		return;
+	srv_send(s, "250-test\r\n250 AUTH PLAIN LOGIN\r\n");
+	/* Whatever the client says next is kept in got. */
+	while (srv_line(s) != NULL)
+		srv_send(s, "235 2.7.0 ok\r\n");
+}
+
+static void
+test_no_plaintext_password(void)
+{
+	struct proto_params	 p;
+	struct smtp_client	*c;
+	struct error		 err;
+	struct srv		 s;
+
+	srv_start(&s, script_no_starttls);
+	params_init(&p, s.port);
+	p.tls = PROTO_TLS_STARTTLS;
+	error_clear(&err);
+	c = smtp_connect(&p, "client.test", "secret", &err);
+	T_ASSERT(c == NULL);
+	smtp_quit(&c);
+	srv_stop(&s);
+	T_EQ_INT(err.cls, ERR_TLS);
+	T_ASSERT(strstr(err.msg, "STARTTLS") != NULL);
+	T_ASSERT(strstr(s.got.data, "AUTH") == NULL);
+	T_ASSERT(strstr(s.got.data, "c2VjcmV0") == NULL);	/* "secret" */
+	T_ASSERT(strstr(err.msg, "secret") == NULL);
+}
+
 static const struct test tests[] = {
+	{ "no_plaintext_password", test_no_plaintext_password },
 	{ "reply_lines", test_reply_lines },
 	{ "send_ok", test_send_ok },
 	{ "rcpt_refused", test_rcpt_refused },
