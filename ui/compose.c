@@ -23,6 +23,7 @@
 #include "buf.h"
 #include "compose.h"
 #include "log.h"
+#include "mime.h"
 #include "ui-private.h"
 #include "xmalloc.h"
 
@@ -43,6 +44,8 @@ struct compose {
 						   from: gone once sent */
 	char			*parts[COMPOSE_PARTS_MAX];
 	size_t			 nparts;
+	/* A resumed message's attachments, saved here to go again. */
+	char			*resume_dir;
 	char			*fwd;		/* forwarded whole (mime_forward) */
 	size_t			 fwdlen;
 };
@@ -74,10 +77,61 @@ compose_end(void)
 		free(compose.path);
 	}
 	compose_draft_free(&compose.d);
-	for (i = 0; i < compose.nparts; i++)
+	for (i = 0; i < compose.nparts; i++) {
+		if (compose.resume_dir != NULL && strncmp(compose.parts[i],
+		    compose.resume_dir, strlen(compose.resume_dir)) == 0)
+			unlink(compose.parts[i]);
 		free(compose.parts[i]);
+	}
+	if (compose.resume_dir != NULL) {
+		rmdir(compose.resume_dir);
+		free(compose.resume_dir);
+	}
 	free(compose.fwd);
 	memset(&compose, 0, sizeof compose);
+}
+
+/*
+ * A resumed draft (or an outbox message edited) keeps its attachments: each
+ * is saved under a private directory of tmp and attached again, as the
+ * user had it; they go when the compose ends.
+ */
+static void
+resume_attachments(struct ui *ui, const char *orig, size_t len,
+    const char *tmp)
+{
+	struct mime_render_opts	 ro;
+	struct mime_view	*v = NULL;
+	struct error		 err;
+	char			*path;
+	size_t			 i;
+
+	memset(&ro, 0, sizeof ro);
+	ro.mailcap = "";
+	error_clear(&err);
+	if (mime_render(orig, len, &ro, &v, &err) == -1 || v->natt == 0) {
+		mime_view_free(&v);
+		return;
+	}
+	xasprintf(&compose.resume_dir, "%s/petrel-parts-XXXXXX", tmp);
+	if (mkdtemp(compose.resume_dir) == NULL) {
+		ui_error(ui, "cannot keep the attachments in %s: %s", tmp,
+		    strerror(errno));
+		free(compose.resume_dir);
+		compose.resume_dir = NULL;
+		mime_view_free(&v);
+		return;
+	}
+	for (i = 0; i < v->natt && compose.nparts < COMPOSE_PARTS_MAX; i++) {
+		if (mime_view_save(v, v->att[i].number, compose.resume_dir,
+		    &path, &err) == -1) {
+			ui_error(ui, "attachment %d: %s", v->att[i].number,
+			    err.msg);
+			continue;
+		}
+		compose.parts[compose.nparts++] = path;
+	}
+	mime_view_free(&v);
 }
 
 /* The whole file (at most 64 MB), or NULL with err set. */
@@ -213,6 +267,8 @@ compose_begin(struct ui *ui, struct ui_account *ua, enum compose_kind kind,
 	compose.ua = ua;
 	compose.kind = kind;
 	compose.active = true;
+	if (kind == COMPOSE_RESUME)
+		resume_attachments(ui, orig, len, tmp);
 	compose_edit(ui);
 }
 

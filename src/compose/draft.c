@@ -92,6 +92,40 @@ quote_text(struct buf *b, const char *text)
 	}
 }
 
+/*
+ * The text of a resumed message without the renderer's attachment lines
+ * (and what it showed of an attached message): the attachments go again as
+ * attachments (the UI saves them), not as text.
+ */
+static void
+resume_text(struct buf *out, const char *text)
+{
+	static const char	 att[] = "[-- Attachment #";
+	static const char	 end[] = "[-- End of forwarded message --]";
+	const char		*p = text, *nl, *close;
+	size_t			 n;
+	int			 depth = 0;
+
+	for (; *p != '\0'; p = nl) {
+		nl = strchr(p, '\n');
+		nl = nl != NULL ? nl + 1 : p + strlen(p);
+		n = (size_t)(nl - p);
+		if (strncmp(p, att, sizeof att - 1) == 0) {
+			/* "(message/rfc822, 2K) --]": its text follows. */
+			close = memmem(p, n, "(message/", 9);
+			if (close != NULL)
+				depth++;
+			continue;
+		}
+		if (depth > 0) {
+			if (strncmp(p, end, sizeof end - 1) == 0)
+				depth--;
+			continue;
+		}
+		buf_add(out, p, n);
+	}
+}
+
 int
 compose_draft_init(struct compose_draft *d, enum compose_kind kind,
     const char *from, const char *orig, size_t len,
@@ -174,7 +208,7 @@ compose_draft_init(struct compose_draft *d, enum compose_kind kind,
 		if ((d->in_reply_to = orig_header(orig, len, "In-Reply-To",
 		    true)) != NULL && o_refs != NULL)
 			d->references = xstrdup(o_refs);
-		buf_adds(&body, v->body != NULL ? v->body : "");
+		resume_text(&body, v->body != NULL ? v->body : "");
 		/* Its own signature is in its text already. */
 		signature = NULL;
 		break;

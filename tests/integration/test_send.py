@@ -485,8 +485,16 @@ def tui_postpone(d, pf, ui):
     """P files the draft in Drafts; R takes it up again and sends it,
     and the copy in Drafts is deleted."""
     limit_to(ui, "~A")
+    att = os.path.join(d.dir, "plan é.csv")
+    with open(att, "w", encoding="utf-8") as f:
+        f.write("week,task\n1,résumé attachments\n")
     ui.keys("m")
     check(ui.wait("P:postpone") is not None, "postpone: compose screen")
+    ui.keys("a")
+    ui.wait("Attach file:")
+    ui.type(att)
+    ui.keys("Enter")
+    check(ui.wait("plan é.csv") is not None, "postpone: a file attached")
     ui.keys("P")
     check(ui.wait("Postponed") is not None, "postpone: P says so")
     check(wait_server(lambda: len(messages(d, "alice", "Drafts")) == 1),
@@ -509,6 +517,8 @@ def tui_postpone(d, pf, ui):
     s = ui.wait("y:send")
     check(s is not None and "TUI 새 메일" in s and "bob@example.test" in s,
           "postpone: R resumes it (%r)" % (s or ui.last)[-400:])
+    check(s is not None and "plan é.csv" in s and "[-- Attachment" not in s,
+          "postpone: its attachment is attached again, not text")
     ui.keys("y")
     check(ui.wait("Sending in the background") is not None,
           "postpone: the resumed draft is sent")
@@ -516,6 +526,18 @@ def tui_postpone(d, pf, ui):
     got = [m for m in messages(d, "bob").values()
            if b"Thanks, noted." in m and b"written in the editor" in m]
     check.eq(len(got), 1, "postpone: bob got the resumed message once")
+    if got:
+        e = email.message_from_bytes(got[0], policy=email.policy.default)
+        parts = [p for p in e.walk() if p.get_filename()]
+        check(len(parts) == 1 and parts[0].get_filename() == "plan é.csv" and
+              "résumé attachments".encode() in parts[0].get_payload(decode=True),
+              "postpone: the attachment went with it, name and bytes (%r)" %
+              [p.get_filename() for p in parts])
+        check(b"[-- Attachment" not in got[0],
+              "postpone: no attachment line in the text")
+    left = [f for f in os.listdir(os.path.join(d.dir, "tmp"))
+            if f.startswith("petrel-parts-")]
+    check.eq(left, [], "postpone: the saved attachments are gone after")
     check(wait_server(lambda: all("\\Deleted" in m["flags"] for m in
                                   d.fetch_index("alice", "Drafts").values())),
           "postpone: the draft in Drafts is marked \\Deleted")
