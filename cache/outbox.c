@@ -181,6 +181,22 @@ cache_outbox_get(struct cache *c, int64_t id, struct cache_outbox *o,
 	return 0;
 }
 
+int
+cache_outbox_state(struct cache *c, int64_t id)
+{
+	sqlite3_stmt	*st;
+	int		 state = -1;
+
+	if (sqlite3_prepare_v2(c->db, "SELECT state FROM outbox WHERE id = ?1",
+	    -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		state = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return state;
+}
+
 int64_t
 cache_outbox_count(struct cache *c, int state)
 {

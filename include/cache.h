@@ -563,6 +563,8 @@ int	cache_outbox_sent(struct cache *, int64_t id, int64_t when,
 int	cache_outbox_defer(struct cache *, int64_t id, int64_t next_try,
 	    const char *why, struct error *err);
 /* Refused: held for the user (a sent row stays sent, noting why). */
+/* A row's state now (CACHE_OUTBOX_*), -1 when it is gone or unreadable. */
+int	cache_outbox_state(struct cache *, int64_t id);
 int	cache_outbox_hold(struct cache *, int64_t id, const char *why,
 	    struct error *err);
 /* Note why without changing its state (filing a sent one failed). */

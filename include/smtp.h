@@ -49,6 +49,14 @@ struct smtp_envelope {
 	const char	*from;		/* reverse path: an address, "" for <> */
 	const char *const *rcpts;	/* forward paths: addresses */
 	size_t		 nrcpts;
+	/*
+	 * Asked once the recipients are accepted, just before DATA (may be
+	 * NULL): false withdraws the message (RSET, withdrawn set), as when
+	 * the user took it back to edit meanwhile.
+	 */
+	bool		(*go_ahead)(void *arg);
+	void		*go_arg;
+	bool		 withdrawn;
 };
 
 /*
@@ -60,7 +68,7 @@ struct smtp_envelope {
  * whole message was sent but no reply came: it may or may not have been
  * taken (RFC 5321 4.1.1.4 leaves the client to send it again).
  */
-int		 smtp_send(struct smtp_client *, const struct smtp_envelope *,
+int		 smtp_send(struct smtp_client *, struct smtp_envelope *,
 		     const char *msg, size_t len, bool *after_dotp,
 		     struct error *err);
 

@@ -416,12 +416,30 @@ outbox_file(struct session *s, const struct cache_outbox *o,
 	return rv;
 }
 
+struct go_ahead {
+	struct session	*s;
+	int64_t		 id;
+};
+
+/*
+ * Just before DATA: is the row still queued? The user may have taken it
+ * back (M, e holds it) while the envelope went out; a read, no write.
+ */
+static bool
+outbox_go_ahead(void *arg)
+{
+	struct go_ahead	*g = arg;
+
+	return cache_outbox_state(g->s->cache, g->id) == CACHE_OUTBOX_QUEUED;
+}
+
 /* One queued message over c: 0 sent, -1 not (held or deferred, err set). */
 static int
 outbox_send_one(struct session *s, struct smtp_client *c,
     const struct cache_outbox *o, struct sync_stats *st, struct error *err)
 {
 	struct smtp_envelope	 env;
+	struct go_ahead		 ga;
 	struct buf		 sendcopy = BUF_INIT(0);
 	const char		*rcpts[256];
 	char			*list, *p, *nl;
@@ -439,13 +457,24 @@ outbox_send_one(struct session *s, struct smtp_client *c,
 		if (*p != '\0')
 			rcpts[n++] = p;
 	}
+	memset(&env, 0, sizeof env);
 	env.from = o->env_from;
 	env.rcpts = rcpts;
 	env.nrcpts = n;
+	ga.s = s;
+	ga.id = o->id;
+	env.go_ahead = outbox_go_ahead;
+	env.go_arg = &ga;
 	outbox_strip_bcc(o->message, o->len, &sendcopy);
 	rv = smtp_send(c, &env, sendcopy.data, sendcopy.len, &after_dot, err);
 	buf_free(&sendcopy);
 	free(list);
+	if (env.withdrawn) {
+		/* Its row is the user's now: nothing to note on it. */
+		log_info("%s: message %lld taken back before DATA",
+		    s->acct->name, (long long)o->id);
+		return -1;
+	}
 	if (rv == 0) {
 		struct error	e;
 

@@ -711,7 +711,7 @@ smtp_data(struct smtp_client *c, const char *msg, size_t len,
 }
 
 int
-smtp_send(struct smtp_client *c, const struct smtp_envelope *env,
+smtp_send(struct smtp_client *c, struct smtp_envelope *env,
     const char *msg, size_t len, bool *after_dotp, struct error *err)
 {
 	char		 what[320], params[96];
@@ -808,6 +808,12 @@ smtp_send(struct smtp_client *c, const struct smtp_envelope *env,
 		fatalx("%s: %zu of %zu recipients", __func__, accepted,
 		    env->nrcpts);
 
+	if (env->go_ahead != NULL && !env->go_ahead(env->go_arg)) {
+		env->withdrawn = true;
+		smtp_rset(c);
+		return error_set(err, ERR_USAGE, "the message was taken back "
+		    "before it was sent");
+	}
 	if (smtp_cmd(c, 0, err, "DATA\r\n") == -1 ||
 	    (r = smtp_read_reply(c, false, err)) == -1)
 		return -1;

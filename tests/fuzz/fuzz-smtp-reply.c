@@ -96,7 +96,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static const char	 msg[] = "Subject: f\r\n\r\n.body\r\n";
 	const char		*rcpts[] = { "bob@example.test",
 				    "carol@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rcpts, 2 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rcpts,
+	    .nrcpts = 2 };
 	struct proto_params	 pp;
 	struct smtp_client	*c;
 	struct error		 err;

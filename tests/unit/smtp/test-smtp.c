@@ -109,7 +109,8 @@ test_send_ok(void)
 {
 	static const char msg[] = "Subject: t\n\n.dot first\nplain\r\n..two\n";
 	const char		*rc[] = { "bob@example.test", "carol@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rc, 2 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 2 };
 	struct proto_params	 p;
 	struct smtp_client	*c;
 	struct error		 err;
@@ -175,7 +176,8 @@ test_rcpt_refused(void)
 {
 	static const char msg[] = "Subject: t\r\n\r\nhi\r\n";
 	const char		*rc[] = { "nobody@example.test", "bob@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rc, 2 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 2 };
 	struct proto_params	 p;
 	struct smtp_client	*c;
 	struct error		 err;
@@ -217,7 +219,8 @@ test_too_big(void)
 {
 	char			*msg = malloc(3000);
 	const char		*rc[] = { "bob@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rc, 1 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 1 };
 	struct proto_params	 p;
 	struct smtp_client	*c;
 	struct error		 err;
@@ -261,7 +264,8 @@ test_drop_after_dot(void)
 {
 	static const char msg[] = "Subject: t\r\n\r\nhi\r\n";
 	const char		*rc[] = { "bob@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rc, 1 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 1 };
 	struct proto_params	 p;
 	struct smtp_client	*c;
 	struct error		 err;
@@ -315,7 +319,8 @@ test_bad_and_transient(void)
 {
 	static const char msg[] = "Subject: t\r\n\r\nhi\r\n";
 	const char		*rc[] = { "bob@example.test" };
-	struct smtp_envelope	 env = { "alice@example.test", rc, 1 };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 1 };
 	struct proto_params	 p;
 	struct smtp_client	*c;
 	struct error		 err;
@@ -385,7 +390,71 @@ test_no_plaintext_password(void)
 	T_ASSERT(strstr(err.msg, "secret") == NULL);
 }
 
+/* The envelope accepted, then the message taken back: RSET, no DATA. */
+static void
+script_withdrawn(struct srv *s)
+{
+	const char	*l;
+
+	if (!srv_hello(s, EXTS))
+		return;
+	while ((l = srv_line(s)) != NULL) {
+		if (strncmp(l, "MAIL", 4) == 0 || strncmp(l, "RCPT", 4) == 0 ||
+		    strcmp(l, "RSET") == 0)
+			srv_send(s, "250 ok\r\n");
+		else if (strcmp(l, "DATA") == 0)
+			srv_send(s, "354 go\r\n");
+		else if (strcmp(l, "QUIT") == 0) {
+			srv_send(s, "221 bye\r\n");
+			break;
+		}
+	}
+}
+
+static bool
+say_no(void *arg)
+{
+	int	*asked = arg;
+
+	(*asked)++;
+	return false;
+}
+
+static void
+test_withdrawn(void)
+{
+	static const char	 msg[] = "Subject: t\n\nbody\n";
+	const char		*rc[] = { "bob@example.test" };
+	struct smtp_envelope	 env = { .from = "alice@example.test", .rcpts = rc,
+	    .nrcpts = 1 };
+	struct proto_params	 p;
+	struct smtp_client	*c;
+	struct error		 err;
+	struct srv		 s;
+	int			 asked = 0;
+
+	env.go_ahead = say_no;
+	env.go_arg = &asked;
+	srv_start(&s, script_withdrawn);
+	params_init(&p, s.port);
+	error_clear(&err);
+	c = smtp_connect(&p, "client.test", "secret", &err);
+	T_ASSERT(c != NULL);
+	if (c != NULL) {
+		T_EQ_INT(smtp_send(c, &env, msg, strlen(msg), NULL, &err), -1);
+		T_ASSERT(smtp_broken(c) == NULL);
+	}
+	smtp_quit(&c);
+	srv_stop(&s);
+	T_EQ_INT(asked, 1);
+	T_ASSERT(env.withdrawn);
+	T_ASSERT(strstr(s.got.data, "RCPT TO:<bob@example.test>") != NULL);
+	T_ASSERT(strstr(s.got.data, "RSET") != NULL);
+	T_ASSERT(strstr(s.got.data, "DATA") == NULL);
+}
+
 static const struct test tests[] = {
+	{ "withdrawn", test_withdrawn },
 	{ "no_plaintext_password", test_no_plaintext_password },
 	{ "reply_lines", test_reply_lines },
 	{ "send_ok", test_send_ok },
