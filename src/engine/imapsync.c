@@ -1145,6 +1145,21 @@ imap_sync_free(struct imap_sync *s)
 		fclose(s->tmp);
 }
 
+/* A sync's state for imap_sync and the driver's list and sync_folder. */
+static void
+imap_sync_init(struct imap_sync *s, struct imap_client *c,
+    const struct account *acct, struct cache *cache,
+    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
+{
+	memset(s, 0, sizeof *s);
+	s->acct = acct;
+	s->cache = cache;
+	s->opts = opts;
+	s->stats = stats;
+	s->err = err;
+	s->c = c;
+}
+
 int
 imap_sync(struct imap_client *c, const struct account *acct,
     struct cache *cache, const struct sync_opts *opts, engine_replay_fn replay,
@@ -1157,13 +1172,7 @@ imap_sync(struct imap_client *c, const struct account *acct,
 	int			 i, rv = -1;
 	size_t			 j;
 
-	memset(&s, 0, sizeof s);
-	s.acct = acct;
-	s.cache = cache;
-	s.opts = opts;
-	s.stats = stats;
-	s.err = err;
-	s.c = c;
+	imap_sync_init(&s, c, acct, cache, opts, stats, err);
 	imap_counters(c, &in0, &out0);
 	changes = change_count(stats);
 	/* What the user did locally goes first, so the sync sees it done. */
@@ -1218,20 +1227,6 @@ out:
 	return rv;
 }
 
-/* The pieces of imap_sync for the driver's list and sync_folder. */
-static void
-imap_sync_init(struct imap_sync *s, struct imap_client *c,
-    const struct account *acct, struct cache *cache,
-    const struct sync_opts *opts, struct sync_stats *stats, struct error *err)
-{
-	memset(s, 0, sizeof *s);
-	s->acct = acct;
-	s->cache = cache;
-	s->opts = opts;
-	s->stats = stats;
-	s->err = err;
-	s->c = c;
-}
 
 int
 imap_list_folders(struct imap_client *c, const struct account *acct,

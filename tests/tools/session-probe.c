@@ -95,6 +95,22 @@ print_event(const struct session_event *ev)
 	fflush(stdout);
 }
 
+/* A password request answered with account_password(), as engine_call. */
+static void
+answer_password(struct session *s, const struct account *a)
+{
+	struct error	 err;
+	char		*pw = NULL;
+
+	password_requests++;
+	error_clear(&err);
+	if (account_password(a, &pw, &err) == -1)
+		session_password_error(s, &err);
+	else
+		session_password(s, pw);
+	freezero_str(pw);
+}
+
 /* Wait for the DONE of id, answering password requests like engine_call. */
 static int
 wait_done(struct session *s, const struct account *a, uint64_t id,
@@ -102,8 +118,6 @@ wait_done(struct session *s, const struct account *a, uint64_t id,
 {
 	struct session_event	*ev;
 	struct pollfd		 pfd;
-	struct error		 err;
-	char			*pw;
 	int			 rv = -1;
 
 	for (;;) {
@@ -115,16 +129,8 @@ wait_done(struct session *s, const struct account *a, uint64_t id,
 		}
 		while ((ev = session_event(s)) != NULL) {
 			print_event(ev);
-			if (ev->type == SESSION_EV_PASSWORD) {
-				password_requests++;
-				pw = NULL;
-				error_clear(&err);
-				if (account_password(a, &pw, &err) == -1)
-					session_password_error(s, &err);
-				else
-					session_password(s, pw);
-				freezero_str(pw);
-			} else if (ev->type == SESSION_EV_PROGRESS &&
+			if (ev->type == SESSION_EV_PASSWORD)
+				answer_password(s, a); else if (ev->type == SESSION_EV_PROGRESS &&
 			    stop_at_progress) {
 				uint64_t t0 = now_ms();
 				struct session *sp = s;
@@ -156,8 +162,6 @@ body_during_sync(struct session *s, const struct account *a,
 {
 	struct session_event	*ev;
 	struct pollfd		 pfd;
-	struct error		 err;
-	char			*pw;
 	uint64_t		 sync_id, body_id = 0, t0 = 0, body_ms = 0;
 	int			 body_rv = -1, sync_rv = -1, left = 2;
 	bool			 body_first = false;
@@ -172,16 +176,8 @@ body_during_sync(struct session *s, const struct account *a,
 		}
 		while ((ev = session_event(s)) != NULL) {
 			print_event(ev);
-			if (ev->type == SESSION_EV_PASSWORD) {
-				password_requests++;
-				pw = NULL;
-				error_clear(&err);
-				if (account_password(a, &pw, &err) == -1)
-					session_password_error(s, &err);
-				else
-					session_password(s, pw);
-				freezero_str(pw);
-			} else if (ev->type == SESSION_EV_FOLDER &&
+			if (ev->type == SESSION_EV_PASSWORD)
+				answer_password(s, a); else if (ev->type == SESSION_EV_FOLDER &&
 			    body_id == 0 && strcmp(ev->folder, folder) == 0) {
 				t0 = now_ms();
 				body_id = session_fetch_body(s, folder, uid);
