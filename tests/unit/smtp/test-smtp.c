@@ -388,6 +388,7 @@ test_no_plaintext_password(void)
 	T_ASSERT(strstr(s.got.data, "AUTH") == NULL);
 	T_ASSERT(strstr(s.got.data, "c2VjcmV0") == NULL);	/* "secret" */
 	T_ASSERT(strstr(err.msg, "secret") == NULL);
+	buf_free(&s.got);
 }
 
 /* The envelope accepted, then the message taken back: RSET, no DATA. */
@@ -451,6 +452,7 @@ test_withdrawn(void)
 	T_ASSERT(strstr(s.got.data, "RCPT TO:<bob@example.test>") != NULL);
 	T_ASSERT(strstr(s.got.data, "RSET") != NULL);
 	T_ASSERT(strstr(s.got.data, "DATA") == NULL);
+	buf_free(&s.got);
 }
 
 static const struct test tests[] = {
