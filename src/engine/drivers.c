@@ -715,6 +715,7 @@ select_watched(struct session *s, char **remotep, struct error *err)
 	const char		*names[1];
 	char			*name, *remote;
 	int			 found;
+	bool			 fallback = false;
 
 	*remotep = NULL;
 	name = xstrdup(s->watch_folder != NULL ? s->watch_folder : "INBOX");
@@ -748,9 +749,20 @@ select_watched(struct session *s, char **remotep, struct error *err)
 		/* A folder that failed: INBOX instead, this time. */
 		free(remote);
 		remote = xstrdup("INBOX");
+		fallback = true;
 	}
 	if (imap_select(s->imap, remote, NULL, &mb, err) == -1)
 		goto fail;
+	/*
+	 * Mail that came between STATUS and SELECT is in EXISTS already, so
+	 * IDLE would never report it: sync it now.
+	 */
+	if (!fallback && found == 1 && f.last_sync != 0 &&
+	    status_differs(&f, mb.uidvalidity, mb.uidnext, mb.exists,
+	    mb.highestmodseq)) {
+		if (sync_folders(s, &name, 1, err) == -1)
+			goto fail;
+	}
 selected:
 	if (!imap_seqmap_loaded(s->imap) &&
 	    imap_seqmap_load(s->imap, err) == -1)
