@@ -96,9 +96,31 @@ changes_clear(struct session_changes *ch)
  * folder got new messages or lost some the map could not name: then a
  * sync of the folder (*namep, UTF-8) finds out which.
  */
+static int	changes_flush_news(struct session_changes *, char **, bool *,
+		    bool, struct error *);
+
 static int
 changes_flush(struct session_changes *ch, char **namep, bool *needs_syncp,
     struct error *err)
+{
+	return changes_flush_news(ch, namep, needs_syncp, false, err);
+}
+
+/*
+ * After a command: write the flags and expunges, but keep the news (an
+ * EXISTS above the cache, an EXPUNGE the map could not name) for the
+ * changes_flush before IDLE: the server says EXISTS once, and mail that
+ * came during the command's last round trip would be missed.
+ */
+static int
+changes_write(struct session_changes *ch, struct error *err)
+{
+	return changes_flush_news(ch, NULL, NULL, true, err);
+}
+
+static int
+changes_flush_news(struct session_changes *ch, char **namep,
+    bool *needs_syncp, bool keep_news, struct error *err)
 {
 	struct session		*s = ch->s;
 	struct find_remote	 fr = { ch->remote, 0, NULL };
@@ -156,6 +178,16 @@ changes_flush(struct session_changes *ch, char **namep, bool *needs_syncp,
 		fr.name = NULL;
 	}
 	rv = 0;
+	if (keep_news) {
+		uint32_t	exists = ch->exists;
+		bool		unknown = ch->unknown_expunge;
+
+		changes_clear(ch);
+		ch->exists = exists;
+		ch->unknown_expunge = unknown;
+		free(fr.name);
+		return 0;
+	}
 	goto out;
 fail:
 	cache_rollback(s->cache);
@@ -400,8 +432,7 @@ imapdrv_after(struct session *s, int rv, struct error *err)
 	struct error	e;
 
 	error_clear(&e);
-	if (s->chg != NULL && changes_flush(s->chg, NULL, NULL, &e) == -1 &&
-	    rv == 0) {
+	if (s->chg != NULL && changes_write(s->chg, &e) == -1 && rv == 0) {
 		if (err != NULL)
 			*err = e;
 		return -1;
@@ -415,7 +446,7 @@ imapdrv_flush_changes(struct session *s, struct error *err)
 {
 	if (s->chg == NULL)
 		return 0;
-	return changes_flush(s->chg, NULL, NULL, err);
+	return changes_write(s->chg, err);
 }
 
 /* ---- IMAP -------------------------------------------------------------- */
