@@ -178,21 +178,19 @@ changes_flush_news(struct session_changes *ch, char **namep,
 		fr.name = NULL;
 	}
 	rv = 0;
-	if (keep_news) {
+	goto out;
+fail:
+	cache_rollback(s->cache);
+out:
+	if (rv == 0 && keep_news) {
 		uint32_t	exists = ch->exists;
 		bool		unknown = ch->unknown_expunge;
 
 		changes_clear(ch);
 		ch->exists = exists;
 		ch->unknown_expunge = unknown;
-		free(fr.name);
-		return 0;
-	}
-	goto out;
-fail:
-	cache_rollback(s->cache);
-out:
-	changes_clear(ch);
+	} else
+		changes_clear(ch);
 	free(fr.name);
 	return rv;
 }

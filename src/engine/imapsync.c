@@ -98,6 +98,7 @@ struct imap_sync {
 	}			 w;
 	struct index_fields	 fields;	/* the message being decoded */
 	uint64_t		 done, total;
+	size_t			 in0, out0;	/* the client's counters at start */
 	struct buf		 kw;
 
 	/*
@@ -1158,6 +1159,19 @@ imap_sync_init(struct imap_sync *s, struct imap_client *c,
 	s->stats = stats;
 	s->err = err;
 	s->c = c;
+	imap_counters(c, &s->in0, &s->out0);
+}
+
+/* The bytes the sync moved into its stats, and its state freed. */
+static void
+imap_sync_end(struct imap_sync *s)
+{
+	size_t	in, out;
+
+	imap_counters(s->c, &in, &out);
+	s->stats->bytes_in += in - s->in0;
+	s->stats->bytes_out += out - s->out0;
+	imap_sync_free(s);
 }
 
 int
@@ -1167,13 +1181,11 @@ imap_sync(struct imap_client *c, const struct account *acct,
 {
 	struct imap_sync	 s;
 	struct folder_state	*fs;
-	size_t			 in0, out0, in1, out1;
 	uint64_t		 changes;
 	int			 i, rv = -1;
 	size_t			 j;
 
 	imap_sync_init(&s, c, acct, cache, opts, stats, err);
-	imap_counters(c, &in0, &out0);
 	changes = change_count(stats);
 	/* What the user did locally goes first, so the sync sees it done. */
 	if (replay != NULL && replay(replay_arg, opts, &stats->replay,
@@ -1220,10 +1232,7 @@ imap_sync(struct imap_client *c, const struct account *acct,
 	}
 	rv = 0;
 out:
-	imap_counters(c, &in1, &out1);
-	stats->bytes_in += in1 - in0;
-	stats->bytes_out += out1 - out0;
-	imap_sync_free(&s);
+	imap_sync_end(&s);
 	return rv;
 }
 
@@ -1235,23 +1244,19 @@ imap_list_folders(struct imap_client *c, const struct account *acct,
 {
 	static const struct sync_opts	 none;
 	struct imap_sync		 s;
-	size_t				 i, in0, out0, in1, out1;
+	size_t				 i;
 	int				 rv;
 
 	*namesp = NULL;
 	*np = 0;
 	imap_sync_init(&s, c, acct, cache, &none, stats, err);
-	imap_counters(c, &in0, &out0);
 	if ((rv = sync_folder_list(&s)) == 0) {
 		*namesp = xcalloc(s.nfolders + 1, sizeof **namesp);
 		for (i = 0; i < s.nfolders; i++)
 			if (!s.folders[i].noselect)
 				(*namesp)[(*np)++] = xstrdup(s.folders[i].name);
 	}
-	imap_counters(c, &in1, &out1);
-	stats->bytes_in += in1 - in0;
-	stats->bytes_out += out1 - out0;
-	imap_sync_free(&s);
+	imap_sync_end(&s);
 	return rv;
 }
 
@@ -1267,7 +1272,6 @@ imap_sync_one(struct imap_client *c, const struct account *acct,
 	struct imap_sync	 s;
 	struct folder_state	*fs;
 	struct cache_folder	 cf;
-	size_t			 in0, out0, in1, out1;
 	uint64_t		 changes = change_count(stats);
 	int			 found, rv;
 
@@ -1283,14 +1287,10 @@ imap_sync_one(struct imap_client *c, const struct account *acct,
 	fs->name = xstrdup(cf.name);
 	fs->remote = xstrdup(cf.remote);
 	fs->id = cf.id;
-	imap_counters(c, &in0, &out0);
 	rv = sync_folder(&s, fs);
 	if (rv == 0 && change_count(stats) != changes && opts->changed != NULL)
 		opts->changed(opts->hook_arg, fs->name);
-	imap_counters(c, &in1, &out1);
-	stats->bytes_in += in1 - in0;
-	stats->bytes_out += out1 - out0;
-	imap_sync_free(&s);
+	imap_sync_end(&s);
 	return rv;
 }
 

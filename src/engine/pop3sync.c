@@ -684,12 +684,6 @@ p3_store_commit(void *arg, bool last, struct error *err)
 }
 
 static void
-p3_store_committed(void *arg, uint64_t stored)
-{
-	progress(arg, stored);
-}
-
-static void
 p3_store_release(void *arg, struct store_item *it)
 {
 	(void)arg;
@@ -700,7 +694,6 @@ p3_store_release(void *arg, struct store_item *it)
 static const struct store_ops pop3_store_ops = {
 	.put = p3_store_put,
 	.commit = p3_store_commit,
-	.committed = p3_store_committed,
 	.release = p3_store_release,
 };
 
@@ -717,6 +710,7 @@ store_queue(struct pop3_sync *s, struct p3msg *m)
 	it->weight = m->queued;
 	if (store_push(s->store, it, s->err) == -1)
 		return -1;
+	/* Progress from this thread only: what arrived whole. */
 	if (s->received % 100 == 0 || s->received == s->total)
 		progress(s, s->received);
 	return 0;

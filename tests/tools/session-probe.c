@@ -111,45 +111,63 @@ answer_password(struct session *s, const struct account *a)
 	freezero_str(pw);
 }
 
-/* Wait for the DONE of id, answering password requests like engine_call. */
+/*
+ * The next event, printed; password requests are answered here and not
+ * returned. NULL after two minutes without one.
+ */
+static struct session_event *
+next_event(struct session *s, const struct account *a)
+{
+	struct session_event	*ev;
+	struct pollfd		 pfd;
+
+	for (;;) {
+		while ((ev = session_event(s)) != NULL) {
+			print_event(ev);
+			if (ev->type != SESSION_EV_PASSWORD)
+				return ev;
+			answer_password(s, a);
+			session_event_free(ev);
+		}
+		pfd.fd = session_event_fd(s);
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 120000) <= 0) {
+			printf("{\"event\":\"timeout\"}\n");
+			return NULL;
+		}
+	}
+}
+
+/* Wait for the DONE of id (or stop the session at the first progress). */
 static int
 wait_done(struct session *s, const struct account *a, uint64_t id,
     bool stop_at_progress, uint64_t *stopped_ms)
 {
 	struct session_event	*ev;
-	struct pollfd		 pfd;
-	int			 rv = -1;
+	int			 rv;
 
-	for (;;) {
-		pfd.fd = session_event_fd(s);
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 120000) <= 0) {
-			printf("{\"event\":\"timeout\"}\n");
+	while ((ev = next_event(s, a)) != NULL) {
+		if (ev->type == SESSION_EV_PROGRESS && stop_at_progress) {
+			uint64_t	 t0 = now_ms();
+			struct session	*sp = s;
+
+			session_event_free(ev);
+			engine_stop(&sp);
+			*stopped_ms = now_ms() - t0;
+			return 0;
+		}
+		if (ev->type == SESSION_EV_DONE && ev->id == id) {
+			rv = ev->rv;
+			session_event_free(ev);
+			return rv;
+		}
+		if (ev->type == SESSION_EV_ENDED) {
+			session_event_free(ev);
 			return -1;
 		}
-		while ((ev = session_event(s)) != NULL) {
-			print_event(ev);
-			if (ev->type == SESSION_EV_PASSWORD)
-				answer_password(s, a); else if (ev->type == SESSION_EV_PROGRESS &&
-			    stop_at_progress) {
-				uint64_t t0 = now_ms();
-				struct session *sp = s;
-
-				session_event_free(ev);
-				engine_stop(&sp);
-				*stopped_ms = now_ms() - t0;
-				return 0;
-			} else if (ev->type == SESSION_EV_DONE && ev->id == id) {
-				rv = ev->rv;
-				session_event_free(ev);
-				return rv;
-			} else if (ev->type == SESSION_EV_ENDED) {
-				session_event_free(ev);
-				return -1;
-			}
-			session_event_free(ev);
-		}
+		session_event_free(ev);
 	}
+	return -1;
 }
 
 /*
@@ -161,44 +179,33 @@ body_during_sync(struct session *s, const struct account *a,
     char *folder, uint32_t uid)
 {
 	struct session_event	*ev;
-	struct pollfd		 pfd;
 	uint64_t		 sync_id, body_id = 0, t0 = 0, body_ms = 0;
 	int			 body_rv = -1, sync_rv = -1, left = 2;
 	bool			 body_first = false;
 
 	sync_id = session_sync(s, false, &folder, 1);
 	while (left > 0) {
-		pfd.fd = session_event_fd(s);
-		pfd.events = POLLIN;
-		if (poll(&pfd, 1, 120000) <= 0) {
-			printf("{\"event\":\"timeout\"}\n");
+		if ((ev = next_event(s, a)) == NULL)
+			return -1;
+		if (ev->type == SESSION_EV_FOLDER && body_id == 0 &&
+		    strcmp(ev->folder, folder) == 0) {
+			t0 = now_ms();
+			body_id = session_fetch_body(s, folder, uid);
+		} else if (ev->type == SESSION_EV_DONE && ev->id == body_id) {
+			body_rv = ev->rv;
+			body_ms = now_ms() - t0;
+			body_first = left == 2;
+			left--;
+		} else if (ev->type == SESSION_EV_DONE && ev->id == sync_id) {
+			sync_rv = ev->rv;
+			left--;
+			if (body_id == 0)
+				left--;
+		} else if (ev->type == SESSION_EV_ENDED) {
+			session_event_free(ev);
 			return -1;
 		}
-		while ((ev = session_event(s)) != NULL) {
-			print_event(ev);
-			if (ev->type == SESSION_EV_PASSWORD)
-				answer_password(s, a); else if (ev->type == SESSION_EV_FOLDER &&
-			    body_id == 0 && strcmp(ev->folder, folder) == 0) {
-				t0 = now_ms();
-				body_id = session_fetch_body(s, folder, uid);
-			} else if (ev->type == SESSION_EV_DONE &&
-			    ev->id == body_id) {
-				body_rv = ev->rv;
-				body_ms = now_ms() - t0;
-				body_first = left == 2;
-				left--;
-			} else if (ev->type == SESSION_EV_DONE &&
-			    ev->id == sync_id) {
-				sync_rv = ev->rv;
-				left--;
-				if (body_id == 0)
-					left--;
-			} else if (ev->type == SESSION_EV_ENDED) {
-				session_event_free(ev);
-				return -1;
-			}
-			session_event_free(ev);
-		}
+		session_event_free(ev);
 	}
 	printf("{\"body_rv\":%d,\"body_ms\":%llu,\"body_first\":%s}\n",
 	    body_rv, (unsigned long long)body_ms, body_first ? "true" :
