@@ -42,7 +42,9 @@ add(struct setup_candidate *out, int n, int max, enum account_proto proto,
 	memset(&out[n], 0, sizeof out[n]);
 	out[n].proto = proto;
 	out[n].tls = tls;
-	snprintf(out[n].host, sizeof out[n].host, "%s", host);
+	if ((size_t)snprintf(out[n].host, sizeof out[n].host, "%s", host) >=
+	    sizeof out[n].host)
+		return n;	/* longer than any DNS name: not a host */
 	out[n].port = port;
 	snprintf(out[n].user, sizeof out[n].user, "%s", user != NULL ? user :
 	    "");
