@@ -433,6 +433,35 @@ cache_rollback(struct cache *c)
 	c->in_tx = 0;
 }
 
+int
+cache_read_begin(struct cache *c, struct error *err)
+{
+	if (c->in_tx)
+		return error_set(err, ERR_LOCAL, "a transaction is open");
+	if (sqlite3_exec(c->db, "BEGIN DEFERRED", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		return cache_db_error(c, err, "starting a read");
+	return 0;
+}
+
+void
+cache_read_end(struct cache *c)
+{
+	/* Nothing was written: ending it cannot lose anything. */
+	if (!c->in_tx && sqlite3_get_autocommit(c->db) == 0)
+		sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* Steps of SQLite's virtual machine between two calls: about 50 us. */
+#define GIVE_WAY_STEPS	2000
+
+void
+cache_set_give_way(struct cache *c, int (*fn)(void *), void *arg)
+{
+	sqlite3_progress_handler(c->db, fn != NULL ? GIVE_WAY_STEPS : 0, fn,
+	    arg);
+}
+
 char *
 cache_meta_get(struct cache *c, const char *key)
 {

@@ -52,6 +52,20 @@ int	cache_commit(struct cache *, struct error *err);
 /* Undo the open transaction, if any. */
 void	cache_rollback(struct cache *);
 
+/*
+ * A read transaction: the reads until cache_read_end() see one snapshot, so
+ * a count and the rows read after it agree while a session commits. It
+ * takes no lock until its first read and never blocks a writer (WAL).
+ */
+int	cache_read_begin(struct cache *, struct error *err);
+void	cache_read_end(struct cache *);
+/*
+ * While set, a long read calls fn every few thousand steps; a non-zero
+ * answer ends that read with an error ("interrupted"), as when the UI has a
+ * key to handle first. fn NULL: never.
+ */
+void	cache_set_give_way(struct cache *, int (*fn)(void *), void *arg);
+
 /* Small account-level values (capabilities seen, ...). NULL when unset. */
 char	*cache_meta_get(struct cache *, const char *key);
 int	 cache_meta_set(struct cache *, const char *key, const char *value, struct error *err);

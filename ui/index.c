@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "msgflags.h"
@@ -179,20 +181,24 @@ mark_tags(struct index *ix)
  * it is gone) is row pos. k NULL: pos 0 is the first row of the view, pos
  * -1 the last.
  */
-static void
-load(struct ui *ui, const struct cache_key *k, int pos)
+static bool
+load(struct ui *ui, const struct cache_key *k, int pos, bool fresh)
 {
-	struct index	*ix = &ui->idx;
-	struct fetch	 before, after, more;
-	struct error	 err;
-	int		 n = page_rows(ui), nb, i, j, want;
-	bool		 at_start;	/* nothing comes before the rows */
+	struct index		*ix = &ui->idx;
+	struct fetch		 before, after, more;
+	const struct cache_key	*first = NULL;
+	struct error		 err;
+	int			 n = page_rows(ui), nb, i, j, want, nrows;
+	bool			 at_start;	/* nothing comes before the rows */
+	bool			 at_end;	/* nor after them */
+	int64_t			 number = 1;
 
 	memset(&more, 0, sizeof more);
 	if (k == NULL && pos < 0) {
 		nb = fetch(ui, NULL, -1, false, n, &before);
 		memset(&after, 0, sizeof after);
 		at_start = nb >= 0 && nb < n;
+		at_end = nb >= 0;
 	} else {
 		if (pos >= n)
 			pos = n - 1;
@@ -202,7 +208,9 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 		at_start = k == NULL || (nb >= 0 && nb < pos);
 		if (nb < 0)
 			nb = 0;
-		fetch(ui, k, 1, true, n - nb, &after);
+		/* One row more than the screen's: whether the rows end. */
+		at_end = fetch(ui, k, 1, true, n - nb + 1, &after) >= 0 &&
+		    after.n <= n - nb;
 		if (nb + after.n < n && (nb > 0 || k != NULL)) {
 			/* Near the end: show more of what comes before. */
 			want = n - nb - after.n;
@@ -210,6 +218,42 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 			    k, -1, false, want, &more) < want;
 		}
 	}
+	nrows = more.n + before.n + after.n;
+	if (nrows > n)
+		nrows = n;
+	if (more.n > 0)
+		first = &more.rows[more.n - 1].key;
+	else if (before.n > 0)
+		first = &before.rows[before.n - 1].key;
+	else if (after.n > 0)
+		first = &after.rows[0].key;
+
+	/*
+	 * The number of the first row on screen: 1 at the start; at the end,
+	 * when the counts were taken in this same snapshot (fresh), what the
+	 * view holds less the rows on screen; else the rows before it,
+	 * counted (a walk of the index: tens of milliseconds on 100,000).
+	 */
+	error_clear(&err);
+	if (first != NULL && !at_start) {
+		if (fresh && at_end && ix->shown >= nrows)
+			number = ix->shown - nrows + 1;
+		else {
+			int64_t c = cache_view_count(ix->ua->cache, &ix->view,
+			    first, &err);
+
+			if (c >= 0)
+				number = c + 1;
+		}
+	}
+	if (ix->gave_way) {
+		/* A key came first: the screen stays as it was. */
+		fetch_free(&more);
+		fetch_free(&before);
+		fetch_free(&after);
+		return false;
+	}
+
 	rows_clear(ix);
 	if (ix->rowsize < n) {
 		ix->rowsize = n;
@@ -238,56 +282,69 @@ load(struct ui *ui, const struct cache_key *k, int pos)
 	fetch_free(&more);
 	fetch_free(&before);
 	fetch_free(&after);
-
-	error_clear(&err);
-	ix->first_number = 1;
-	/* The rows before the first on screen: counted only when there are. */
-	if (ix->nrows > 0 && !at_start) {
-		int64_t c = cache_view_count(ix->ua->cache, &ix->view,
-		    &ix->rows[0].key, &err);
-
-		if (c >= 0)
-			ix->first_number = c + 1;
-	}
+	ix->first_number = number;
+	ix->at_end = at_end;
 	mark_tags(ix);
 	mark_threads(ix);
 	ui->dirty = true;
+	return true;
+}
+
+/*
+ * The folder's counts and whether its limit scans (cache_view.sparse).
+ * False, and nothing changed, when a key came first (ix->gave_way).
+ */
+static bool
+read_counts(struct ui *ui)
+{
+	struct index		*ix = &ui->idx;
+	struct cache_view	 uv = ix->view;
+	struct cache_pattern	*p = NULL;
+	struct error		 err;
+	int64_t			 total, unread = 0, shown;
+
+	error_clear(&err);
+	total = cache_msg_count(ix->ua->cache, ix->folder_id);
+	if (cache_pattern_compile("~U", 0, &p, &err) == 0) {
+		uv.limit = p;
+		uv.sparse = false;	/* the index answers ~U */
+		unread = cache_view_count(ix->ua->cache, &uv, NULL, &err);
+		cache_pattern_free(&p);
+	}
+	uv = ix->view;
+	uv.sparse = false;
+	shown = ix->limit != NULL ?
+	    cache_view_count(ix->ua->cache, &uv, NULL, &err) : total;
+	if (ix->gave_way)
+		return false;
+	ix->total = total;
+	ix->unread = unread;
+	ix->shown = shown;
+	/* A limit that leaves few: its pages scan and sort (cache_view). */
+	ix->view.sparse = ix->limit != NULL && ix->shown >= 0 &&
+	    ix->shown * 8 < ix->total;
+	return true;
+}
+
+/* New messages get their place in a thread before they are shown. */
+static void
+threads_update(struct ui *ui)
+{
+	struct index	*ix = &ui->idx;
+	struct error	 err;
+
+	error_clear(&err);
+	if (ix->view.sort == CACHE_SORT_THREADS &&
+	    cache_thread_update(ix->ua->cache, ix->folder_id, NULL, NULL,
+	    &err) == -1)
+		ui_error(ui, "%s", err.msg);
 }
 
 static void
 counts(struct ui *ui)
 {
-	struct index		*ix = &ui->idx;
-	struct error		 err;
-
-	error_clear(&err);
-	/* New messages get their place in a thread before they are shown. */
-	if (ix->view.sort == CACHE_SORT_THREADS &&
-	    cache_thread_update(ix->ua->cache, ix->folder_id, NULL, NULL,
-	    &err) == -1) {
-		ui_error(ui, "%s", err.msg);
-		error_clear(&err);
-	}
-	ix->total = cache_msg_count(ix->ua->cache, ix->folder_id);
-	ix->unread = 0;
-	{
-		struct cache_view	 uv = ix->view;
-		struct cache_pattern	*p = NULL;
-
-		if (cache_pattern_compile("~U", 0, &p, &err) == 0) {
-			uv.limit = p;
-			uv.sparse = false;	/* the index answers ~U */
-			ix->unread = cache_view_count(ix->ua->cache, &uv, NULL,
-			    &err);
-			cache_pattern_free(&p);
-		}
-	}
-	ix->view.sparse = false;
-	ix->shown = ix->limit != NULL ?
-	    cache_view_count(ix->ua->cache, &ix->view, NULL, &err) : ix->total;
-	/* A limit that leaves few: its pages scan and sort (cache_view). */
-	ix->view.sparse = ix->limit != NULL && ix->shown >= 0 &&
-	    ix->shown * 8 < ix->total;
+	threads_update(ui);
+	read_counts(ui);
 }
 
 struct index_row *
@@ -298,47 +355,82 @@ index_current(struct index *ix)
 	return &ix->rows[ix->cursor];
 }
 
-void
-index_reload(struct ui *ui)
+/* The progress handler of a refresh that gives way: a key is waiting. */
+static int
+key_waiting(void *arg)
+{
+	struct index	*ix = arg;
+	struct pollfd	 pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+		ix->gave_way = true;
+		return 1;
+	}
+	return 0;
+}
+
+bool
+index_refresh(struct ui *ui, bool give_way)
 {
 	struct index		*ix = &ui->idx;
 	struct index_row	*r = index_current(ix);
 	struct cache_key	 k;
+	struct error		 err;
 	uint32_t		 uid;
 	int			 i;
+	bool			 done, snapshot;
 
 	if (ix->ua == NULL)
-		return;
+		return true;
 	uid = r != NULL ? r->uid : 0;
-	counts(ui);
-	if (ix->limit != NULL && ix->shown >= 0 && ix->shown <= page_rows(ui)) {
+	threads_update(ui);
+	/* Counts and rows from one snapshot: they agree (load's fresh). */
+	error_clear(&err);
+	snapshot = cache_read_begin(ix->ua->cache, &err) == 0;
+	ix->gave_way = false;
+	if (give_way)
+		cache_set_give_way(ix->ua->cache, key_waiting, ix);
+	if (!(done = read_counts(ui)))
+		;
+	else if (ix->limit != NULL && ix->shown >= 0 &&
+	    ix->shown <= page_rows(ui)) {
 		/*
 		 * All the limit leaves fits on the screen: one read from the
 		 * first, rather than around the cursor (each read of a sparse
 		 * limit scans the folder). The cursor stays on its message
 		 * when it is among them.
 		 */
-		load(ui, NULL, 0);
-		for (i = 0; i < ix->nrows; i++)
-			if (ix->rows[i].uid == uid)
-				ix->cursor = i;
-		return;
+		if ((done = load(ui, NULL, 0, snapshot)))
+			for (i = 0; i < ix->nrows; i++)
+				if (ix->rows[i].uid == uid)
+					ix->cursor = i;
+	} else if (r == NULL)
+		done = load(ui, NULL, -1, snapshot);
+	else {
+		memset(&k, 0, sizeof k);
+		k.num = r->key.num;
+		k.uid = r->key.uid;
+		k.text = r->key.text != NULL ? xstrdup(r->key.text) : NULL;
+		done = load(ui, &k, ix->cursor, snapshot);
+		cache_key_clear(&k);
 	}
-	if (r == NULL) {
-		load(ui, NULL, -1);
-		return;
-	}
-	memset(&k, 0, sizeof k);
-	k.num = r->key.num;
-	k.uid = r->key.uid;
-	k.text = r->key.text != NULL ? xstrdup(r->key.text) : NULL;
-	load(ui, &k, ix->cursor);
-	cache_key_clear(&k);
+	if (give_way)
+		cache_set_give_way(ix->ua->cache, NULL, NULL);
+	if (snapshot)
+		cache_read_end(ix->ua->cache);
+	ix->gave_way = false;
+	return done;
+}
+
+void
+index_reload(struct ui *ui)
+{
+	index_refresh(ui, false);
 }
 
 /* The first unread message, or else the last one, as mutt opens a folder. */
 static void
-load_initial(struct ui *ui)
+load_initial(struct ui *ui, bool fresh)
 {
 	struct index		*ix = &ui->idx;
 	struct cache_pattern	*unread = NULL;
@@ -356,9 +448,9 @@ load_initial(struct ui *ui)
 		cache_pattern_free(&unread);
 	}
 	if (f.n == 1)
-		load(ui, &f.rows[0].key, page_rows(ui) / 2);
+		load(ui, &f.rows[0].key, page_rows(ui) / 2, fresh);
 	else
-		load(ui, NULL, -1);
+		load(ui, NULL, -1, fresh);
 	fetch_free(&f);
 }
 
@@ -369,6 +461,8 @@ index_open(struct ui *ui, struct ui_account *ua, const char *folder)
 	const char	*s;
 	int64_t		 id;
 	enum cache_sort	 sort = CACHE_SORT_DATE;
+	struct error	 err;
+	bool		 snapshot;
 
 	if (ui_folder_id(ui, ua, folder, &id) != 1)
 		return -1;
@@ -392,8 +486,13 @@ index_open(struct ui *ui, struct ui_account *ua, const char *folder)
 		ix->view.reverse = false;	/* not supported */
 	ix->view.sort = sort;
 	ix->view.limit = NULL;
-	counts(ui);
-	load_initial(ui);
+	threads_update(ui);
+	error_clear(&err);
+	snapshot = cache_read_begin(ua->cache, &err) == 0;
+	read_counts(ui);
+	load_initial(ui, snapshot);
+	if (snapshot)
+		cache_read_end(ua->cache);
 	ui_sync_open_folder(ui);
 	return 0;
 }
@@ -436,7 +535,7 @@ index_step(struct ui *ui, int dir)
 	/* Off the screen: the next row, and the page that starts with it. */
 	if (fetch(ui, &ix->rows[dir > 0 ? ix->nrows - 1 : 0].key, dir, false,
 	    1, &f) == 1) {
-		load(ui, &f.rows[0].key, dir > 0 ? 0 : page_rows(ui) - 1);
+		load(ui, &f.rows[0].key, dir > 0 ? 0 : page_rows(ui) - 1, false);
 		moved = true;
 	}
 	fetch_free(&f);
@@ -474,7 +573,7 @@ page(struct ui *ui, int dir, int amount)
 	if (dir > 0) {
 		if (fetch(ui, &ix->rows[ix->nrows - 1].key, 1, false, amount,
 		    &f) > 0)
-			load(ui, &f.rows[f.n - 1].key, page_rows(ui) - 1);
+			load(ui, &f.rows[f.n - 1].key, page_rows(ui) - 1, false);
 		else if (ix->cursor == ix->nrows - 1)
 			ui_message(ui, "You are on the last page.");
 		if (f.n == 0 || ix->nrows > 0)
@@ -482,7 +581,7 @@ page(struct ui *ui, int dir, int amount)
 			    (off < ix->nrows ? off : ix->nrows - 1);
 	} else {
 		if (fetch(ui, &ix->rows[0].key, -1, false, amount, &f) > 0)
-			load(ui, &f.rows[f.n - 1].key, 0);
+			load(ui, &f.rows[f.n - 1].key, 0, false);
 		else if (ix->cursor == 0)
 			ui_message(ui, "You are on the first page.");
 		ix->cursor = f.n == 0 ? 0 : (off < ix->nrows ? off : 0);
@@ -536,7 +635,7 @@ search_from(struct ui *ui, int dir)
 	ix->view.limit = saved;
 	if (f.n == 1) {
 		load(ui, &f.rows[0].key, ix->cursor >= 0 ? ix->cursor :
-		    page_rows(ui) / 2);
+		    page_rows(ui) / 2, false);
 		if (wrapped)
 			ui_message(ui, dir > 0 ? "Search wrapped to top." :
 			    "Search wrapped to bottom.");
@@ -771,7 +870,7 @@ thread_function(struct ui *ui, int fn)
 			/* The cursor goes to the first message of its thread. */
 			root_key(&k, r->thread_path);
 			counts(ui);
-			load(ui, &k, ix->cursor);
+			load(ui, &k, ix->cursor, false);
 			cache_key_clear(&k);
 		} else
 			index_reload(ui);
@@ -787,7 +886,7 @@ thread_function(struct ui *ui, int fn)
 		}
 		root_key(&k, r->thread_path);
 		counts(ui);
-		load(ui, &k, ix->cursor);
+		load(ui, &k, ix->cursor, false);
 		cache_key_clear(&k);
 		return;
 	case FN_NEXT_THREAD:
@@ -801,7 +900,7 @@ thread_function(struct ui *ui, int fn)
 		if (fetch(ui, &k, 1, false, 1, &f) == 1) {
 			cache_key_clear(&k);
 			k.text = xstrdup(f.rows[0].key.text);
-			load(ui, &k, ix->cursor);
+			load(ui, &k, ix->cursor, false);
 		} else
 			ui_error(ui, "No more threads.");
 		fetch_free(&f);
@@ -814,7 +913,7 @@ thread_function(struct ui *ui, int fn)
 		if (fetch(ui, &k, -1, false, 1, &f) == 1) {
 			cache_key_clear(&k);
 			root_key(&k, f.rows[0].key.text);
-			load(ui, &k, ix->cursor);
+			load(ui, &k, ix->cursor, false);
 		} else
 			ui_error(ui, "You are on the first thread.");
 		fetch_free(&f);
@@ -1059,10 +1158,10 @@ index_function(struct ui *ui, int fn)
 		page(ui, -1, n / 2 > 0 ? n / 2 : 1);
 		break;
 	case FN_FIRST_ENTRY:
-		load(ui, NULL, 0);
+		load(ui, NULL, 0, false);
 		break;
 	case FN_LAST_ENTRY:
-		load(ui, NULL, -1);
+		load(ui, NULL, -1, false);
 		break;
 	case FN_DISPLAY_MESSAGE:
 	case FN_SELECT_ENTRY:

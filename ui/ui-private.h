@@ -164,6 +164,7 @@ struct index {
 	int64_t			 first_number;	/* 1-based number of rows[0] */
 	int64_t			 total, unread, shown;
 	bool			 at_end;	/* rows reach the last message */
+	bool			 gave_way;	/* a refresh's reads ended for a key */
 	char			*search;	/* last / pattern */
 	struct cache_pattern	*search_pat;
 	int64_t			 ntagged;
@@ -335,6 +336,12 @@ int	index_open(struct ui *, struct ui_account *, const char *folder);
 void	index_close(struct index *);
 /* Re-read the rows on screen from the cache, keeping the cursor's message. */
 void	index_reload(struct ui *);
+/*
+ * index_reload() that, with give_way, ends its reads when a key is typed
+ * meanwhile: then nothing changed and it returns false, for the key to go
+ * first and the refresh to be tried again.
+ */
+bool	index_refresh(struct ui *, bool give_way);
 void	index_draw(struct ui *, int top, int left, int rows, int width);
 /* A function of the index menu (and generic ones); true when it was one. */
 bool	index_function(struct ui *, int fn);

@@ -11,6 +11,7 @@ expunge, and the next session DELEs it on the server.
 """
 
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -74,6 +75,28 @@ def test_online(d):
         check("Report 03" in (s or "") and "Lunch on day 05" in (s or ""),
               "rows show subjects")
         check("New:30" in ui.status(), "status: 30 new (%r)" % ui.status())
+
+        # The last screen's numbers: 3 to 30 on 28 rows (counted from
+        # the end, in the snapshot that counted the folder).
+        ui.keys("*")
+        ui.wait(lambda s: (ui.cursor_row() or "").lstrip().startswith("30 "),
+                5)
+        nums = [int(m.group(1)) for m in
+                (re.match(r"^\s*(\d+) ", l) for l in ui.lines()) if m]
+        check(nums[:1] == [3] and nums[-1:] == [30] and len(nums) == 28,
+              "* shows rows 3 to 30, numbered (%r)" % nums)
+        ui.keys("k")
+        check((ui.cursor_row() or "").lstrip().startswith("29 "),
+              "the row above the last is 29 (%r)" % ui.cursor_row())
+        # A re-read (the resize's) numbers the last screen from the count.
+        ui.resize(101, 30)
+        time.sleep(0.3)
+        nums = [int(m.group(1)) for m in
+                (re.match(r"^\s*(\d+) ", l) for l in ui.lines()) if m]
+        check(nums[:1] == [3] and nums[-1:] == [30] and
+              (ui.cursor_row() or "").lstrip().startswith("29 "),
+              "after a re-read still 3 to 30, the cursor on 29 (%r)" % nums)
+        ui.resize(100, 30)
 
         # Read the first message.
         ui.keys("=")

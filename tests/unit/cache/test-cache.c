@@ -571,6 +571,58 @@ test_reopen_readonly(void)
 	cache_close(&c);
 }
 
+static int
+give_way_after(void *arg)
+{
+	int	*calls = arg;
+
+	return ++*calls >= 3;
+}
+
+/*
+ * A read transaction sees one snapshot while another connection commits;
+ * a give-way callback that answers non-zero ends a long read with an
+ * error, and the connection reads normally again once it is unset.
+ */
+static void
+test_read_snapshot(void)
+{
+	struct cache		*c = open_fresh("snap.db", 0), *r;
+	struct cache_view	 v;
+	struct error		 err;
+	char			 path[512];
+	int64_t			 fid;
+	uint32_t		 uid;
+	int			 calls = 0;
+
+	fid = add_folder(c, "INBOX");
+	T_EQ_INT(cache_begin(c, &err), 0);
+	for (uid = 1; uid <= 5000; uid++)
+		put_msg(c, fid, uid, uid, 0, "x");
+	T_EQ_INT(cache_commit(c, &err), 0);
+	snprintf(path, sizeof path, "%s/snap.db", tmpdir);
+	T_EQ_INT(cache_open_path(path, CACHE_READONLY, &r, &err), 0);
+	memset(&v, 0, sizeof v);
+	v.folder_id = fid;
+	v.sort = CACHE_SORT_DATE;
+
+	T_EQ_INT(cache_read_begin(r, &err), 0);
+	T_EQ_INT(cache_view_count(r, &v, NULL, &err), 5000);
+	put_msg(c, fid, 5001, 5001, 0, "late");		/* commits at once */
+	T_EQ_INT(cache_msg_count(r, fid), 5000);	/* not in the snapshot */
+	cache_read_end(r);
+	T_EQ_INT(cache_msg_count(r, fid), 5001);
+
+	cache_set_give_way(r, give_way_after, &calls);
+	T_EQ_INT(cache_view_count(r, &v, NULL, &err), -1);
+	T_EQ_INT(calls, 3);
+	cache_set_give_way(r, NULL, NULL);
+	error_clear(&err);
+	T_EQ_INT(cache_view_count(r, &v, NULL, &err), 5001);
+	cache_close(&r);
+	cache_close(&c);
+}
+
 static const struct test tests[] = {
 	{ "open_mode", test_open_mode },
 	{ "folders", test_folders },
@@ -581,6 +633,7 @@ static const struct test tests[] = {
 	{ "disk_full", test_disk_full },
 	{ "reopen_readonly", test_reopen_readonly },
 	{ "pending", test_pending },
+	{ "read_snapshot", test_read_snapshot },
 	{ NULL, NULL },
 };
 
