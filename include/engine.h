@@ -147,7 +147,15 @@ struct session_event {
  * until a command needs it. NULL with err set when the thread cannot start.
  */
 struct session	*engine_start(const struct account *, const char *cache_path,
-		     struct error *err);
+		     int flags, struct error *err);
+/*
+ * flags: ENGINE_BACKGROUND runs the worker, and every thread it starts, at
+ * a lower CPU priority (nice ENGINE_BACKGROUND_NICE): on a busy machine
+ * (a cold sync keeps both cores of a small one busy with TLS, parsing and
+ * SQLite) the UI's thread gets a core first, so a key is drawn at once.
+ */
+#define ENGINE_BACKGROUND	0x1
+#define ENGINE_BACKGROUND_NICE	10
 /*
  * Stop the worker at once (any network wait ends; what was committed
  * stays), join it and free everything, the password wiped. *sp gets NULL.

@@ -146,8 +146,9 @@ start_session(struct ui *ui, struct ui_account *ua)
 	struct error	err;
 
 	error_clear(&err);
+	/* Below the UI's priority: a key is drawn first on a busy machine. */
 	if ((ua->sess = engine_start(ua->acct, cache_path(ua->cache),
-	    &err)) == NULL) {
+	    ENGINE_BACKGROUND, &err)) == NULL) {
 		free(ua->last_error);
 		ua->last_error = xstrdup(err.msg);
 		ui_error(ui, "%s: %s", ua->acct->name, err.msg);

@@ -130,7 +130,7 @@ cmd_send(struct cli_ctx *ctx, int argc, char **argv)
 		return EXIT_OK;
 	}
 	memset(&st, 0, sizeof st);
-	if ((s = engine_start(acct, NULL, &err)) != NULL) {
+	if ((s = engine_start(acct, NULL, 0, &err)) != NULL) {
 		rv = engine_call(s, session_send(s, id), NULL, NULL, &st, &err);
 		engine_stop(&s);
 	} else

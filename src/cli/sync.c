@@ -279,7 +279,7 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 	if (cache_open(acct->name, CACHE_READONLY, &w.cache, &err) == -1 &&
 	    cache_open(acct->name, 0, &w.cache, &err) == -1)
 		return cli_fail(&err);
-	if ((s = engine_start(acct, NULL, &err)) == NULL) {
+	if ((s = engine_start(acct, NULL, 0, &err)) == NULL) {
 		cache_close(&w.cache);
 		return cli_fail(&err);
 	}

@@ -411,6 +411,7 @@ struct session {
 	uint64_t		 online_since;	/* now_ms() of the last login */
 	char			*watch_folder;	/* UTF-8: where to IDLE (INBOX) */
 	bool			 notify;	/* ask for NOTIFY (until refused) */
+	bool			 background;	/* ENGINE_BACKGROUND: niced */
 	int			 poll_interval_ms; /* NOOP without IDLE; 0: none */
 	char			**only;		/* watch_opts.folders, or NULL */
 	bool			 netwatched;	/* registered with netwatch */

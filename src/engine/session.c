@@ -11,6 +11,8 @@
  * cache is left as the last commit made it, as after a crash.
  */
 #include <sys/eventfd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include <errno.h>
 #include <poll.h>
@@ -839,6 +841,14 @@ session_main(void *arg)
 	int			 timeout;
 
 	error_clear(&err);
+	/*
+	 * Linux keeps a nice value per thread, and the threads this one
+	 * starts (the store's, the resolver's) inherit it.
+	 */
+	if (s->background && setpriority(PRIO_PROCESS,
+	    (id_t)syscall(SYS_gettid), ENGINE_BACKGROUND_NICE) == -1)
+		log_debug("session: cannot lower the priority: %s",
+		    strerror(errno));
 	if (cache_open_path(s->cache_path, s->acct->proto == PROTO_POP3 ?
 	    CACHE_DURABLE : 0, &s->cache, &err) == -1) {
 		/* Nothing can work without the cache: end with the reason. */
@@ -905,7 +915,7 @@ session_main(void *arg)
 /* ---- The owner's side ---------------------------------------------------- */
 
 struct session *
-engine_start(const struct account *acct, const char *cache_path,
+engine_start(const struct account *acct, const char *cache_path, int flags,
     struct error *err)
 {
 	struct session	*s;
@@ -936,6 +946,7 @@ engine_start(const struct account *acct, const char *cache_path,
 	s->state = SESSION_OFFLINE;
 	s->notify = true;
 	s->poll_interval_ms = 60 * 1000;
+	s->background = (flags & ENGINE_BACKGROUND) != 0;
 	if ((e = pthread_create(&s->thread, NULL, session_main, s)) != 0) {
 		error_set(err, ERR_LOCAL, "cannot start the session of %s: %s",
 		    acct->name, strerror(e));
@@ -1197,7 +1208,7 @@ engine_sync(const struct account *acct, struct cache *cache,
 	struct oneshot	 o = { opts, opts->notice, opts->notice_arg };
 	int		 rv;
 
-	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+	if ((s = engine_start(acct, cache_path(cache), 0, err)) == NULL)
 		return -1;
 	rv = engine_call(s, session_sync(s, opts->bodies, opts->folders,
 	    opts->nfolders), oneshot_event, &o, stats, err);
@@ -1216,7 +1227,7 @@ engine_replay(const struct account *acct, struct cache *cache,
 
 	if (cache_pending_count(cache) == 0)
 		return 0;
-	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+	if ((s = engine_start(acct, cache_path(cache), 0, err)) == NULL)
 		return -1;
 	memset(&st, 0, sizeof st);
 	rv = engine_call(s, session_replay(s), oneshot_event, &o, &st, err);
@@ -1238,7 +1249,7 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 	struct session	*s;
 	int		 rv;
 
-	if ((s = engine_start(acct, cache_path(cache), err)) == NULL)
+	if ((s = engine_start(acct, cache_path(cache), 0, err)) == NULL)
 		return -1;
 	rv = engine_call(s, session_fetch_body(s, folder, uid), NULL, NULL,
 	    NULL, err);

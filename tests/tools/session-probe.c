@@ -243,7 +243,7 @@ main(int argc, char **argv)
 	error_clear(&err);
 	if (conf_load(argv[1], &conf, &err) == -1 ||
 	    (a = conf_account(conf, argv[2], &err)) == NULL ||
-	    (s = engine_start(a, NULL, &err)) == NULL) {
+	    (s = engine_start(a, NULL, 0, &err)) == NULL) {
 		fprintf(stderr, "session-probe: %s\n", err.msg);
 		return 1;
 	}
