@@ -13,20 +13,23 @@ against the same private Dovecot with one INBOX of --size messages
   limit / search        `l ~s PATTERN` and `/PATTERN` over the cached
                         folder: Enter to the answer on screen
 
-The screen is read with capture-pane every few milliseconds, so every
-figure includes up to one poll of tmux (about 2-5 ms). Figures are printed,
+The screen is read with capture-pane about every millisecond, through one
+control-mode client, so every figure includes up to one poll of tmux
+(1-2 ms). Figures are printed,
 never asserted; the issue's targets are shown beside them.
 """
 
 import argparse
 import importlib.util
 import os
+import queue
 import re
 import shutil
 import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -56,7 +59,11 @@ def pct(v, p):
 
 
 class Pane:
-    """One program in its own tmux server, read back with capture-pane."""
+    """One program in its own tmux server, driven and read back through a
+    control-mode client (tmux -C): send-keys and capture-pane are commands
+    on one open connection, about 0.3 ms each, where a tmux process per
+    command costs 5-20 ms on a busy 2-core machine and would be most of
+    what a keypress figure shows."""
 
     def __init__(self, cmd, env):
         self.sock = "petrel-tui-bench-%d-%d" % (os.getpid(), time.time_ns())
@@ -65,12 +72,48 @@ class Pane:
         subprocess.run(self.tmux + ["new-session", "-d", "-x", str(COLS),
                                     "-y", str(ROWS), "exec " + cmd],
                        check=True, env=env)
+        self.ctl = subprocess.Popen(self.tmux + ["-C", "attach-session"],
+                                    stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE,
+                                    stderr=subprocess.DEVNULL)
+        self.lines = queue.Queue()
+        self.gone = False
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.ctl.stdout:
+            self.lines.put(line)
+        self.lines.put(None)
+
+    def cmd(self, c):
+        """One tmux command's output lines; [] once the session is gone."""
+        if self.gone:
+            return []
+        try:
+            self.ctl.stdin.write(c.encode() + b"\n")
+            self.ctl.stdin.flush()
+        except OSError:
+            self.gone = True
+            return []
+        out, inside = [], False
+        while True:
+            line = self.lines.get()
+            if line is None:
+                self.gone = True
+                return out
+            # Blocks of this client's own commands carry flags 1.
+            if line.startswith(b"%begin") and line.split()[3:4] == [b"1"]:
+                inside, out = True, []
+            elif inside and (line.startswith(b"%end") or
+                             line.startswith(b"%error")):
+                return out
+            elif inside:
+                out.append(line)
 
     def screen(self, escapes=False):
-        return subprocess.run(
-            self.tmux + ["capture-pane", "-p"] + (["-e"] if escapes else []),
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
-        ).stdout.decode(errors="replace")
+        return b"".join(self.cmd("capture-pane -p" + (" -e" if escapes
+                                                      else ""))
+                        ).decode(errors="replace")
 
     def wait(self, pred, timeout=600, escapes=False):
         end = time.monotonic() + timeout
@@ -78,12 +121,19 @@ class Pane:
             s = self.screen(escapes)
             if pred(s):
                 return time.monotonic(), s
-            time.sleep(0.002)
+            if self.gone:
+                break
+            time.sleep(0.001)
         return None, None
 
     def keys(self, *k, literal=False):
-        subprocess.run(self.tmux + ["send-keys"] + (["-l"] if literal else [])
-                       + list(k), check=True)
+        for key in k:
+            if literal:
+                # As bytes: no quoting of ~, ; or spaces for tmux's parser.
+                self.cmd("send-keys -H " + " ".join(
+                    "%02x" % b for b in key.encode()))
+            else:
+                self.cmd("send-keys " + key)
 
     def peak_rss(self):
         pid = subprocess.run(self.tmux + ["list-panes", "-F", "#{pane_pid}"],
@@ -99,6 +149,7 @@ class Pane:
 
     def close(self):
         subprocess.run(self.tmux + ["kill-server"], stderr=subprocess.DEVNULL)
+        self.ctl.wait()
 
 
 def index_rows(s):
@@ -151,9 +202,13 @@ class Bench:
     def setup(self):
         self.d.start()
         t = time.monotonic()
-        self.d.seed(self.user, "INBOX", self.n, seed=self.n, manifest=False,
-                    index=False)
-        self.d.index(self.user, "INBOX")
+        # A kept --dir that holds the folder already is not seeded again.
+        seeded = os.path.join(self.work, "seeded-%d" % self.n)
+        if not os.path.exists(seeded):
+            self.d.seed(self.user, "INBOX", self.n, seed=self.n,
+                        manifest=False, index=False)
+            self.d.index(self.user, "INBOX")
+            open(seeded, "w").close()
         log("seeded %d messages in %.1f s" % (self.n, time.monotonic() - t))
         self.d.write_petrel_config(self.cfg, account=self.user)
         # The warm cache, once (also warms Dovecot's cache file).
@@ -317,6 +372,10 @@ class Bench:
     # ---- the run ------------------------------------------------------
 
     def run(self):
+        if self.args.only == "cold":
+            self.ops = {}
+            self.cold = self.petrel_cold_runs()
+            return
         for r in range(1, self.args.rounds + 1):
             order = list(self.clients)
             if r % 2 == 0:
@@ -330,7 +389,24 @@ class Bench:
                              self.neomutt_first_screen())
             log("round %d of %d done" % (r, self.args.rounds))
         self.ops = self.petrel_ops()
-        self.cold = self.petrel_cold()
+        self.cold = self.petrel_cold_runs()
+
+    def petrel_cold_runs(self):
+        """Cold syncs until --keys keys were timed (a sync of 100,000 takes
+        less than two seconds: a p99 needs more keys than one holds)."""
+        runs = []
+        lat = []
+        for _ in range(self.args.cold_runs):
+            c = self.petrel_cold()
+            runs.append(c)
+            lat += c["lat"]
+            if len(lat) >= self.args.keys:
+                break
+        c = dict(runs[0])
+        c["lat"] = lat
+        c["runs"] = len(runs)
+        c["during_sync"] = all(r.get("during_sync") for r in runs)
+        return c
 
     def report(self):
         log("")
@@ -367,9 +443,10 @@ class Bench:
                 "%.1f s" % c["synced"] if c["synced"] else "-",
                 "%.1f MB" % c["rss"] if c.get("rss") else "-"))
         if c["lat"]:
-            log("keypress during the cold sync (%d keys%s): median %.1f ms, "
-                "p99 %.1f ms, max %.1f ms  [target p99 <= 50 ms]" % (
-                    len(c["lat"]), "" if c.get("during_sync") else
+            log("keypress during the cold sync (%d keys in %d syncs%s): "
+                "median %.1f ms, p99 %.1f ms, max %.1f ms  "
+                "[target p99 <= 50 ms]" % (
+                    len(c["lat"]), c["runs"], "" if c.get("during_sync") else
                     ", the sync ended before the last",
                     1000 * statistics.median(c["lat"]),
                     1000 * pct(c["lat"], 99), 1000 * max(c["lat"])))
@@ -382,6 +459,10 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--keys", type=int, default=100,
                     help="keypresses timed during the cold sync")
+    ap.add_argument("--cold-runs", type=int, default=8,
+                    help="cold syncs at most, to time --keys keys")
+    ap.add_argument("--only", choices=("cold",),
+                    help="only the cold-cache figures")
     ap.add_argument("--petrel")
     ap.add_argument("--build-dir")
     ap.add_argument("--no-neomutt", action="store_true")
