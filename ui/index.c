@@ -7,9 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "buf.h"
 #include "msgflags.h"
@@ -360,9 +358,8 @@ static int
 key_waiting(void *arg)
 {
 	struct index	*ix = arg;
-	struct pollfd	 pfd = { STDIN_FILENO, POLLIN, 0 };
 
-	if (poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN)) {
+	if (ui_key_waiting()) {
 		ix->gave_way = true;
 		return 1;
 	}

@@ -297,6 +297,8 @@ void	ui_sync_open_folder(struct ui *);
 /* After the cache changed: is the message shown still there? */
 void	pager_check_gone(struct ui *);
 int64_t	ui_now_ms(void);
+/* A key is typed and not read yet (stdin is readable). */
+bool	ui_key_waiting(void);
 
 /* compose.c: writing mail (m r g L f), the editor and the compose screen */
 struct compose_draft;

@@ -415,6 +415,14 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 	ui->dirty = true;
 }
 
+bool
+ui_key_waiting(void)
+{
+	struct pollfd	pfd = { STDIN_FILENO, POLLIN, 0 };
+
+	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+}
+
 static int
 reload_ms(struct ui *ui)
 {
@@ -430,11 +438,9 @@ reload_ms(struct ui *ui)
 static bool
 input_first(int64_t now)
 {
-	struct pollfd	pfd = { STDIN_FILENO, POLLIN, 0 };
-
 	if (now - last_reload >= RELOAD_DEFER_MAX_MS)
 		return false;
-	return poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN);
+	return ui_key_waiting();
 }
 
 /*
