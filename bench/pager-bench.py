@@ -7,7 +7,12 @@ tmux against a private Dovecot, petrel against neomutt in one run:
                            (its Subject and the first heading of the HTML),
                            the body already in petrel's cache
   petrel (uncached body)   the same with a cache of headers only: the body
-                           is fetched through the session first
+                           is fetched through the session, its head first
+                           (BODY.PEEK[]<0.196608>), which the first screen
+                           is made of
+  petrel whole rendered    Enter to the whole body's rendering on screen
+                           (the pager's status line no longer says "the
+                           rest"), cached and uncached
   petrel w3m replaces      Enter to w3m's rendering on screen, or "-" when
                            w3m did not finish within mailcap_timeout (then
                            the built-in rendering stays)
@@ -157,12 +162,14 @@ class Bench:
             t, s = p.wait(lambda s: SUBJECT in s and "online" in s, 60)
             if t is None:
                 log("petrel: no index; last screen:\n%s" % p.screen())
-                return None, None
+                return None, None, None
             t0 = time.monotonic()
             p.keys("Enter")
             t, s = p.wait(lambda s: "Subject: " + SUBJECT in s and
                           FIRST_HEADING in s, 60)
             first = t - t0 if t else None
+            t, s = p.wait(lambda s: "the rest" not in s, 60)
+            whole = t - t0 if t else None
             w3m = None
             if wait_w3m and first is not None:
                 # w3m's bullets (the built-in converter uses "*"), or a timeout.
@@ -170,7 +177,7 @@ class Bench:
                               self.args.timeout + 10)
                 if t is not None and "\u2022 item" in s:
                     w3m = t - t0
-            return first, w3m
+            return first, whole, w3m
         finally:
             p.close()
 
@@ -200,15 +207,17 @@ class Bench:
                 order.reverse()
             for c in order:
                 if c == "petrel":
-                    first, w3m = self.run_petrel(self.bodies, True)
+                    first, whole, w3m = self.run_petrel(self.bodies, True)
                     self.add("petrel first screen (cached body)", first)
+                    self.add("petrel whole rendered (cached body)", whole)
                     self.add("petrel w3m replaces it", w3m)
                     # The headers-only cache gets the body on the first
                     # round; afresh each round.
                     c2 = self.headers + "-r%d" % r
                     shutil.copytree(self.headers, c2)
-                    first, _ = self.run_petrel(c2, False)
+                    first, whole, _ = self.run_petrel(c2, False)
                     self.add("petrel first screen (uncached body)", first)
+                    self.add("petrel whole rendered (uncached body)", whole)
                     shutil.rmtree(c2, ignore_errors=True)
                 else:
                     self.add("neomutt first screen (cached body)",

@@ -20,6 +20,11 @@
  * the same way. The bodies file is only written inside a transaction of
  * the main file, so its lock is always taken second and two processes
  * cannot wait for each other.
+ *
+ * The heads table holds the first bytes of a long body being fetched for
+ * the pager (the engine asks for them before the rest), so the reader sees
+ * the first screen before the whole body has come. One row at most: the
+ * next head replaces it, and the body's own arrival drops it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -36,6 +41,9 @@ static const char *bst_sql[BST_COUNT] = {
 	[BST_ZERO] = "INSERT OR REPLACE INTO bodies(message, raw) "
 	    "VALUES(?1, zeroblob(?2))",
 	[BST_DELETE] = "DELETE FROM bodies WHERE message BETWEEN ?1 AND ?2",
+	[BST_HEAD_CLEAR] = "DELETE FROM heads",
+	[BST_HEAD_PUT] = "INSERT INTO heads(message, raw) VALUES(?1, ?2)",
+	[BST_HEAD_DROP] = "DELETE FROM heads WHERE message BETWEEN ?1 AND ?2",
 };
 
 static int
@@ -74,6 +82,10 @@ cache_bodies_open(struct cache *c, bool create, struct error *err)
 	    bodies_exec(c, "PRAGMA synchronous = FULL", err) == -1 ||
 	    bodies_exec(c, "CREATE TABLE IF NOT EXISTS bodies("
 	    "  message INTEGER PRIMARY KEY,"	/* messages.id in the cache */
+	    "  raw BLOB NOT NULL"
+	    ")", err) == -1 ||
+	    bodies_exec(c, "CREATE TABLE IF NOT EXISTS heads("
+	    "  message INTEGER PRIMARY KEY,"
 	    "  raw BLOB NOT NULL"
 	    ")", err) == -1 || cache_text_setup(c, err) == -1)) {
 		cache_bodies_close(c);
@@ -152,6 +164,19 @@ cache_bodies_rollback(struct cache *c)
 	c->b_in_tx = 0;
 }
 
+static int
+head_drop(struct cache *c, int64_t first_id, int64_t last_id,
+    struct error *err)
+{
+	sqlite3_stmt	*st;
+
+	if ((st = bodies_stmt(c, BST_HEAD_DROP, err)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, first_id);
+	sqlite3_bind_int64(st, 2, last_id);
+	return bodies_step_done(c, st, err, "deleting a message's head");
+}
+
 int
 cache_bodies_delete(struct cache *c, int64_t first_id, int64_t last_id,
     struct error *err)
@@ -170,7 +195,8 @@ cache_bodies_delete(struct cache *c, int64_t first_id, int64_t last_id,
 		return -1;
 	sqlite3_bind_int64(st, 1, first_id);
 	sqlite3_bind_int64(st, 2, last_id);
-	if (bodies_step_done(c, st, err, "deleting message bodies") == -1)
+	if (bodies_step_done(c, st, err, "deleting message bodies") == -1 ||
+	    head_drop(c, first_id, last_id, err) == -1)
 		return -1;
 	return cache_text_forget(c, first_id, last_id, err);
 }
@@ -230,12 +256,13 @@ cache_body_get(struct cache *c, int64_t folder_id, uint32_t uid, char **datap,
 {
 	/* Blob I/O reads straight into the buffer: one copy, not two. */
 	return cache_body_get_head(c, folder_id, uid, SIZE_MAX, datap, lenp,
-	    err);
+	    NULL, err);
 }
 
-int
-cache_body_get_head(struct cache *c, int64_t folder_id, uint32_t uid,
-    size_t max, char **datap, size_t *lenp, struct error *err)
+/* At most max bytes of the blob of table's row id: 1, 0 when none, -1. */
+static int
+blob_read(struct cache *c, const char *table, int64_t id, size_t max,
+    char **datap, size_t *lenp, size_t *totalp, struct error *err)
 {
 	sqlite3_blob	*blob;
 	size_t		 len;
@@ -246,11 +273,16 @@ cache_body_get_head(struct cache *c, int64_t folder_id, uint32_t uid,
 	*lenp = 0;
 	if ((rc = cache_bodies_open(c, false, err)) <= 0)
 		return rc;
-	/* Incremental I/O: only the pages of the head are read. */
-	if (sqlite3_blob_open(c->bdb, "main", "bodies", "raw",
-	    ((int64_t)folder_id << 32) | uid, 0, &blob) != SQLITE_OK)
-		return 0;	/* no such body */
+	/*
+	 * Incremental I/O: only the pages of the head are read. No such row
+	 * (or, for heads, a file older than that table): nothing.
+	 */
+	if (sqlite3_blob_open(c->bdb, "main", table, "raw", id, 0, &blob) !=
+	    SQLITE_OK)
+		return 0;
 	len = (size_t)sqlite3_blob_bytes(blob);
+	if (totalp != NULL)
+		*totalp = len;
 	if (len > max)
 		len = max;
 	data = xmalloc(len + 1);
@@ -264,6 +296,15 @@ cache_body_get_head(struct cache *c, int64_t folder_id, uint32_t uid,
 	*datap = data;
 	*lenp = len;
 	return 1;
+}
+
+int
+cache_body_get_head(struct cache *c, int64_t folder_id, uint32_t uid,
+    size_t max, char **datap, size_t *lenp, size_t *totalp,
+    struct error *err)
+{
+	return blob_read(c, "bodies", ((int64_t)folder_id << 32) | uid, max,
+	    datap, lenp, totalp, err);
 }
 
 /*
@@ -293,7 +334,10 @@ body_put_begin(struct cache *c, int64_t folder_id, uint32_t uid, bool *ownp,
 		error_set(err, ERR_LOCAL, "cache: no message with UID %u", uid);
 		goto fail;
 	}
-	if (cache_bodies_write(c, err) == -1)
+	/* The whole body is here: its head is not wanted any more. */
+	if (cache_bodies_write(c, err) == -1 || head_drop(c,
+	    ((int64_t)folder_id << 32) | uid, ((int64_t)folder_id << 32) | uid,
+	    err) == -1)
 		goto fail;
 	return 0;
 fail:
@@ -394,4 +438,37 @@ cache_body_put_file(struct cache *c, int64_t folder_id, uint32_t uid, FILE *f,
 		return body_put_end(c, own, -1, err);
 	rv = body_copy_file(c, ((int64_t)folder_id << 32) | uid, f, len, err);
 	return body_put_end(c, own, rv, err);
+}
+
+int
+cache_head_put(struct cache *c, int64_t folder_id, uint32_t uid,
+    const void *data, size_t len, struct error *err)
+{
+	sqlite3_stmt	*st;
+	bool		 own = false;
+	int		 rv = -1;
+
+	/* In a transaction of the main file, as every write of this one. */
+	if (!c->in_tx) {
+		if (cache_begin(c, err) == -1)
+			return -1;
+		own = true;
+	}
+	if (cache_bodies_write(c, err) == 0 &&
+	    (st = bodies_stmt(c, BST_HEAD_CLEAR, err)) != NULL &&
+	    bodies_step_done(c, st, err, "saving a message's head") == 0 &&
+	    (st = bodies_stmt(c, BST_HEAD_PUT, err)) != NULL) {
+		sqlite3_bind_int64(st, 1, ((int64_t)folder_id << 32) | uid);
+		sqlite3_bind_blob64(st, 2, data, len, SQLITE_STATIC);
+		rv = bodies_step_done(c, st, err, "saving a message's head");
+	}
+	return body_put_end(c, own, rv, err);
+}
+
+int
+cache_head_get(struct cache *c, int64_t folder_id, uint32_t uid,
+    char **datap, size_t *lenp, struct error *err)
+{
+	return blob_read(c, "heads", ((int64_t)folder_id << 32) | uid,
+	    SIZE_MAX, datap, lenp, NULL, err);
 }

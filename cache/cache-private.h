@@ -42,6 +42,9 @@ enum cache_bodies_stmt {
 	BST_PUT,
 	BST_ZERO,
 	BST_DELETE,
+	BST_HEAD_CLEAR,
+	BST_HEAD_PUT,
+	BST_HEAD_DROP,
 	BST_COUNT
 };
 

@@ -196,9 +196,22 @@ uint32_t cache_msg_max_uid(struct cache *, int64_t folder_id);
 /* 1 with *datap (malloc'd, NUL-terminated) and *lenp, 0 when not cached, -1 error. */
 int	cache_body_get(struct cache *, int64_t folder_id, uint32_t uid, char **datap,
 	    size_t *lenp, struct error *err);
-/* The same for at most max bytes of its beginning (read without the rest). */
+/*
+ * The same for at most max bytes of its beginning (read without the rest);
+ * *totalp, when not NULL, gets the whole body's length.
+ */
 int	cache_body_get_head(struct cache *, int64_t folder_id, uint32_t uid,
-	    size_t max, char **datap, size_t *lenp, struct error *err);
+	    size_t max, char **datap, size_t *lenp, size_t *totalp,
+	    struct error *err);
+/*
+ * The first bytes of a long body on its way (the pager shows them before
+ * the rest has come): one at a time, replaced by the next and dropped when
+ * the body is stored. get: 1, 0 when there is none, -1.
+ */
+int	cache_head_put(struct cache *, int64_t folder_id, uint32_t uid,
+	    const void *data, size_t len, struct error *err);
+int	cache_head_get(struct cache *, int64_t folder_id, uint32_t uid,
+	    char **datap, size_t *lenp, struct error *err);
 int	cache_body_put(struct cache *, int64_t folder_id, uint32_t uid, const void *data,
 	    size_t len, struct error *err);
 /* The same from a file, copied in chunks so memory does not grow with size. */

@@ -106,6 +106,8 @@ enum session_event_type {
 				   cert->untrusted: the user may accept it
 				   (session_trust), cert->changed: a pinned
 				   key changed (never to be accepted here) */
+	SESSION_EV_BODY_HEAD,	/* id: the head of the body that fetch is
+				   bringing is in the cache (cache_head_get) */
 	SESSION_EV_DONE,	/* id finished: rv, err, stats */
 	SESSION_EV_ENDED,	/* the worker is gone: err says why (or none) */
 };
@@ -129,7 +131,7 @@ struct session_cert {
 
 struct session_event {
 	enum session_event_type	 type;
-	uint64_t		 id;		/* DONE: the command's id */
+	uint64_t		 id;		/* DONE, BODY_HEAD: the command's */
 	enum session_state	 state;		/* STATE */
 	char			*folder;	/* PROGRESS, FOLDER */
 	char			*text;		/* NOTICE */
@@ -165,8 +167,13 @@ void		 engine_stop(struct session **sp);
 /* Commands: each returns its id, which its SESSION_EV_DONE carries. */
 uint64_t	 session_sync(struct session *, bool bodies, char *const *folders,
 		     int nfolders);
+/*
+ * flags: SESSION_FETCH_HEAD fetches a long body's head first (IMAP), and
+ * tells of it with SESSION_EV_BODY_HEAD before the body's DONE.
+ */
 uint64_t	 session_fetch_body(struct session *, const char *folder,
-		     uint32_t uid);
+		     uint32_t uid, int flags);
+#define SESSION_FETCH_HEAD	0x1
 uint64_t	 session_replay(struct session *);
 /*
  * Send what waits in the outbox and is due (id 0), or message id now,

@@ -124,6 +124,7 @@ struct imap_msg {
 	const char	*body;		/* BODY[] bytes when buffered, or NULL */
 	size_t		 body_len;
 	bool		 body_streamed;	/* BODY[] went to the literal sink */
+	bool		 body_head;	/* BODY[]<0>: only the first bytes */
 	const char	*bodystructure;	/* BODYSTRUCTURE re-serialised, or NULL */
 };
 typedef int (*imap_msg_cb)(void *arg, const struct imap_msg *);

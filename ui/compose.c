@@ -338,7 +338,7 @@ compose_start_from(struct ui *ui, struct ui_account *ua,
 			compose_wait.fid = fid;
 			compose_wait.uid = uid;
 			compose_wait.folder = xstrdup(folder);
-			compose_wait.id = session_fetch_body(ua->sess, folder, uid);
+			compose_wait.id = session_fetch_body(ua->sess, folder, uid, 0);
 			ui_message(ui, "Loading message %u...", uid);
 			return;
 		}

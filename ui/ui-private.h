@@ -195,8 +195,11 @@ struct pager {
 	char			*search;
 	bool			 attachments;	/* the attachment list is shown */
 	int			 att_cursor;
-	struct convert_job	*job;		/* the mailcap rendering, running */
+	struct convert_job	*job;		/* a rendering in the background */
+	bool			 job_whole;	/* job renders the whole body */
 	bool			 convert_wanted; /* start it after the next draw */
+	bool			 partial;	/* msg is the head of the body */
+	size_t			 total;		/* the body's length, then */
 	bool			 gone;		/* expunged on the server meanwhile */
 };
 
@@ -360,6 +363,7 @@ void	pager_close(struct pager *);
 void	pager_draw(struct ui *);
 bool	pager_function(struct ui *, int fn);
 /* A body arrived (or its fetch failed with err). */
+void	pager_body_head(struct ui *, uint64_t id);
 void	pager_body_done(struct ui *, uint64_t id, int rv, const struct error *);
 void	pager_refresh(struct ui *);
 /* Start the mailcap rendering the last render asked for, if any. */

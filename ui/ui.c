@@ -350,6 +350,10 @@ handle_event(struct ui *ui, struct ui_account *ua, struct session_event *ev)
 			draw_bell();
 		folders_stale = true;
 		break;
+	case SESSION_EV_BODY_HEAD:
+		if (ev->id == ui->pg.fetch_id && ui->pg.ua == ua)
+			pager_body_head(ui, ev->id);
+		break;
 	case SESSION_EV_DONE:
 		/* A send may have emptied the outbox on screen. */
 		outbox_reload(ui);
@@ -595,6 +599,10 @@ draw_status(struct ui *ui, int row)
 			b.len -= 1;
 			buf_printf(&b, "%d%%)", pct);
 		}
+		if (ui->pg.partial)
+			buf_printf(&b, " -- the first %zu KB: %s the rest",
+			    ui->pg.msg->len / 1024, ui->pg.loading ?
+			    "loading" : "rendering");
 		if (ui->pg.gone)
 			buf_adds(&b, " -- deleted on the server");
 	} else if (ui->screen == SCREEN_FOLDERS) {

@@ -319,6 +319,7 @@ sync_watch(struct cli_ctx *ctx, const struct account *acct,
 			case SESSION_EV_TRUST:
 				/* Headless: never asked; the error says how
 				 * to trust it. */
+			case SESSION_EV_BODY_HEAD:	/* never asked here */
 				break;
 			case SESSION_EV_FOLDER:
 				watch_changed(&w, ev->folder);

@@ -621,12 +621,28 @@ imapdrv_sync_folder(struct session *s, const char *folder,
 	    folder, opts, stats, err), err);
 }
 
+struct head_told {
+	struct session	*s;
+	uint64_t	 id;
+};
+
+static void
+head_told_cb(void *arg)
+{
+	struct head_told	*ht = arg;
+
+	session_post_body_head(ht->s, ht->id);
+}
+
 static int
 imapdrv_fetch_body(struct session *s, const char *folder, uint32_t uid,
-    struct error *err)
+    uint64_t head_id, struct error *err)
 {
+	struct head_told	 ht = { s, head_id };
+	struct body_head_hook	 hook = { head_told_cb, &ht };
+
 	return imapdrv_after(s, imap_fetch_one_body(s->imap, s->acct,
-	    s->cache, folder, uid, err), err);
+	    s->cache, folder, uid, head_id != 0 ? &hook : NULL, err), err);
 }
 
 static int
@@ -1155,7 +1171,7 @@ pop3drv_sync_folder(struct session *s, const char *folder,
 
 static int
 pop3drv_fetch_body(struct session *s, const char *folder, uint32_t uid,
-    struct error *err)
+    uint64_t head_id, struct error *err)
 {
 	struct proto_params	 pp;
 	const char		*pw;

@@ -216,9 +216,13 @@ struct engine_driver {
 	 */
 	int		(*sync)(struct session *, const struct sync_opts *,
 			    struct sync_stats *, struct error *);
-	/* Download one body into the cache. */
+	/*
+	 * Download one body into the cache. head_id not 0: a long body's
+	 * head first, told of by SESSION_EV_BODY_HEAD with that id (where
+	 * the protocol can fetch part of a message).
+	 */
 	int		(*fetch_body)(struct session *, const char *folder,
-			    uint32_t uid, struct error *);
+			    uint32_t uid, uint64_t head_id, struct error *);
 	/*
 	 * Open a folder (its server name) for the message operations:
 	 * read-write, or read-only (!rw) to look only. *uidvalidityp gets its
@@ -337,6 +341,7 @@ void	newmail_init(struct session *);
 void	newmail_note(struct session *, const char *folder);
 void	newmail_check(struct session *);
 void	newmail_free(struct session *);
+void	session_post_body_head(struct session *, uint64_t id);
 void	session_post_newmail(struct session *, const char *folder,
 	    size_t count, const char *from, const char *subject);
 /* Between commands, after the driver synced by itself (drivers.c). */
@@ -479,8 +484,18 @@ int	imap_list_folders(struct imap_client *, const struct account *,
 int	imap_sync_one(struct imap_client *, const struct account *,
 	    struct cache *, const char *folder, const struct sync_opts *,
 	    struct sync_stats *, struct error *);
+/*
+ * Told when the head of a long body is in the cache (cache_head_get),
+ * before the rest is asked for.
+ */
+struct body_head_hook {
+	void	(*done)(void *arg);
+	void	 *arg;
+};
+/* head NULL: the body only, in one piece. */
 int	imap_fetch_one_body(struct imap_client *, const struct account *,
-	    struct cache *, const char *folder, uint32_t uid, struct error *);
+	    struct cache *, const char *folder, uint32_t uid,
+	    const struct body_head_hook *head, struct error *);
 int	pop3_sync(const struct proto_params *, const char *password,
 	    const struct account *, struct cache *, const struct sync_opts *,
 	    struct sync_stats *, struct error *);

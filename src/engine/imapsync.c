@@ -45,6 +45,9 @@
 #define FETCH_CHUNK_MS		500
 /* Bodies at least this big stream through a temporary file. */
 #define BODY_STREAM_MIN		(256 * 1024)
+/* A body longer than HEAD_FETCH_MIN has its first HEAD_FETCH bytes first. */
+#define HEAD_FETCH		(192 * 1024)
+#define HEAD_FETCH_MIN		(1024 * 1024)
 
 struct folder_state {
 	char			*name;		/* UTF-8 */
@@ -978,7 +981,7 @@ static const struct imap_literal_sink body_sink = {
 static int
 store_body(struct imap_sync *s, int64_t folder_id, const struct imap_msg *m)
 {
-	if (m->uid == 0)
+	if (m->uid == 0 || m->body_head)	/* a head is not the body */
 		return 0;
 	if (m->body_streamed) {
 		if (cache_body_put_file(s->cache, folder_id, m->uid, s->tmp,
@@ -1319,9 +1322,65 @@ one_body_cb(void *arg, const struct imap_msg *m)
 	return 0;
 }
 
+struct one_head {
+	struct cache		*cache;
+	int64_t			 folder_id;
+	uint32_t		 uid;
+	struct error		*err;
+	bool			 got;
+};
+
+static int
+one_head_cb(void *arg, const struct imap_msg *m)
+{
+	struct one_head	*oh = arg;
+
+	if (m->uid != oh->uid || !m->body_head || m->body == NULL)
+		return 0;
+	if (cache_head_put(oh->cache, oh->folder_id, oh->uid, m->body,
+	    m->body_len, oh->err) == -1)
+		return -1;
+	oh->got = true;
+	return 0;
+}
+
+/*
+ * The head of a long body first (BODY.PEEK[]<0.HEAD_FETCH>): the pager
+ * shows its first screen from it while the rest comes. A server that does
+ * not answer with a head costs nothing but the round trip.
+ */
+static int
+fetch_body_head(struct imap_sync *s, const struct cache_folder *cf, uint32_t uid,
+    const struct body_head_hook *hook)
+{
+	struct one_head	 oh;
+	struct cache_msg m;
+	char		 set[16], items[64];
+	int		 found;
+
+	if ((found = cache_msg_get(s->cache, cf->id, uid, &m, s->err)) != 1)
+		return found;
+	if (m.size <= HEAD_FETCH_MIN)
+		return 0;
+	memset(&oh, 0, sizeof oh);
+	oh.cache = s->cache;
+	oh.folder_id = cf->id;
+	oh.uid = uid;
+	oh.err = s->err;
+	snprintf(set, sizeof set, "%u", uid);
+	snprintf(items, sizeof items, "UID BODY.PEEK[]<0.%d>", HEAD_FETCH);
+	if (imap_uid_fetch(s->c, set, items, NULL, one_head_cb, &oh,
+	    s->err) == -1)
+		return -1;
+	if (oh.got)
+		hook->done(hook->arg);
+	return 0;
+}
+
 int
 imap_fetch_one_body(struct imap_client *c, const struct account *acct,
-    struct cache *cache, const char *folder, uint32_t uid, struct error *err)
+    struct cache *cache, const char *folder, uint32_t uid,
+    const struct body_head_hook *head, struct error *err)
 {
 	struct imap_sync	 s;
 	struct imap_select_opts	 so;
@@ -1355,6 +1414,8 @@ imap_fetch_one_body(struct imap_client *c, const struct account *acct,
 		    "(UIDVALIDITY); run petrel sync", folder);
 		goto out;
 	}
+	if (head != NULL && fetch_body_head(&s, &cf, uid, head) == -1)
+		goto out;
 	memset(&ob, 0, sizeof ob);
 	ob.s = &s;
 	ob.folder_id = cf.id;

@@ -54,6 +54,7 @@ struct session_cmd {
 	int			 nfolders;
 	char			*folder;
 	uint32_t		 uid;
+	int			 flags;		/* FETCH_BODY: SESSION_FETCH_* */
 	int64_t			 outbox_id;
 };
 
@@ -406,6 +407,16 @@ hook_changed(void *arg, const char *folder)
 	post(s, ev);
 	if (s->watch)
 		newmail_note(s, folder);
+}
+
+void
+session_post_body_head(struct session *s, uint64_t id)
+{
+	struct session_event	*ev;
+
+	ev = event_new(SESSION_EV_BODY_HEAD);
+	ev->id = id;
+	post(s, ev);
 }
 
 void
@@ -769,6 +780,7 @@ run_cmd(struct session *s, struct session_cmd *cmd)
 	case CMD_FETCH_BODY:
 		if (session_ensure_online(s, &ev->err) == 0)
 			rv = s->drv->fetch_body(s, cmd->folder, cmd->uid,
+			    (cmd->flags & SESSION_FETCH_HEAD) ? cmd->id : 0,
 			    &ev->err);
 		if (rv == 0) {
 			hook_changed(s, cmd->folder);
@@ -1038,7 +1050,8 @@ session_sync(struct session *s, bool bodies, char *const *folders, int n)
 }
 
 uint64_t
-session_fetch_body(struct session *s, const char *folder, uint32_t uid)
+session_fetch_body(struct session *s, const char *folder, uint32_t uid,
+    int flags)
 {
 	struct session_cmd	*cmd;
 
@@ -1046,6 +1059,7 @@ session_fetch_body(struct session *s, const char *folder, uint32_t uid)
 	cmd->type = CMD_FETCH_BODY;
 	cmd->folder = xstrdup(folder);
 	cmd->uid = uid;
+	cmd->flags = flags;
 	return submit(s, cmd);
 }
 
@@ -1251,7 +1265,7 @@ engine_fetch_body(const struct account *acct, struct cache *cache,
 
 	if ((s = engine_start(acct, cache_path(cache), 0, err)) == NULL)
 		return -1;
-	rv = engine_call(s, session_fetch_body(s, folder, uid), NULL, NULL,
+	rv = engine_call(s, session_fetch_body(s, folder, uid, 0), NULL, NULL,
 	    NULL, err);
 	engine_stop(&s);
 	return rv;

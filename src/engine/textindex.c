@@ -38,7 +38,7 @@ index_one(struct cache *cache, int64_t id, struct error *err)
 	int			 rv;
 
 	rv = cache_body_get_head(cache, id >> 32, (uint32_t)(id & 0xffffffff),
-	    TEXT_RAW_MAX, &raw, &len, err);
+	    TEXT_RAW_MAX, &raw, &len, NULL, err);
 	if (rv == -1)
 		return -1;
 	memset(&ro, 0, sizeof ro);

@@ -294,10 +294,13 @@ imap_fetch_decode(const struct imap_resp *r, struct imap_msg *m,
 			m->header = v->str;
 			m->header_len = v->len;
 		} else if (KEY_IS(k, "BODY[]") ||
+		    KEY_IS(k, "BODY[]<0>") ||
 		    KEY_IS(k, "RFC822") ||
 		    KEY_IS(k, "BINARY[]")) {
 			if (v->type == IMAP_ARG_NIL)
 				continue;
+			/* A partial fetch from the start (RFC 3501 6.4.5). */
+			m->body_head = KEY_IS(k, "BODY[]<0>");
 			if (v->type == IMAP_ARG_LITERAL && v->streamed)
 				m->body_streamed = true;
 			else if (imap_arg_is_string(v)) {

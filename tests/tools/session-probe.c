@@ -5,6 +5,8 @@
  * usage: session-probe CONFIG ACCOUNT STEP...
  *   sync [FOLDER]      a sync command, waited for
  *   body FOLDER UID    fetch one body, waited for
+ *   body-head FOLDER UID the same, a long body's head first (the pager's
+ *                      way: a "head" event comes before "done")
  *   replay | check     the pending queue / a NOOP, waited for
  *   pause              print {"paused":true}, wait for a line on stdin
  *   stop-after-progress  start a sync, stop the session at its first
@@ -55,6 +57,7 @@ ev_name(enum session_event_type t)
 	case SESSION_EV_NOTICE:		return "notice";
 	case SESSION_EV_NEWMAIL:	return "newmail";
 	case SESSION_EV_TRUST:		return "trust";
+	case SESSION_EV_BODY_HEAD:	return "head";
 	case SESSION_EV_DONE:		return "done";
 	case SESSION_EV_ENDED:		return "ended";
 	}
@@ -77,6 +80,9 @@ print_event(const struct session_event *ev)
 	case SESSION_EV_NOTICE:
 		printf(",\"text\":");
 		json_str(ev->text);
+		break;
+	case SESSION_EV_BODY_HEAD:
+		printf(",\"id\":%llu", (unsigned long long)ev->id);
 		break;
 	case SESSION_EV_DONE:
 		printf(",\"id\":%llu,\"rv\":%d,\"error\":",
@@ -190,7 +196,7 @@ body_during_sync(struct session *s, const struct account *a,
 		if (ev->type == SESSION_EV_FOLDER && body_id == 0 &&
 		    strcmp(ev->folder, folder) == 0) {
 			t0 = now_ms();
-			body_id = session_fetch_body(s, folder, uid);
+			body_id = session_fetch_body(s, folder, uid, 0);
 		} else if (ev->type == SESSION_EV_DONE && ev->id == body_id) {
 			body_rv = ev->rv;
 			body_ms = now_ms() - t0;
@@ -216,7 +222,7 @@ body_during_sync(struct session *s, const struct account *a,
 static bool
 is_step(const char *w)
 {
-	static const char *steps[] = { "sync", "body", "replay", "check",
+	static const char *steps[] = { "sync", "body", "body-head", "replay", "check",
 	    "pause", "stop-after-progress", "body-during-sync" };
 	size_t	i;
 
@@ -256,10 +262,12 @@ main(int argc, char **argv)
 			} else
 				rv |= wait_done(s, a, session_sync(s, false,
 				    NULL, 0), false, NULL);
-		} else if (strcmp(argv[i], "body") == 0 && i + 2 < argc) {
+		} else if ((strcmp(argv[i], "body") == 0 ||
+		    strcmp(argv[i], "body-head") == 0) && i + 2 < argc) {
 			rv |= wait_done(s, a, session_fetch_body(s, argv[i + 1],
-			    (uint32_t)strtoul(argv[i + 2], NULL, 10)), false,
-			    NULL);
+			    (uint32_t)strtoul(argv[i + 2], NULL, 10),
+			    strcmp(argv[i], "body-head") == 0 ?
+			    SESSION_FETCH_HEAD : 0), false, NULL);
 			i += 2;
 		} else if (strcmp(argv[i], "body-during-sync") == 0 &&
 		    i + 2 < argc) {
