@@ -3,12 +3,14 @@
 tests/tools/session-probe the way the TUI will drive them: one login and one
 password request for a whole run of commands; password_command's stderr in
 the error message, not on the terminal; a stop in the middle of a cold sync
-ends at once and leaves a cache the next sync completes.
+ends at once and leaves a cache the next sync completes; a long body asked
+for the pager's way has its head told of first, and none is left after.
 """
 
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import time
@@ -185,6 +187,43 @@ def test_body_during_sync(d):
     check.eq(r.status, 0, "the body reads offline (%s)" % r.stderr.strip())
 
 
+def heads_left(d):
+    cache = d.petrel_home()["cache"]
+    n = 0
+    for root, _, files in os.walk(cache):
+        for f in files:
+            if f.endswith(".bodies.db"):
+                db = sqlite3.connect(os.path.join(root, f))
+                n += db.execute("SELECT count(*) FROM heads").fetchone()[0]
+                db.close()
+    return n
+
+
+def test_body_head(d):
+    d.write_petrel_config(None, account="alice")
+    body = "".join("long line %06d, padded out to sixty-odd bytes or so\n" %
+                   i for i in range(40000))
+    d.create_folder("alice", "Long")
+    d.append("alice", "Long", "From: a@example.org\nSubject: long\n"
+             "Message-ID: <long@example.org>\n\n" + body)
+    d.append("alice", "Long", "From: a@example.org\nSubject: short\n"
+             "Message-ID: <short@example.org>\n\nshort\n")
+    r, ev = probe(d, ["sync", "Long", "body-head", "Long", "1",
+                      "body-head", "Long", "2"])
+    check.eq(r.returncode, 0, "probe exits 0 (%s)" % r.stderr.strip()[:300])
+    kinds = [(e["event"], e.get("id")) for e in ev
+             if e.get("event") in ("head", "done")]
+    ids = [i for k, i in kinds if k == "done"]
+    check(len(ids) == 3 and kinds == [("done", ids[0]), ("head", ids[1]),
+                                      ("done", ids[1]), ("done", ids[2])],
+          "the long body's head is told of before its done, the short's "
+          "not at all (%r)" % kinds)
+    check.eq(heads_left(d), 0, "no head is left in the cache")
+    r = d.run_petrel(["--offline", "show", "--raw", "Long", "1"])
+    check(r.status == 0 and "long line 039999" in r.stdout,
+          "the whole long body is cached (%s)" % r.stderr.strip()[:200])
+
+
 def main():
     with harness.Dovecot(rawlog=False) as d:
         d.seed("alice", "INBOX", 300)
@@ -196,6 +235,7 @@ def main():
         d.seed("alice", "Big", 20000, seed=3, manifest=False)
         test_stop(d)
         test_body_during_sync(d)
+        test_body_head(d)
     check.done()
 
 

@@ -5,8 +5,11 @@ An HTML message shows at once through the built-in converter; a mailcap
 converter's output replaces it when it is ready. A converter that hangs is
 killed at mailcap_timeout and the built-in text stays, with a message; a
 converter still running when the user leaves the message is killed then,
-and its temporary file goes with it. Last, the system's own mailcap with
-w3m (installed by scripts/deps.sh) replaces the built-in text with w3m's.
+and its temporary file goes with it. The system's own mailcap with w3m
+(installed by scripts/deps.sh) replaces the built-in text with w3m's. Last,
+a 2.5 MB message, not cached: its first screen comes from its head (the
+session fetches that first), then the whole replaces it, and its last line
+is reached.
 """
 
 import os
@@ -180,6 +183,49 @@ def test_w3m(d):
         ui.wait("PETREL-EXIT=", 10)
 
 
+LONG_LINES = 40000
+
+
+def long_message():
+    body = "".join("line %06d of the long one, padded to about 80 bytes "
+                   "with words\n" % i for i in range(1, LONG_LINES + 1))
+    return ("From: Long <long@example.org>\nTo: alice@example.org\n"
+            "Subject: Long one\nMessage-ID: <long@example.org>\n"
+            "Date: Fri, 09 Jan 2026 10:00:00 +0000\n"
+            "Content-Type: text/plain; charset=utf-8\n\n" + body)
+
+
+def test_long(d):
+    msg = long_message()
+    check(len(msg) > 2 * 2**20, "the long message is over 2 MB (%d)" %
+          len(msg))
+    d.append("alice", "INBOX", msg)
+    d.write_petrel_config(None, account="alice", home="long")
+    with TmuxUI(d, ["-a", "alice"], home="long") as ui:
+        s = ui.wait(lambda s: "Msgs:4" in s and "online" in s, 30)
+        check(s is not None, "long: the index shows")
+        open_message(ui, "Long one")
+        s = ui.wait("line 000001 of the long one", 20)
+        check(s is not None, "the first screen of the long message")
+        s = ui.wait(lambda s: "line 000001" in s and "the rest" not in s,
+                    20)
+        check(s is not None, "the whole message replaces its head (%r)" %
+              getattr(ui, "last", "")[-300:])
+        ui.keys("End")
+        last = "line %06d of the long one" % LONG_LINES
+        s = ui.wait(last, 10)
+        check(s is not None, "its last line is reached (%r)" %
+              getattr(ui, "last", "")[-300:])
+        ui.keys("q", "q")
+        ui.wait("PETREL-EXIT=", 10)
+    r = d.run_petrel(["--offline", "show", "--raw", "INBOX", "4"], home="long")
+    check(r.status == 0 and
+          r.stdout.replace("\r\n", "\n").endswith(last + ", padded to "
+                                                    "about 80 bytes with "
+                                                    "words\n"),
+          "the whole body is in the cache (%s)" % r.stderr.strip())
+
+
 def main():
     tmp = tempfile.mkdtemp(prefix="petrel-mailcap-")
     tmpdir = os.path.join(tmp, "tmp")
@@ -192,6 +238,7 @@ def main():
             d.append("alice", "INBOX", html_message(3, "Third one", "more"))
             test_own_converter(d, tmp, tmpdir)
             test_w3m(d)
+            test_long(d)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     check.done()
