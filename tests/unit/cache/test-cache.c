@@ -623,6 +623,54 @@ test_read_snapshot(void)
 	cache_close(&c);
 }
 
+/*
+ * Heads: the first bytes of a body on its way, one at a time, dropped when
+ * the body comes or the message goes; a body's head read says its length.
+ */
+static void
+test_heads(void)
+{
+	struct cache	*c = open_fresh("heads.db", 0);
+	struct error	 err;
+	int64_t		 fid;
+	char		*data;
+	size_t		 len, total;
+
+	fid = add_folder(c, "INBOX");
+	put_msg(c, fid, 1, 1, 0, "one");
+	put_msg(c, fid, 2, 1, 0, "two");
+	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 0);
+	T_EQ_INT(cache_head_put(c, fid, 1, "From: a\r\n\r\nhe", 15, &err),
+	    0);
+	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 1);
+	T_EQ_MEM(data, len, "From: a\r\n\r\nhe", 15);
+	free(data);
+	/* Not a body: nothing else sees it. */
+	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 0);
+
+	/* The next head replaces it. */
+	T_EQ_INT(cache_head_put(c, fid, 2, "From: b\r\n", 9, &err), 0);
+	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 0);
+	T_EQ_INT(cache_head_get(c, fid, 2, &data, &len, &err), 1);
+	free(data);
+
+	/* The body's arrival drops its head. */
+	T_EQ_INT(cache_body_put(c, fid, 2, "From: b\r\n\r\nwhole", 18, &err),
+	    0);
+	T_EQ_INT(cache_head_get(c, fid, 2, &data, &len, &err), 0);
+	T_EQ_INT(cache_body_get_head(c, fid, 2, 4, &data, &len, &total, &err),
+	    1);
+	T_EQ_MEM(data, len, "From", 4);
+	T_EQ_INT(total, 18);
+	free(data);
+
+	/* So does the message's deletion. */
+	T_EQ_INT(cache_head_put(c, fid, 1, "From: a", 7, &err), 0);
+	T_EQ_INT(cache_msg_delete(c, fid, 1, &err), 0);
+	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 0);
+	cache_close(&c);
+}
+
 static const struct test tests[] = {
 	{ "open_mode", test_open_mode },
 	{ "folders", test_folders },
@@ -634,6 +682,7 @@ static const struct test tests[] = {
 	{ "reopen_readonly", test_reopen_readonly },
 	{ "pending", test_pending },
 	{ "read_snapshot", test_read_snapshot },
+	{ "heads", test_heads },
 	{ NULL, NULL },
 };
 
