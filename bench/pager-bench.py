@@ -168,7 +168,9 @@ class Bench:
             t, s = p.wait(lambda s: "Subject: " + SUBJECT in s and
                           FIRST_HEADING in s, 60)
             first = t - t0 if t else None
-            t, s = p.wait(lambda s: "the rest" not in s, 60)
+            # The pager's status line drawn, without "the rest".
+            t, s = p.wait(lambda s: SUBJECT + " -- (" in s and
+                          "the rest" not in s, 60)
             whole = t - t0 if t else None
             w3m = None
             if wait_w3m and first is not None:

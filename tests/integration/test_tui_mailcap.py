@@ -207,8 +207,9 @@ def test_long(d):
         open_message(ui, "Long one")
         s = ui.wait("line 000001 of the long one", 20)
         check(s is not None, "the first screen of the long message")
-        s = ui.wait(lambda s: "line 000001" in s and "the rest" not in s,
-                    20)
+        # The pager's own status line, no longer saying "the rest".
+        s = ui.wait(lambda s: "line 000001" in s and "Long one -- (" in s
+                    and "the rest" not in s, 20)
         check(s is not None, "the whole message replaces its head (%r)" %
               getattr(ui, "last", "")[-300:])
         ui.keys("End")
