@@ -320,6 +320,7 @@ show_cached(struct ui *ui)
 
 	error_clear(&err);
 	msgbuf_unref(&pg->msg);
+	pg->partial = false;	/* no head without its bytes */
 	found = cache_body_get_head(pg->ua->cache, pg->folder_id, pg->uid,
 	    PAGER_HEAD, &raw, &rawlen, &total, &err);
 	if (found != 1) {

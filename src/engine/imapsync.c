@@ -1322,23 +1322,15 @@ one_body_cb(void *arg, const struct imap_msg *m)
 	return 0;
 }
 
-struct one_head {
-	struct cache		*cache;
-	int64_t			 folder_id;
-	uint32_t		 uid;
-	struct error		*err;
-	bool			 got;
-};
-
 static int
 one_head_cb(void *arg, const struct imap_msg *m)
 {
-	struct one_head	*oh = arg;
+	struct one_body	*oh = arg;
 
 	if (m->uid != oh->uid || !m->body_head || m->body == NULL)
 		return 0;
-	if (cache_head_put(oh->cache, oh->folder_id, oh->uid, m->body,
-	    m->body_len, oh->err) == -1)
+	if (cache_head_put(oh->s->cache, oh->folder_id, oh->uid, m->body,
+	    m->body_len, oh->s->err) == -1)
 		return -1;
 	oh->got = true;
 	return 0;
@@ -1353,7 +1345,7 @@ static int
 fetch_body_head(struct imap_sync *s, const struct cache_folder *cf, uint32_t uid,
     const struct body_head_hook *hook)
 {
-	struct one_head	 oh;
+	struct one_body	 oh;
 	struct cache_msg m;
 	char		 set[16], items[64];
 	int		 found;
@@ -1363,10 +1355,9 @@ fetch_body_head(struct imap_sync *s, const struct cache_folder *cf, uint32_t uid
 	if (m.size <= HEAD_FETCH_MIN)
 		return 0;
 	memset(&oh, 0, sizeof oh);
-	oh.cache = s->cache;
+	oh.s = s;
 	oh.folder_id = cf->id;
 	oh.uid = uid;
-	oh.err = s->err;
 	snprintf(set, sizeof set, "%u", uid);
 	snprintf(items, sizeof items, "UID BODY.PEEK[]<0.%d>", HEAD_FETCH);
 	if (imap_uid_fetch(s->c, set, items, NULL, one_head_cb, &oh,
