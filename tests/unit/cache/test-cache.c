@@ -631,6 +631,8 @@ static void
 test_heads(void)
 {
 	struct cache	*c = open_fresh("heads.db", 0);
+	const char	*head = "From: a\r\n\r\nhe";
+	const char	*whole = "From: b\r\n\r\nwhole";
 	struct error	 err;
 	int64_t		 fid;
 	char		*data;
@@ -640,10 +642,9 @@ test_heads(void)
 	put_msg(c, fid, 1, 1, 0, "one");
 	put_msg(c, fid, 2, 1, 0, "two");
 	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 0);
-	T_EQ_INT(cache_head_put(c, fid, 1, "From: a\r\n\r\nhe", 15, &err),
-	    0);
+	T_EQ_INT(cache_head_put(c, fid, 1, head, strlen(head), &err), 0);
 	T_EQ_INT(cache_head_get(c, fid, 1, &data, &len, &err), 1);
-	T_EQ_MEM(data, len, "From: a\r\n\r\nhe", 15);
+	T_EQ_MEM(data, len, head, strlen(head));
 	free(data);
 	/* Not a body: nothing else sees it. */
 	T_EQ_INT(cache_body_get(c, fid, 1, &data, &len, &err), 0);
@@ -655,13 +656,12 @@ test_heads(void)
 	free(data);
 
 	/* The body's arrival drops its head. */
-	T_EQ_INT(cache_body_put(c, fid, 2, "From: b\r\n\r\nwhole", 18, &err),
-	    0);
+	T_EQ_INT(cache_body_put(c, fid, 2, whole, strlen(whole), &err), 0);
 	T_EQ_INT(cache_head_get(c, fid, 2, &data, &len, &err), 0);
 	T_EQ_INT(cache_body_get_head(c, fid, 2, 4, &data, &len, &total, &err),
 	    1);
 	T_EQ_MEM(data, len, "From", 4);
-	T_EQ_INT(total, 18);
+	T_EQ_INT(total, strlen(whole));
 	free(data);
 
 	/* So does the message's deletion. */
